@@ -1,0 +1,49 @@
+"""Powertools logger and metrics shared by the functions, and the one way to reject bad input.
+
+Every function must log a rejected event with its reason, count it (metric ``InvalidEvents``)
+and fail so the event reaches a DLQ; doing it in one place keeps the three functions alike.
+Reasons name fields and rules, never values, so no email address reaches the logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ValidationError
+
+logger = Logger()
+metrics = Metrics()
+
+INVALID_EVENTS = "InvalidEvents"
+
+
+class InvalidEventError(ValueError):
+    """The input can never be processed; retrying it only moves it to the DLQ."""
+
+
+def describe(error: ValidationError) -> str:
+    """A one-line reason naming each failing field, without echoing its value."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in item["loc"]) or "<root>"
+        problems.append(f"{location}: {item['msg']}")
+    return "; ".join(problems)
+
+
+def reject(reason: str, **keys: Any) -> InvalidEventError:
+    """Log and count an invalid input; return the error for the caller to raise."""
+    logger.error("invalid input rejected", extra={"reason": reason, **keys})
+    metrics.add_metric(name=INVALID_EVENTS, unit=MetricUnit.Count, value=1)
+    return InvalidEventError(reason)
+
+
+def parse[ModelT: BaseModel](payload: Any, model: type[ModelT], **keys: Any) -> ModelT:
+    """Validate ``payload`` (a dict or JSON text) as ``model`` or reject it."""
+    try:
+        if isinstance(payload, (str, bytes)):
+            return model.model_validate_json(payload)
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise reject(describe(error), model=model.__name__, **keys) from None

@@ -1,0 +1,137 @@
+"""Create cartflow's AWS resources on moto from the contract (stack.json).
+
+This is the local counterpart of the Terraform root: the same rules with the same pattern
+files, the same queues with the same redrive settings, the same schedule group and table. It
+returns the values of the contract's settings, which become the functions' environment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from cartflow import contract
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+SENDER_EMAIL = "reminders@cartflow.example"
+
+
+@dataclass
+class Stack:
+    """What was provisioned: the settings handed to functions and the queues behind targets."""
+
+    name: str
+    settings: dict[str, str]
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    dlq_urls: dict[str, str] = field(default_factory=dict)
+    lambda_delivery_queues: dict[str, str] = field(default_factory=dict)
+
+    def environment(self, function_name: str) -> dict[str, str]:
+        """The environment of ``function_name``: exactly the names the contract lists for it."""
+        declared = contract.function_spec(function_name)["environment"]
+        defaults = contract.stack()["settings"]
+        return {
+            name: self.settings.get(name) or defaults[name]["default"]
+            for name in declared
+            if self.settings.get(name) or defaults[name]["default"] is not None
+        }
+
+
+def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true", **attributes})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def provision(name: str = "cartflow-local", reminder_delay_seconds: int | None = None) -> Stack:
+    """Create every resource of the stack named ``name`` and return its settings.
+
+    A rule whose target is a Lambda function gets an SQS delivery queue as its target instead,
+    because moto cannot invoke Lambda targets: the local runtime (or a test) reads the queue and
+    invokes the function with the unchanged envelope.
+    """
+    spec = contract.stack()
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    scheduler, dynamodb = boto3.client("scheduler"), boto3.client("dynamodb")
+    iam, sesv2 = boto3.client("iam"), boto3.client("sesv2")
+
+    bus_arn = events.create_event_bus(Name=f"{name}-bus")["EventBusArn"]
+    stack = Stack(name=name, settings={"EVENT_BUS_ARN": bus_arn})
+
+    for queue_name, queue in spec["queues"].items():
+        consumer_timeout = spec["functions"][queue["consumer"]]["timeout"]
+        dlq_url, dlq_arn = _queue(
+            sqs, f"{name}-{queue_name}-dlq", {"MessageRetentionPeriod": str(queue["dlq_message_retention_seconds"])}
+        )
+        url, _ = _queue(
+            sqs,
+            f"{name}-{queue_name}",
+            {
+                "VisibilityTimeout": str(consumer_timeout * queue["visibility_timeout_per_function_timeout"]),
+                "MessageRetentionPeriod": str(queue["message_retention_seconds"]),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue["max_receive_count"]}
+                ),
+            },
+        )
+        stack.queue_urls[queue_name], stack.dlq_urls[queue_name] = url, dlq_url
+
+    scheduler_dlq_url, scheduler_dlq_arn = _queue(sqs, f"{name}-scheduler-dlq", {})
+    stack.dlq_urls["scheduler"] = scheduler_dlq_url
+    for rule_name, rule in spec["rules"].items():
+        events.put_rule(
+            Name=f"{name}-{rule_name}",
+            EventBusName=bus_arn,
+            EventPattern=json.dumps(contract.rule_pattern(rule_name)),
+            Description=rule["description"],
+        )
+        target = rule["target"]
+        if target["type"] == "sqs":
+            url = stack.queue_urls[target["queue"]]
+        else:
+            url, _ = _queue(sqs, f"{name}-{rule_name}-delivery", {})
+            stack.lambda_delivery_queues[target["function"]] = url
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_targets(Rule=f"{name}-{rule_name}", EventBusName=bus_arn, Targets=[{"Id": rule_name, "Arn": arn}])
+
+    group = f"{name}-reminders"
+    scheduler.create_schedule_group(Name=group)
+    role = iam.create_role(
+        RoleName=f"{name}-scheduler",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )
+    table = f"{name}-idempotency"
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    )
+    sesv2.create_email_identity(EmailIdentity=SENDER_EMAIL)
+
+    stack.settings.update(
+        {
+            "SCHEDULE_GROUP": group,
+            "SCHEDULER_ROLE_ARN": role["Role"]["Arn"],
+            "SCHEDULER_DLQ_ARN": scheduler_dlq_arn,
+            "IDEMPOTENCY_TABLE": table,
+            "SENDER_EMAIL": SENDER_EMAIL,
+        }
+    )
+    if reminder_delay_seconds is not None:
+        stack.settings["REMINDER_DELAY_SECONDS"] = str(reminder_delay_seconds)
+    return stack

@@ -1,0 +1,64 @@
+"""cancel_reminders: on ItemRemovedFromCart or CartCheckedOut, delete the pending reminders.
+
+A schedule already gone is success. A schedule added after the removal or checkout happened
+(events can arrive out of order) is left alone: it belongs to a later add.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cartflow import reminders
+from cartflow.config import load_settings
+from cartflow.models import CartCheckedOutEvent, ItemRemovedEvent
+from cartflow.observability import logger, metrics, parse, reject
+
+settings = load_settings("cancel_reminders")
+scheduler = boto3.client("scheduler")
+EVENT_MODELS: dict[str, type[ItemRemovedEvent] | type[CartCheckedOutEvent]] = {
+    "ItemRemovedFromCart": ItemRemovedEvent,
+    "CartCheckedOut": CartCheckedOutEvent,
+}
+
+
+def cancel(name: str, happened_at: str) -> str:
+    """Delete schedule ``name`` unless it was added after ``happened_at``."""
+    group = settings["SCHEDULE_GROUP"]
+    try:
+        current = scheduler.get_schedule(Name=name, GroupName=group)
+        if json.loads(current["Target"]["Input"]).get("added_at", "") > happened_at:
+            return "kept"
+        scheduler.delete_schedule(Name=name, GroupName=group)
+        return "deleted"
+    except scheduler.exceptions.ResourceNotFoundException:
+        return "absent"
+
+
+def user_schedules(user: str) -> list[str]:
+    """Names of every schedule of ``user`` in the reminder group."""
+    paginator = scheduler.get_paginator("list_schedules")
+    pages = paginator.paginate(GroupName=settings["SCHEDULE_GROUP"], NamePrefix=reminders.user_prefix(user))
+    return [schedule["Name"] for page in pages for schedule in page["Schedules"]]
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.request_id")
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    detail_type = event.get("detail-type") if isinstance(event, dict) else None
+    if detail_type not in EVENT_MODELS:
+        raise reject(f"detail-type: expected one of {sorted(EVENT_MODELS)}, got {detail_type!r}")
+    parsed = parse(event, EVENT_MODELS[str(detail_type)], detail_type=detail_type)
+    if isinstance(parsed, ItemRemovedEvent):
+        names = [reminders.schedule_name(parsed.detail.user, parsed.detail.product)]
+    else:
+        names = user_schedules(parsed.detail.user)
+    outcomes = {name: cancel(name, parsed.detail.occurred_at) for name in names}
+    deleted = sum(1 for outcome in outcomes.values() if outcome == "deleted")
+    metrics.add_metric(name="SchedulesDeleted", unit=MetricUnit.Count, value=deleted)
+    logger.info("reminders cancelled", extra={"outcomes": outcomes})
+    return {"outcomes": outcomes}

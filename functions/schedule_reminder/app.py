@@ -1,0 +1,82 @@
+"""schedule_reminder: on ItemAddedToCart, create or re-time the reminder of (user, product).
+
+One schedule per (user, product): adding the same item again re-times the existing schedule
+instead of creating a second one, and a redelivered or older event never moves a newer one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cartflow import contract, reminders
+from cartflow.config import load_settings
+from cartflow.models import ItemAddedEvent, ReminderDue
+from cartflow.observability import logger, metrics, parse
+
+settings = load_settings("schedule_reminder")
+DELAY_SECONDS = settings.integer("REMINDER_DELAY_SECONDS")
+SCHEDULER = contract.stack()["scheduler"]
+REMINDER_EVENT = contract.event_type("CartReminderDue")
+scheduler = boto3.client("scheduler")
+
+
+def schedule_request(reminder: ReminderDue, now: datetime) -> dict[str, Any]:
+    """The CreateSchedule/UpdateSchedule arguments of ``reminder``."""
+    return {
+        "Name": reminders.schedule_name(reminder.user, reminder.product),
+        "GroupName": settings["SCHEDULE_GROUP"],
+        "ScheduleExpression": reminders.at_expression(reminders.fire_time(reminder.added_at, DELAY_SECONDS, now)),
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "ActionAfterCompletion": SCHEDULER["action_after_completion"],
+        "Description": f"cart reminder {reminder.reminder_id}",
+        "Target": {
+            "Arn": settings["EVENT_BUS_ARN"],
+            "RoleArn": settings["SCHEDULER_ROLE_ARN"],
+            "Input": reminder.model_dump_json(),
+            "EventBridgeParameters": {
+                "DetailType": REMINDER_EVENT["detail_type"],
+                "Source": REMINDER_EVENT["source"],
+            },
+            "RetryPolicy": {
+                "MaximumEventAgeInSeconds": SCHEDULER["retry"]["maximum_event_age_in_seconds"],
+                "MaximumRetryAttempts": SCHEDULER["retry"]["maximum_retry_attempts"],
+            },
+            "DeadLetterConfig": {"Arn": settings["SCHEDULER_DLQ_ARN"]},
+        },
+    }
+
+
+def upsert(reminder: ReminderDue, now: datetime) -> str:
+    """Create the schedule, or re-time it when this add is newer; return what was done."""
+    request = schedule_request(reminder, now)
+    try:
+        scheduler.create_schedule(ClientToken=reminder.reminder_id, **request)
+        return "created"
+    except scheduler.exceptions.ConflictException:
+        pass
+    current = scheduler.get_schedule(Name=request["Name"], GroupName=request["GroupName"])
+    current_input = json.loads(current["Target"]["Input"])
+    if current_input.get("reminder_id") == reminder.reminder_id:
+        return "duplicate"
+    if current_input.get("added_at", "") > reminder.added_at:
+        return "stale"
+    scheduler.update_schedule(**request)
+    return "retimed"
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.request_id")
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    added = parse(event, ItemAddedEvent, event_id=event.get("id") if isinstance(event, dict) else None)
+    reminder = reminders.reminder_for(added.detail)
+    outcome = upsert(reminder, datetime.now(UTC))
+    metrics.add_metric(name=f"Schedules{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
+    logger.info("reminder scheduled", extra={"outcome": outcome, "reminder_id": reminder.reminder_id})
+    return {"outcome": outcome, "schedule": reminders.schedule_name(reminder.user, reminder.product)}

@@ -1,0 +1,131 @@
+"""send_reminder: consume the reminder queue, email each reminder once, announce it.
+
+Each SQS record is an EventBridge envelope of CartReminderDue. Records fail individually
+(partial batch response) so one bad message never blocks its batch; a failing record is
+redelivered until the queue's maxReceiveCount moves it to the DLQ. The email is sent inside an
+idempotent unit keyed by ``reminder_id``, so a redelivery (or a retry after the announcement
+failed) never sends a second email.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from cartflow import contract
+from cartflow.config import load_settings
+from cartflow.models import ReminderDue, ReminderDueEvent, ReminderSent, format_timestamp
+from cartflow.observability import logger, metrics, parse
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2.type_defs import EmailContentTypeDef
+
+settings = load_settings("send_reminder")
+SENT_EVENT = contract.event_type("CartReminderSent")
+# SES answers these for a message that will never be accepted as it is; retrying cannot help.
+PERMANENT_SES_ERRORS = frozenset(
+    {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException", "NotFoundException"}
+)
+
+ses = boto3.client("sesv2")
+events = boto3.client("events")
+processor = BatchProcessor(event_type=EventType.SQS)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="reminder_id",
+    expires_after_seconds=settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1),
+)
+persistence = DynamoDBPersistenceLayer(table_name=settings["IDEMPOTENCY_TABLE"])
+
+
+def compose(reminder: ReminderDue) -> EmailContentTypeDef:
+    """The SES v2 content of a reminder: text and HTML bodies naming the product."""
+    subject = f"Still thinking about {reminder.product}?"
+    text = (
+        f"Hi {reminder.user},\n\nYou left {reminder.quantity} x {reminder.product} in your cart. "
+        "It is still waiting for you.\n"
+    )
+    html = (
+        f"<p>Hi {escape(reminder.user)},</p><p>You left {reminder.quantity} &times; "
+        f"<strong>{escape(reminder.product)}</strong> in your cart. It is still waiting for you.</p>"
+    )
+    return {
+        "Simple": {
+            "Subject": {"Data": subject, "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
+        }
+    }
+
+
+@idempotent_function(  # type: ignore[untyped-decorator]  # Powertools leaves this decorator untyped
+    data_keyword_argument="reminder", config=idempotency, persistence_store=persistence
+)
+def email_once(reminder: ReminderDue) -> dict[str, str]:
+    """Send the reminder email; a second call with the same reminder_id returns the first result."""
+    try:
+        response = ses.send_email(
+            FromEmailAddress=settings["SENDER_EMAIL"],
+            Destination={"ToAddresses": [reminder.email]},
+            Content=compose(reminder),
+        )
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in PERMANENT_SES_ERRORS:
+            metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=1)
+            logger.error("SES rejected the reminder", extra={"reminder_id": reminder.reminder_id, "code": code})
+        raise
+    metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=1)
+    return {"message_id": response["MessageId"], "sent_at": format_timestamp(datetime.now(UTC))}
+
+
+def announce(reminder: ReminderDue, sent: dict[str, str]) -> None:
+    """Put CartReminderSent on the bus; fail the record if EventBridge did not take it."""
+    detail = ReminderSent(
+        user=reminder.user,
+        product=reminder.product,
+        reminder_id=reminder.reminder_id,
+        request_id=reminder.request_id,
+        message_id=sent["message_id"],
+        sent_at=sent["sent_at"],
+    )
+    response = events.put_events(
+        Entries=[
+            {
+                "EventBusName": settings["EVENT_BUS_ARN"],
+                "Source": SENT_EVENT["source"],
+                "DetailType": SENT_EVENT["detail_type"],
+                "Detail": detail.model_dump_json(),
+            }
+        ]
+    )
+    if response.get("FailedEntryCount", 0):
+        raise RuntimeError(f"CartReminderSent not accepted: {response['Entries'][0].get('ErrorCode')}")
+
+
+def record_handler(record: SQSRecord) -> None:
+    envelope = parse(record.body, ReminderDueEvent, message_id=record.message_id)
+    reminder = envelope.detail
+    logger.set_correlation_id(reminder.request_id)
+    sent = email_once(reminder=reminder)
+    announce(reminder, sent)
+    logger.info("reminder sent", extra={"reminder_id": reminder.reminder_id, "message_id": sent["message_id"]})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,165 @@
+"""schedule_reminder against moto: one schedule per (user, product), retimed, never doubled."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import jsonschema
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from moto.events.models import EventPattern
+
+from cartflow import contract, reminders
+from cartflow.config import ConfigurationError
+from cartflow.models import parse_timestamp
+from cartflow.observability import InvalidEventError
+from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, emitted_metrics
+
+CONTEXT = FakeLambdaContext("schedule_reminder")
+
+
+def schedules(stack: Any) -> list[dict[str, Any]]:
+    client = boto3.client("scheduler")
+    group = stack.settings["SCHEDULE_GROUP"]
+    found = [
+        client.get_schedule(Name=item["Name"], GroupName=group)
+        for item in client.list_schedules(GroupName=group)["Schedules"]
+    ]
+    return [{key: value for key, value in item.items() if key != "ResponseMetadata"} for item in found]
+
+
+def test_item_added_creates_one_time_schedule_that_emits_reminder_due(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    detail = cart_detail("ItemAddedToCart")
+    result = app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), CONTEXT)
+
+    assert result["outcome"] == "created"
+    [schedule] = schedules(stack)
+    assert schedule["Name"] == reminders.schedule_name(detail["user"], detail["product"])
+    due = parse_timestamp(detail["occurred_at"]) + timedelta(days=1)
+    assert schedule["ScheduleExpression"] == f"at({due.strftime('%Y-%m-%dT%H:%M:%S')})"
+    assert schedule["ScheduleExpressionTimezone"] == "UTC"
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    target = schedule["Target"]
+    assert target["Arn"] == stack.settings["EVENT_BUS_ARN"]
+    assert target["RoleArn"] == stack.settings["SCHEDULER_ROLE_ARN"]
+    assert target["DeadLetterConfig"] == {"Arn": stack.settings["SCHEDULER_DLQ_ARN"]}
+    assert (
+        target["RetryPolicy"]["MaximumRetryAttempts"]
+        == contract.stack()["scheduler"]["retry"]["maximum_retry_attempts"]
+    )
+    assert target["EventBridgeParameters"] == {"DetailType": "CartReminderDue", "Source": "cartflow.reminders"}
+
+    reminder = json.loads(target["Input"])
+    jsonschema.Draft4Validator(contract.event_schema("CartReminderDue")).validate(reminder)
+    assert reminder["scheduled_event"] is True
+    assert reminder["added_at"] == detail["occurred_at"]
+    assert {k: reminder[k] for k in ("user", "product", "quantity", "email")} == {
+        k: detail[k] for k in ("user", "product", "quantity", "email")
+    }
+    fired: Any = {"source": "cartflow.reminders", "detail-type": "CartReminderDue", "detail": reminder}
+    assert EventPattern.load(json.dumps(contract.rule_pattern("reminder_due"))).matches_event(fired)
+
+
+def test_duplicate_delivery_keeps_a_single_unchanged_schedule(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
+    assert app.handler(envelope, CONTEXT)["outcome"] == "created"
+    before = schedules(stack)
+    assert app.handler(envelope, CONTEXT)["outcome"] == "duplicate"
+    assert schedules(stack) == before
+
+
+def test_adding_again_retimes_and_an_older_add_never_wins(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    first = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T10:00:00Z")
+    second = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T12:00:00Z", quantity=5)
+    first_envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", first)
+    app.handler(first_envelope, CONTEXT)
+    assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", second), CONTEXT)["outcome"] == "retimed"
+    assert app.handler(first_envelope, CONTEXT)["outcome"] == "stale"
+
+    [schedule] = schedules(stack)
+    assert schedule["ScheduleExpression"] == "at(2030-01-02T12:00:00)"
+    assert json.loads(schedule["Target"]["Input"])["quantity"] == 5
+
+
+def test_products_and_users_get_separate_schedules(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    for user, product in [("ada", "p1"), ("ada", "p2"), ("bob", "p1")]:
+        detail = cart_detail("ItemAddedToCart", user=user, product=product)
+        app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), CONTEXT)
+    assert len(schedules(stack)) == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"email": None}, "email"),
+        ({"quantity": 0}, "quantity"),
+        ({"quantity": "two"}, "quantity"),
+        ({"user": "no spaces allowed"}, "user"),
+        ({"extra": "field"}, "extra"),
+        ({"occurred_at": "yesterday"}, "occurred_at"),
+    ],
+)
+def test_invalid_detail_is_rejected_counted_and_creates_nothing(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str], change: dict[str, Any], field: str
+) -> None:
+    app = load_function("schedule_reminder")
+    envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
+    detail = {k: v for k, v in {**envelope["detail"], **change}.items() if v is not None}
+    with pytest.raises(InvalidEventError, match=rf"detail\.{field}"):
+        app.handler({**envelope, "detail": detail}, CONTEXT)
+    assert emitted_metrics(capsys.readouterr().out).get("InvalidEvents") == 1
+    assert schedules(stack) == []
+
+
+def test_not_an_eventbridge_envelope_is_rejected(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    with pytest.raises(InvalidEventError, match="detail"):
+        app.handler({"hello": "world"}, CONTEXT)
+
+
+def test_scheduler_throttling_propagates_so_lambda_retries(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
+    with (
+        aws_error(app.scheduler, "CreateSchedule", "ThrottlingException", 429),
+        pytest.raises(app.scheduler.exceptions.ThrottlingException),
+    ):
+        app.handler(envelope, CONTEXT)
+    assert schedules(stack) == []
+    assert app.handler(envelope, CONTEXT)["outcome"] == "created"
+
+
+def test_missing_setting_fails_cold_start_naming_it(load_function: Any) -> None:
+    with pytest.raises(ConfigurationError, match="SCHEDULER_ROLE_ARN"):
+        load_function("schedule_reminder", SCHEDULER_ROLE_ARN=None)
+
+
+def test_bad_delay_setting_fails_cold_start(load_function: Any) -> None:
+    with pytest.raises(ConfigurationError, match="REMINDER_DELAY_SECONDS"):
+        load_function("schedule_reminder", REMINDER_DELAY_SECONDS="a day")
+
+
+IDENTIFIER = st.from_regex(r"\A[A-Za-z0-9._@:-]{1,128}\Z")
+
+
+@given(user=IDENTIFIER, product=IDENTIFIER, other=IDENTIFIER)
+def test_schedule_names_fit_scheduler_limits_and_group_by_user(user: str, product: str, other: str) -> None:
+    name = reminders.schedule_name(user, product)
+    assert len(name) <= reminders.SCHEDULE_NAME_MAX
+    assert re.fullmatch(r"[0-9a-zA-Z\-_.]+", name)
+    assert name.startswith(reminders.user_prefix(user))
+    assert name == reminders.schedule_name(user, product)
+    if other != user:
+        assert not name.startswith(reminders.user_prefix(other))
+    if other != product:
+        assert reminders.schedule_name(user, other) != name
