@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import botocore.handlers
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
@@ -34,6 +35,21 @@ from cartlocal.envelopes import restore_eventbridge_envelope, sqs_event
 from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# IAM actions each function performed while its tests ran, e.g. {"send_reminder": {"ses:SendEmail"}}.
+# tests/test_terraform_policies.py checks every one of them is allowed by that function's policy.
+RECORDED_ACTIONS: dict[str, set[str]] = {}
+_function_under_test: list[str] = []
+
+
+def _record_action(model: Any, **_: Any) -> None:
+    if _function_under_test:
+        action = f"{model.service_model.signing_name}:{model.name}"
+        RECORDED_ACTIONS.setdefault(_function_under_test[-1], set()).add(action)
+
+
+# Registered like moto's own hook, so it also reaches clients created inside handler modules.
+botocore.handlers.BUILTIN_HANDLERS.append(("before-call", _record_action))
 FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").exists())
 
 
@@ -88,9 +104,23 @@ def load_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         assert spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        module.handler = _attributed(name, module.handler)
         return module
 
     return load
+
+
+def _attributed(name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``handler`` so the AWS calls it makes are recorded as ``name``'s actions."""
+
+    def invoke(*args: Any, **kwargs: Any) -> Any:
+        _function_under_test.append(name)
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            _function_under_test.pop()
+
+    return invoke
 
 
 def now_iso() -> str:

@@ -163,3 +163,12 @@ def test_schedule_names_fit_scheduler_limits_and_group_by_user(user: str, produc
         assert not name.startswith(reminders.user_prefix(other))
     if other != product:
         assert reminders.schedule_name(user, other) != name
+
+
+def test_aws_calls_are_recorded_as_the_functions_actions(stack: Any, load_function: Any) -> None:
+    from tests.conftest import RECORDED_ACTIONS
+
+    RECORDED_ACTIONS.pop("schedule_reminder", None)
+    app = load_function("schedule_reminder")
+    app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart")), CONTEXT)
+    assert RECORDED_ACTIONS["schedule_reminder"] == {"scheduler:CreateSchedule"}
