@@ -104,7 +104,7 @@ def load_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         assert spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        module.handler = _attributed(name, module.handler)
+        setattr(module, "handler", _attributed(name, getattr(module, "handler")))  # noqa: B009, B010
         return module
 
     return load
