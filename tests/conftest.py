@@ -185,9 +185,11 @@ def queue_arn(queue_url: str) -> str:
     return str(attributes["Attributes"]["QueueArn"])
 
 
-def receive_as_lambda_event(queue_url: str) -> dict[str, Any]:
+def receive_as_lambda_event(queue_url: str, **receive_options: Any) -> dict[str, Any]:
     """Receive what is in ``queue_url`` (without deleting) as an SQS event source mapping would."""
-    messages = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], **receive_options
+    )
     restored = [
         {**message, "Body": restore_eventbridge_envelope(message["Body"], ACCOUNT_ID)}
         for message in messages.get("Messages", [])

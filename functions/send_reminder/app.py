@@ -2,9 +2,10 @@
 
 Each SQS record is an EventBridge envelope of CartReminderDue. Records fail individually
 (partial batch response) so one bad message never blocks its batch; a failing record is
-redelivered until the queue's maxReceiveCount moves it to the DLQ. The email is sent inside an
-idempotent unit keyed by ``reminder_id``, so a redelivery (or a retry after the announcement
-failed) never sends a second email.
+redelivered until the queue's maxReceiveCount moves it to the DLQ. Sending the email and
+announcing it are two idempotent units keyed by ``reminder_id``: a redelivery never sends a
+second email or a second CartReminderSent, and a retry after a failed announcement does not
+email again.
 """
 
 from __future__ import annotations
@@ -43,12 +44,22 @@ PERMANENT_SES_ERRORS = frozenset(
 
 ses = boto3.client("sesv2")
 events = boto3.client("events")
-processor = BatchProcessor(event_type=EventType.SQS)
-idempotency = IdempotencyConfig(
+# A batch whose every record failed still answers with item failures (rather than raising), so
+# the event source mapping treats it exactly like a partial failure and redrive counts apply.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Sending and announcing are separate idempotent units, so a failed announcement is retried
+# without sending the email again. Powertools needs one persistence layer per config; explicit
+# key prefixes keep the records valid across deployments that rename the module or function.
+email_idempotency = IdempotencyConfig(
     event_key_jmespath="reminder_id",
     expires_after_seconds=settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1),
 )
-persistence = DynamoDBPersistenceLayer(table_name=settings["IDEMPOTENCY_TABLE"])
+announce_idempotency = IdempotencyConfig(
+    event_key_jmespath="reminder_id",
+    expires_after_seconds=settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1),
+)
+email_records = DynamoDBPersistenceLayer(table_name=settings["IDEMPOTENCY_TABLE"])
+announce_records = DynamoDBPersistenceLayer(table_name=settings["IDEMPOTENCY_TABLE"])
 
 
 def compose(reminder: ReminderDue) -> EmailContentTypeDef:
@@ -71,7 +82,10 @@ def compose(reminder: ReminderDue) -> EmailContentTypeDef:
 
 
 @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools leaves this decorator untyped
-    data_keyword_argument="reminder", config=idempotency, persistence_store=persistence
+    data_keyword_argument="reminder",
+    config=email_idempotency,
+    persistence_store=email_records,
+    key_prefix="send_reminder.email",
 )
 def email_once(reminder: ReminderDue) -> dict[str, str]:
     """Send the reminder email; a second call with the same reminder_id returns the first result."""
@@ -91,16 +105,14 @@ def email_once(reminder: ReminderDue) -> dict[str, str]:
     return {"message_id": response["MessageId"], "sent_at": format_timestamp(datetime.now(UTC))}
 
 
-def announce(reminder: ReminderDue, sent: dict[str, str]) -> None:
-    """Put CartReminderSent on the bus; fail the record if EventBridge did not take it."""
-    detail = ReminderSent(
-        user=reminder.user,
-        product=reminder.product,
-        reminder_id=reminder.reminder_id,
-        request_id=reminder.request_id,
-        message_id=sent["message_id"],
-        sent_at=sent["sent_at"],
-    )
+@idempotent_function(  # type: ignore[untyped-decorator]  # Powertools leaves this decorator untyped
+    data_keyword_argument="detail",
+    config=announce_idempotency,
+    persistence_store=announce_records,
+    key_prefix="send_reminder.announce",
+)
+def announce_once(detail: ReminderSent) -> None:
+    """Put CartReminderSent on the bus once; fail the record if EventBridge did not take it."""
     response = events.put_events(
         Entries=[
             {
@@ -120,12 +132,22 @@ def record_handler(record: SQSRecord) -> None:
     reminder = envelope.detail
     logger.set_correlation_id(reminder.request_id)
     sent = email_once(reminder=reminder)
-    announce(reminder, sent)
+    announce_once(
+        detail=ReminderSent(
+            user=reminder.user,
+            product=reminder.product,
+            reminder_id=reminder.reminder_id,
+            request_id=reminder.request_id,
+            message_id=sent["message_id"],
+            sent_at=sent["sent_at"],
+        )
+    )
     logger.info("reminder sent", extra={"reminder_id": reminder.reminder_id, "message_id": sent["message_id"]})
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
+    email_idempotency.register_lambda_context(context)
+    announce_idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

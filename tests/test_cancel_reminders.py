@@ -1,0 +1,112 @@
+"""cancel_reminders against moto: removal and checkout delete reminders, and only the right ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from cartflow import reminders
+from cartflow.observability import InvalidEventError
+from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, emitted_metrics
+
+CONTEXT = FakeLambdaContext("cancel_reminders")
+ADD_CONTEXT = FakeLambdaContext("schedule_reminder")
+
+
+def schedule_names(stack: Any) -> set[str]:
+    listed = boto3.client("scheduler").list_schedules(GroupName=stack.settings["SCHEDULE_GROUP"])
+    return {item["Name"] for item in listed["Schedules"]}
+
+
+@pytest.fixture
+def add(stack: Any, load_function: Any) -> Any:
+    scheduler_app = load_function("schedule_reminder")
+
+    def add_item(user: str, product: str, occurred_at: str = "2030-01-01T10:00:00Z") -> str:
+        detail = cart_detail("ItemAddedToCart", user=user, product=product, occurred_at=occurred_at)
+        scheduler_app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), ADD_CONTEXT)
+        return reminders.schedule_name(user, product)
+
+    return add_item
+
+
+def test_removal_deletes_that_items_schedule_only(stack: Any, load_function: Any, add: Any) -> None:
+    removed, kept = add("ada", "p1"), add("ada", "p2")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("ItemRemovedFromCart", user="ada", product="p1", occurred_at="2030-01-01T11:00:00Z")
+    result = app.handler(deliver(stack, "cancel_reminders", "ItemRemovedFromCart", detail), CONTEXT)
+    assert result["outcomes"] == {removed: "deleted"}
+    assert schedule_names(stack) == {kept}
+
+
+def test_removal_of_an_item_without_schedule_is_success(stack: Any, load_function: Any) -> None:
+    app = load_function("cancel_reminders")
+    detail = cart_detail("ItemRemovedFromCart", user="ada", product="never-added")
+    envelope = deliver(stack, "cancel_reminders", "ItemRemovedFromCart", detail)
+    assert app.handler(envelope, CONTEXT)["outcomes"] == {reminders.schedule_name("ada", "never-added"): "absent"}
+    assert app.handler(envelope, CONTEXT)["outcomes"] == {reminders.schedule_name("ada", "never-added"): "absent"}
+
+
+def test_checkout_deletes_all_of_the_users_schedules_and_no_one_elses(stack: Any, load_function: Any, add: Any) -> None:
+    ada = {add("ada", f"p{i}") for i in range(3)}
+    bob = add("bob", "p1")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
+    result = app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CONTEXT)
+    assert result["outcomes"] == dict.fromkeys(ada, "deleted")
+    assert schedule_names(stack) == {bob}
+
+
+def test_checkout_paginates_through_many_schedules(stack: Any, load_function: Any, add: Any) -> None:
+    names = {add("ada", f"p{i}") for i in range(120)}
+    app = load_function("cancel_reminders")
+    detail = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
+    result = app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CONTEXT)
+    assert set(result["outcomes"]) == names
+    assert schedule_names(stack) == set()
+
+
+def test_late_removal_keeps_a_schedule_added_after_it(stack: Any, load_function: Any, add: Any) -> None:
+    name = add("ada", "p1", occurred_at="2030-01-01T12:00:00Z")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("ItemRemovedFromCart", user="ada", product="p1", occurred_at="2030-01-01T11:00:00Z")
+    assert app.handler(deliver(stack, "cancel_reminders", "ItemRemovedFromCart", detail), CONTEXT)["outcomes"] == {
+        name: "kept"
+    }
+    assert schedule_names(stack) == {name}
+
+
+def test_unknown_detail_type_is_rejected_and_counted(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = load_function("cancel_reminders")
+    envelope = deliver(stack, "cancel_reminders", "CartCheckedOut", cart_detail("CartCheckedOut"))
+    with pytest.raises(InvalidEventError, match="detail-type"):
+        app.handler({**envelope, "detail-type": "SomethingElse"}, CONTEXT)
+    assert emitted_metrics(capsys.readouterr().out).get("InvalidEvents") == 1
+
+
+def test_invalid_detail_is_rejected_naming_the_field(stack: Any, load_function: Any, add: Any) -> None:
+    add("ada", "p1")
+    app = load_function("cancel_reminders")
+    envelope = deliver(stack, "cancel_reminders", "ItemRemovedFromCart", cart_detail("ItemRemovedFromCart"))
+    detail = {key: value for key, value in envelope["detail"].items() if key != "product"}
+    with pytest.raises(InvalidEventError, match=r"detail\.product"):
+        app.handler({**envelope, "detail": detail}, CONTEXT)
+    assert len(schedule_names(stack)) == 1
+
+
+def test_scheduler_outage_propagates_so_lambda_retries(stack: Any, load_function: Any, add: Any) -> None:
+    name = add("ada", "p1")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("ItemRemovedFromCart", user="ada", product="p1", occurred_at="2030-01-01T11:00:00Z")
+    envelope = deliver(stack, "cancel_reminders", "ItemRemovedFromCart", detail)
+    with (
+        aws_error(app.scheduler, "DeleteSchedule", "InternalServerException", 500),
+        pytest.raises(app.scheduler.exceptions.InternalServerException),
+    ):
+        app.handler(envelope, CONTEXT)
+    assert schedule_names(stack) == {name}
+    assert app.handler(envelope, CONTEXT)["outcomes"] == {name: "deleted"}

@@ -1,0 +1,213 @@
+"""send_reminder against moto: one email per reminder, partial batch failures, the DLQ path."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import jsonschema
+import pytest
+from moto.ses.models import ses_backends
+
+from cartflow import contract
+from cartflow.config import ConfigurationError
+from cartlocal.provision import ACCOUNT_ID, REGION
+from tests.conftest import (
+    FakeLambdaContext,
+    aws_error,
+    cart_detail,
+    deliver,
+    drain,
+    emitted_metrics,
+    receive_as_lambda_event,
+)
+
+CONTEXT = FakeLambdaContext("send_reminder")
+
+
+def sent_emails() -> list[Any]:
+    return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
+
+
+@pytest.fixture
+def sent_events(stack: Any) -> Any:
+    """A test rule that captures every CartReminderSent, as a downstream consumer would see it."""
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    url = sqs.create_queue(QueueName="sent-capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = stack.settings["EVENT_BUS_ARN"]
+    events.put_rule(
+        Name="sent-capture", EventBusName=bus, EventPattern=json.dumps({"detail-type": ["CartReminderSent"]})
+    )
+    events.put_targets(Rule="sent-capture", EventBusName=bus, Targets=[{"Id": "capture", "Arn": arn}])
+    return lambda: [json.loads(message["Body"]) for message in drain(url)]
+
+
+@pytest.fixture
+def fire_reminders(stack: Any, load_function: Any) -> Any:
+    """Add items, then fire their schedules as EventBridge Scheduler would (moto never fires)."""
+    scheduler_app = load_function("schedule_reminder")
+
+    def fire(*products: str) -> str:
+        for product in products:
+            detail = cart_detail("ItemAddedToCart", product=product)
+            scheduler_app.handler(
+                deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), FakeLambdaContext("schedule_reminder")
+            )
+        scheduler, events = boto3.client("scheduler"), boto3.client("events")
+        group = stack.settings["SCHEDULE_GROUP"]
+        for item in scheduler.list_schedules(GroupName=group)["Schedules"]:
+            target = scheduler.get_schedule(Name=item["Name"], GroupName=group)["Target"]
+            parameters = target["EventBridgeParameters"]
+            events.put_events(
+                Entries=[
+                    {
+                        "EventBusName": target["Arn"],
+                        "Source": parameters["Source"],
+                        "DetailType": parameters["DetailType"],
+                        "Detail": target["Input"],
+                    }
+                ]
+            )
+            scheduler.delete_schedule(Name=item["Name"], GroupName=group)
+        return str(stack.queue_urls["reminders"])
+
+    return fire
+
+
+def test_reminder_is_emailed_and_announced(
+    stack: Any, load_function: Any, fire_reminders: Any, sent_events: Any
+) -> None:
+    queue = fire_reminders("sku:42")
+    app = load_function("send_reminder")
+    event = receive_as_lambda_event(queue)
+    assert len(event["Records"]) == 1
+
+    assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+
+    [email] = sent_emails()
+    assert email.source == stack.settings["SENDER_EMAIL"]
+    assert email.destinations["ToAddresses"] == ["ada@example.com"]
+    assert "sku:42" in email.subject
+    assert "sku:42" in email.body
+    [announced] = sent_events()
+    assert announced["source"] == "cartflow.reminders"
+    jsonschema.Draft4Validator(contract.event_schema("CartReminderSent")).validate(announced["detail"])
+    due = json.loads(event["Records"][0]["body"])["detail"]
+    assert announced["detail"]["reminder_id"] == due["reminder_id"]
+    assert announced["detail"]["message_id"] == email.id
+
+
+def test_redelivered_message_sends_no_second_email_or_event(
+    stack: Any, load_function: Any, fire_reminders: Any, sent_events: Any
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    app = load_function("send_reminder")
+    app.handler(event, CONTEXT)
+    assert load_function("send_reminder").handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+    assert len(sent_events()) == 1
+
+
+def test_bad_records_fail_alone_and_are_counted(
+    stack: Any,
+    load_function: Any,
+    fire_reminders: Any,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    good = event["Records"][0]
+    envelope = json.loads(good["body"])
+    not_json = {**good, "messageId": "not-json", "body": "{oops"}
+    no_email = {
+        **good,
+        "messageId": "no-email",
+        "body": json.dumps({**envelope, "detail": {k: v for k, v in envelope["detail"].items() if k != "email"}}),
+    }
+    app = load_function("send_reminder")
+    capsys.readouterr()
+
+    response = app.handler({"Records": [not_json, good, no_email]}, CONTEXT)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "not-json"}, {"itemIdentifier": "no-email"}]}
+    assert len(sent_emails()) == 1
+    assert emitted_metrics(capsys.readouterr().out).get("InvalidEvents") == 2
+    rejections = [record.__dict__ for record in caplog.records if record.getMessage() == "invalid input rejected"]
+    assert [(entry["message_id"], entry["reason"]) for entry in rejections][1] == (
+        "no-email",
+        "detail.email: Field required",
+    )
+    assert not any("ada@example.com" in str(record.__dict__) for record in caplog.records)
+
+
+def test_rejected_sender_fails_the_record_counts_it_and_a_fixed_retry_sends_once(
+    stack: Any, load_function: Any, fire_reminders: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    misconfigured = load_function("send_reminder", SENDER_EMAIL="unverified@cartflow.example")
+    capsys.readouterr()
+    failures = misconfigured.handler(event, CONTEXT)["batchItemFailures"]
+    assert failures == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert emitted_metrics(capsys.readouterr().out).get("EmailsRejected") == 1
+    assert sent_emails() == []
+
+    assert load_function("send_reminder").handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+
+
+def test_ses_throttling_fails_the_record_and_the_retry_sends_once(
+    stack: Any, load_function: Any, fire_reminders: Any
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    app = load_function("send_reminder")
+    with aws_error(app.ses, "SendEmail", "TooManyRequestsException", 429):
+        assert len(app.handler(event, CONTEXT)["batchItemFailures"]) == 1
+    assert sent_emails() == []
+    assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+
+
+def test_failed_announcement_is_retried_without_a_second_email(
+    stack: Any, load_function: Any, fire_reminders: Any, sent_events: Any
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    app = load_function("send_reminder")
+    with aws_error(app.events, "PutEvents", "InternalException", 500):
+        assert len(app.handler(event, CONTEXT)["batchItemFailures"]) == 1
+    assert len(sent_emails()) == 1
+    assert sent_events() == []
+    assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+    assert len(sent_events()) == 1
+
+
+def test_poison_message_reaches_the_dlq_without_blocking_its_batch(
+    stack: Any, load_function: Any, fire_reminders: Any
+) -> None:
+    queue = fire_reminders("sku:1")
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=queue, MessageBody='{"detail-type": "CartReminderDue", "detail": "poison"}')
+    app = load_function("send_reminder")
+    max_receives = contract.stack()["queues"]["reminders"]["max_receive_count"]
+
+    # What the event source mapping does: invoke, delete the successes, let failures reappear.
+    for _ in range(max_receives + 1):
+        event = receive_as_lambda_event(queue, VisibilityTimeout=0)
+        if not event["Records"]:
+            break
+        failed = {item["itemIdentifier"] for item in app.handler(event, CONTEXT)["batchItemFailures"]}
+        for record in event["Records"]:
+            if record["messageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=record["receiptHandle"])
+
+    assert len(sent_emails()) == 1
+    dead = drain(stack.dlq_urls["reminders"])
+    assert [message["Body"] for message in dead] == ['{"detail-type": "CartReminderDue", "detail": "poison"}']
+    assert drain(queue) == []
+
+
+def test_missing_table_setting_fails_cold_start(load_function: Any) -> None:
+    with pytest.raises(ConfigurationError, match="IDEMPOTENCY_TABLE"):
+        load_function("send_reminder", IDEMPOTENCY_TABLE=None)
