@@ -1,0 +1,152 @@
+"""The contract is consistent with itself and with the code that reads it.
+
+These tests fail when a schema, a pattern, a model, a route or a setting drifts from the others.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto.events.models import EventPattern
+from pydantic import ValidationError
+
+from cartflow import contract
+from cartflow.models import DETAIL_MODELS
+from tests.strategies import instances
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTION_DIRS = sorted(path.name for path in (ROOT / "functions").iterdir() if path.is_dir())
+ALL_SCHEMAS = sorted(
+    str(path.relative_to(contract.CONTRACT_DIR)) for path in contract.CONTRACT_DIR.rglob("*.schema.json")
+)
+
+# Where each event must go: the architecture, stated once as the expectation the patterns must meet.
+EXPECTED_ROUTES = {
+    "ItemAddedToCart": {"schedule_reminder"},
+    "ItemRemovedFromCart": {"cancel_reminders"},
+    "CartCheckedOut": {"cancel_reminders"},
+    "CartReminderDue": {"reminder_due"},
+    "CartReminderSent": set(),
+}
+
+
+@pytest.mark.parametrize("path", ALL_SCHEMAS)
+def test_schemas_are_draft4_and_closed(path: str) -> None:
+    schema = contract.load(path)
+    jsonschema.Draft4Validator.check_schema(schema)
+    assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
+    assert schema["additionalProperties"] is False
+    assert not any("format" in prop for prop in schema["properties"].values()), "API Gateway ignores format"
+
+
+def test_every_referenced_file_exists_and_every_file_is_referenced() -> None:
+    stack = contract.stack()
+    routes = contract.load("api/routes.json")
+    referenced = {route["schema"] for route in routes["routes"]} | set(routes["templates"].values())
+    referenced |= {entry["schema"] for entry in contract.event_types()}
+    referenced |= {rule["pattern"] for rule in stack["rules"].values()}
+    referenced |= {"api/routes.json", "events.json", "stack.json", "api/response.schema.json"}
+    on_disk = {
+        str(path.relative_to(contract.CONTRACT_DIR)) for path in contract.CONTRACT_DIR.rglob("*") if path.is_file()
+    }
+    assert referenced == on_disk
+
+
+def test_functions_in_the_contract_are_the_function_folders() -> None:
+    assert sorted(contract.stack()["functions"]) == FUNCTION_DIRS
+    for name in FUNCTION_DIRS:
+        module, _, attribute = contract.function_spec(name)["handler"].partition(".")
+        source = (ROOT / "functions" / name / f"{module}.py").read_text()
+        assert re.search(rf"^def {attribute}\(", source, re.MULTILINE), f"{name}: no {attribute} in {module}.py"
+
+
+def test_rule_targets_and_queue_consumers_are_declared() -> None:
+    stack = contract.stack()
+    for name, rule in stack["rules"].items():
+        target = rule["target"]
+        if target["type"] == "lambda":
+            assert target["function"] in stack["functions"], name
+        else:
+            assert target["type"] == "sqs"
+            assert target["queue"] in stack["queues"], name
+    for queue in stack["queues"].values():
+        assert queue["consumer"] in stack["functions"]
+
+
+@pytest.mark.parametrize("detail_type", sorted(DETAIL_MODELS))
+def test_models_declare_the_schemas_fields(detail_type: str) -> None:
+    schema = contract.event_schema(detail_type)
+    model = DETAIL_MODELS[detail_type]
+    assert set(model.model_fields) == set(schema["properties"])
+    required_in_model = {name for name, field in model.model_fields.items() if field.is_required()}
+    assert required_in_model == set(schema["required"])
+
+
+@pytest.mark.parametrize("detail_type", sorted(DETAIL_MODELS))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_models_accept_exactly_what_the_schemas_accept(detail_type: str, data: st.DataObject) -> None:
+    schema = contract.event_schema(detail_type)
+    model = DETAIL_MODELS[detail_type]
+    instance = data.draw(instances(schema))
+    model.model_validate(instance)
+    # Breaking any one constraint the schema states must be rejected by the model too.
+    field = data.draw(st.sampled_from(sorted(schema["properties"])))
+    broken = {**instance, field: data.draw(st.sampled_from([None, [], {"x": 1}, "\u0000" * 300, -1]))}
+    if jsonschema.Draft4Validator(schema).is_valid(broken):
+        return
+    with pytest.raises(ValidationError):
+        model.model_validate(broken)
+
+
+@pytest.mark.parametrize("detail_type", sorted(EXPECTED_ROUTES))
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_patterns_route_every_event_to_exactly_its_consumers(detail_type: str, data: st.DataObject) -> None:
+    entry = contract.event_type(detail_type)
+    event: Any = {
+        "source": entry["source"],
+        "detail-type": detail_type,
+        "detail": data.draw(instances(contract.event_schema(detail_type))),
+    }
+    matched = {
+        name
+        for name in contract.stack()["rules"]
+        if EventPattern.load(json.dumps(contract.rule_pattern(name))).matches_event(event)
+    }
+    assert matched == EXPECTED_ROUTES[detail_type]
+
+
+def test_every_api_route_emits_a_declared_event_carrying_its_body() -> None:
+    for route in contract.routes():
+        request = contract.load(route["schema"])
+        event = contract.event_type(route["detail_type"])
+        assert event["source"] == route["source"]
+        assert event["producer"] == "api"
+        detail = contract.event_schema(route["detail_type"])
+        assert set(detail["properties"]) == set(request["properties"]) | {"request_id", "occurred_at"}
+        for name, constraints in request["properties"].items():
+            assert detail["properties"][name] == constraints, f"{route['detail_type']}.{name}"
+        assert set(detail["required"]) == set(request["required"]) | {"request_id", "occurred_at"}
+
+
+def test_settings_table_covers_every_function_setting() -> None:
+    stack = contract.stack()
+    declared = {name for spec in stack["functions"].values() for name in spec["environment"]}
+    assert declared == set(stack["settings"])
+
+
+@pytest.mark.parametrize("function_name", FUNCTION_DIRS)
+def test_each_handler_reads_exactly_the_settings_it_declares(function_name: str) -> None:
+    source = (ROOT / "functions" / function_name / "app.py").read_text()
+    read = set(re.findall(r"""settings(?:\[|\.integer\()\s*["']([A-Z_]+)["']""", source))
+    declared = set(contract.function_spec(function_name)["environment"])
+    powertools = {name for name in declared if name.startswith("POWERTOOLS_")}
+    assert read == declared - powertools
