@@ -1,0 +1,3 @@
+.PHONY: docs
+docs: venv ## Regenerate the README's contract tables from cartflow/contract
+	$(PY) tools/readme_tables.py
