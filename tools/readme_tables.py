@@ -6,7 +6,6 @@ between their markers and tests/test_readme.py fails when the committed README h
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -25,10 +24,9 @@ def routes_table() -> str:
         fields = ", ".join(
             f"`{name}`" + ("" if name in schema["required"] else " (optional)") for name in schema["properties"]
         )
-        lines.append(
-            f"| `{route['method']} {route['path']}` | {fields} — [`{route['schema']}`](cartflow/contract/{route['schema']})"
-            f" | `{route['source']}` / `{route['detail_type']}` |"
-        )
+        link = f"[`{route['schema']}`](cartflow/contract/{route['schema']})"
+        event = f"`{route['source']}` / `{route['detail_type']}`"
+        lines.append(f"| `{route['method']} {route['path']}` | {fields} — {link} | {event} |")
     return "\n".join(lines)
 
 
@@ -66,10 +64,12 @@ TABLES = {"routes": routes_table, "events": events_table, "settings": settings_t
 def render(text: str) -> str:
     """``text`` with every generated table replaced by its current rendering."""
     for name, build in TABLES.items():
-        pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.DOTALL)
-        if not pattern.search(text):
-            raise SystemExit(f"README.md: missing <!-- {name}:begin --> / <!-- {name}:end --> markers")
-        text = pattern.sub(lambda match, table=build(): match.group(1) + table + "\n" + match.group(2), text)
+        begin, end = f"<!-- {name}:begin -->\n", f"<!-- {name}:end -->"
+        head, found_begin, rest = text.partition(begin)
+        _, found_end, tail = rest.partition(end)
+        if not (found_begin and found_end):
+            raise SystemExit(f"README.md: missing {begin.strip()} / {end} markers")
+        text = f"{head}{begin}{build()}\n{end}{tail}"
     return text
 
 
