@@ -7,13 +7,48 @@ Reasons name fields and rules, never values, so no email address reaches the log
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
 
+from cartflow import contract
+
+# Email addresses are the PII this system carries. The contract's own pattern, unanchored, finds
+# them in a log record's message, arguments and extra keys, so none reaches the logs.
+EMAIL = re.compile(contract.load("api/add_item.schema.json")["properties"]["email"]["pattern"].strip("^$"))
+REDACTED = "[email redacted]"
+_STANDARD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class RedactEmails(logging.Filter):
+    """Replace every email address in a log record before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _redact(record.msg)
+        if record.args:
+            record.args = tuple(_redact(arg) for arg in record.args) if isinstance(record.args, tuple) else record.args
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD_ATTRIBUTES:
+                setattr(record, key, _redact(value))
+        return True
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return EMAIL.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {key: _redact(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redact(item) for item in value)
+    return value
+
+
 logger = Logger()
+logger.addFilter(RedactEmails())
 metrics = Metrics()
 
 INVALID_EVENTS = "InvalidEvents"

@@ -211,3 +211,17 @@ def test_poison_message_reaches_the_dlq_without_blocking_its_batch(
 def test_missing_table_setting_fails_cold_start(load_function: Any) -> None:
     with pytest.raises(ConfigurationError, match="IDEMPOTENCY_TABLE"):
         load_function("send_reminder", IDEMPOTENCY_TABLE=None)
+
+
+def test_email_addresses_never_reach_the_logs(
+    stack: Any, load_function: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from cartflow.observability import logger
+
+    load_function("send_reminder")
+    logger.info("reply to ada@example.com", extra={"to": ["bob.smith+tag@mail.example.org"], "nested": {"a": "c@d.io"}})
+    logger.warning("failed for %s", "eve@example.net")
+    output = capfd.readouterr().out + capfd.readouterr().err
+    assert "[email redacted]" in output
+    for address in ("ada@example.com", "bob.smith+tag@mail.example.org", "c@d.io", "eve@example.net"):
+        assert address not in output
