@@ -1,0 +1,21 @@
+# Shipping (cartship, docs/shipping.md): build once, publish, promote the same bytes dev -> staging -> prod.
+# Work against AWS with the credentials in the environment, or against moto with AWS_ENDPOINT_URL set.
+# CARTSHIP_BUCKET names the artifact bucket: terraform -chdir=terraform/bootstrap output -raw artifact_bucket
+.PHONY: publish enter promote status pull smoke
+
+SHIP := $(PY) -m cartship
+
+publish: venv ## Upload dist/*.zip under their hashes + a release manifest (prints the release id last)
+	$(SHIP) publish --dist dist
+
+enter: venv ## Point dev at a published release: make enter ENV=dev RELEASE=<id>
+	$(SHIP) enter --env "$(ENV)" --release "$(RELEASE)"
+
+promote: venv ## Point TO at the exact release FROM runs, after verifying every byte: make promote FROM=dev TO=staging
+	$(SHIP) promote --from "$(FROM)" --to "$(TO)" $(if $(EXPECT),--expect "$(EXPECT)")
+
+status: venv ## What an environment runs: release, commit, function hashes, promotion history: make status ENV=prod
+	$(SHIP) status --env "$(ENV)"
+
+pull: venv ## Write ENV's verified release manifest to releases/ENV.json for make plan: make pull ENV=staging
+	$(SHIP) pull --env "$(ENV)"

@@ -1,0 +1,347 @@
+"""Shipping: publish once, promote the same bytes, and refuse bad input without changing anything.
+
+The artifact bucket is moto's S3 (in-process ``mock_aws``, and a moto server for the make
+targets); the zips are small real zip files described by a build manifest of build.py's format.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cartship.cli import main
+from cartship.release import artifact_key
+
+ROOT = Path(__file__).resolve().parent.parent
+BUCKET = "cartflow-artifacts-test"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+FUNCTIONS = ("cancel_reminders", "schedule_reminder", "send_reminder")
+
+
+def _zip(name: str, marker: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            zipfile.ZipInfo("app.py", (2020, 1, 1, 0, 0, 0)), f"def handler(e, c):\n    return {marker!r}\n"
+        )
+    return buffer.getvalue()
+
+
+def write_dist(directory: Path, marker: str = "v1") -> dict[str, bytes]:
+    """A dist/ as build.py writes it: one zip per function and manifest.json (format 1)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    zips = {name: _zip(name, f"{name}-{marker}") for name in FUNCTIONS}
+    entries = {}
+    for name, body in zips.items():
+        (directory / f"{name}.zip").write_bytes(body)
+        digest = hashlib.sha256(body).digest()
+        entries[name] = {
+            "architecture": "x86_64",
+            "handler": "app.handler",
+            "inputs_hash": "0" * 64,
+            "runtime": "python3.13",
+            "sdk": "runtime",
+            "sha256": digest.hex(),
+            "source_code_hash": base64.b64encode(digest).decode(),
+            "unzipped_size": 100,
+            "zip": f"{name}.zip",
+            "zipped_size": len(body),
+        }
+    (directory / "manifest.json").write_text(json.dumps({"format": 1, "functions": entries}))
+    return zips
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield client
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Path:
+    write_dist(tmp_path / "dist")
+    return tmp_path / "dist"
+
+
+def ship(tmp_path: Path, *arguments: str) -> int:
+    return main(["--bucket", BUCKET, "--out-dir", str(tmp_path / "releases"), *arguments])
+
+
+def bucket_state(s3: Any) -> list[tuple[str, str, str]]:
+    """Every version of every object (key, version, ETag): equal before and after means nothing changed."""
+    versions = s3.list_object_versions(Bucket=BUCKET)
+    found = [(v["Key"], v["VersionId"], v["ETag"]) for v in versions.get("Versions", [])]
+    found += [(m["Key"], m["VersionId"], "delete-marker") for m in versions.get("DeleteMarkers", [])]
+    return sorted(found)
+
+
+def local_state(tmp_path: Path) -> dict[str, bytes]:
+    out = tmp_path / "releases"
+    return {path.name: path.read_bytes() for path in sorted(out.glob("*"))} if out.exists() else {}
+
+
+def published(tmp_path: Path, dist: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    assert ship(tmp_path, "publish", "--dist", str(dist), "--commit", COMMIT) == 0
+    return capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def test_publish_stores_each_zip_under_its_hash_with_a_release_manifest(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release_id = published(tmp_path, dist, capsys)
+
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"releases/{release_id}.json")["Body"].read())
+    assert manifest["commit"] == COMMIT
+    assert manifest["built_at"].endswith("Z")
+    assert (tmp_path / "releases" / f"{release_id}.json").read_bytes() == s3.get_object(
+        Bucket=BUCKET, Key=f"releases/{release_id}.json"
+    )["Body"].read()
+    for name in FUNCTIONS:
+        body = (dist / f"{name}.zip").read_bytes()
+        entry = manifest["functions"][name]
+        assert entry["key"] == f"functions/{name}/{hashlib.sha256(body).hexdigest()}.zip"
+        assert entry["base64_sha256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+        assert (entry["runtime"], entry["architecture"], entry["handler"]) == ("python3.13", "x86_64", "app.handler")
+        stored = s3.get_object(Bucket=BUCKET, Key=entry["key"], VersionId=entry["version_id"], ChecksumMode="ENABLED")
+        assert stored["Body"].read() == body
+        assert stored["ChecksumSHA256"] == entry["base64_sha256"]
+
+
+def test_publishing_the_same_build_twice_uploads_nothing(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = published(tmp_path, dist, capsys)
+    before = bucket_state(s3)
+    assert published(tmp_path, dist, capsys) == first
+    assert bucket_state(s3) == before
+
+
+def test_a_changed_function_uploads_only_that_zip(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = published(tmp_path, dist, capsys)
+    zips = write_dist(dist, marker="v2")
+    write_dist(tmp_path / "other", marker="v1")
+    # Only send_reminder changes: restore the other two zips of the first build.
+    for name in ("cancel_reminders", "schedule_reminder"):
+        (dist / f"{name}.zip").write_bytes((tmp_path / "other" / f"{name}.zip").read_bytes())
+    manifest = json.loads((dist / "manifest.json").read_text())
+    for name in ("cancel_reminders", "schedule_reminder"):
+        manifest["functions"][name] = json.loads((tmp_path / "other" / "manifest.json").read_text())["functions"][name]
+    (dist / "manifest.json").write_text(json.dumps(manifest))
+    before = {key for key, _, _ in bucket_state(s3)}
+
+    second = published(tmp_path, dist, capsys)
+
+    added = {key for key, _, _ in bucket_state(s3)} - before
+    digest = hashlib.sha256(zips["send_reminder"]).hexdigest()
+    assert second != first
+    assert added == {artifact_key("send_reminder", digest), f"releases/{second}.json"}
+
+
+def test_promote_points_staging_at_the_byte_identical_zips_dev_runs(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release_id = published(tmp_path, dist, capsys)
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    assert ship(tmp_path, "enter", "--env", "dev", "--release", release_id) == 0
+    assert ship(tmp_path, "promote", "--from", "dev", "--to", "staging", "--expect", release_id) == 0
+    capsys.readouterr()
+
+    dev = json.loads((tmp_path / "releases" / "dev.json").read_text())
+    staging = json.loads((tmp_path / "releases" / "staging.json").read_text())
+    assert staging == dev
+    assert staging["release_id"] == release_id
+    for name in FUNCTIONS:
+        entry = staging["functions"][name]
+        stored = s3.get_object(Bucket=BUCKET, Key=entry["key"], VersionId=entry["version_id"])["Body"].read()
+        assert hashlib.sha256(stored).hexdigest() == hashlib.sha256((dist / f"{name}.zip").read_bytes()).hexdigest()
+
+    assert ship(tmp_path, "status", "--env", "staging", "--verify") == 0
+    report = capsys.readouterr().out
+    assert f"release      {release_id}" in report
+    assert f"commit       {COMMIT}" in report
+    assert "(from dev, by octocat via arn:aws:sts::" in report
+    for name in FUNCTIONS:
+        assert hashlib.sha256((dist / f"{name}.zip").read_bytes()).hexdigest() in report
+
+
+def test_promotion_history_records_what_from_where_when_and_who(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/cartflow")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    first = published(tmp_path, dist, capsys)
+    assert ship(tmp_path, "enter", "--env", "dev", "--release", first) == 0
+    assert ship(tmp_path, "promote", "--from", "dev", "--to", "staging") == 0
+    write_dist(dist, marker="v2")
+    second = published(tmp_path, dist, capsys)
+    assert ship(tmp_path, "enter", "--env", "dev", "--release", second) == 0
+    assert ship(tmp_path, "promote", "--from", "dev", "--to", "staging") == 0
+
+    pointer = json.loads(s3.get_object(Bucket=BUCKET, Key="environments/staging.json")["Body"].read())
+    assert [entry["release_id"] for entry in pointer["history"]] == [second, first]
+    latest = pointer["history"][0]
+    assert latest["source"] == "dev"
+    assert latest["by"].startswith("octocat via arn:aws:sts::")
+    assert latest["run"] == "https://github.com/acme/cartflow/actions/runs/42"
+    assert latest["at"].endswith("Z")
+
+
+def test_promoting_what_the_target_already_runs_changes_nothing(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release_id = published(tmp_path, dist, capsys)
+    assert ship(tmp_path, "enter", "--env", "dev", "--release", release_id) == 0
+    assert ship(tmp_path, "promote", "--from", "dev", "--to", "staging") == 0
+    before = bucket_state(s3)
+    assert ship(tmp_path, "promote", "--from", "dev", "--to", "staging") == 0
+    assert "already points at" in capsys.readouterr().out
+    assert bucket_state(s3) == before
+
+
+def _delete_pinned_zip(s3: Any, release: dict[str, Any]) -> None:
+    entry = release["functions"]["send_reminder"]
+    s3.delete_object(Bucket=BUCKET, Key=entry["key"], VersionId=entry["version_id"])
+
+
+def _overwrite_zip(s3: Any, release: dict[str, Any]) -> None:
+    s3.put_object(Bucket=BUCKET, Key=release["functions"]["send_reminder"]["key"], Body=b"not the released zip")
+
+
+def _edit_manifest(s3: Any, release: dict[str, Any]) -> None:
+    edited = {**release, "commit": "f" * 40}
+    s3.put_object(Bucket=BUCKET, Key=f"releases/{release['release_id']}.json", Body=json.dumps(edited).encode())
+
+
+BAD_PROMOTIONS = [
+    pytest.param(
+        ("--from", "dev", "--to", "qa"),
+        None,
+        "unknown environment 'qa' (known: dev, staging, prod)",
+        id="unknown-target",
+    ),
+    pytest.param(("--from", "test", "--to", "staging"), None, "unknown environment 'test'", id="unknown-source"),
+    pytest.param(
+        ("--from", "staging", "--to", "prod"), None, "environment staging has no release yet", id="no-release"
+    ),
+    pytest.param(
+        ("--from", "dev", "--to", "prod"),
+        None,
+        "cannot promote dev to prod: dev promotes only to staging",
+        id="skip-stage",
+    ),
+    pytest.param(
+        ("--from", "prod", "--to", "dev"), None, "cannot promote prod to dev: prod is the last stage", id="backwards"
+    ),
+    pytest.param(
+        ("--from", "dev", "--to", "staging"), _delete_pinned_zip, "send_reminder artifact is missing", id="missing"
+    ),
+    pytest.param(
+        ("--from", "dev", "--to", "staging"), _overwrite_zip, "send_reminder artifact is tampered", id="tampered-zip"
+    ),
+    pytest.param(("--from", "dev", "--to", "staging"), _edit_manifest, "manifest is tampered", id="tampered-manifest"),
+    pytest.param(
+        ("--from", "dev", "--to", "staging", "--expect", "0123456789ab-000000000000"),
+        None,
+        "dev runs release",
+        id="unexpected-release",
+    ),
+]
+
+
+@pytest.mark.parametrize(("arguments", "damage", "message"), BAD_PROMOTIONS)
+def test_bad_promotion_fails_with_one_clear_line_and_changes_nothing(
+    s3: Any,
+    dist: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: tuple[str, ...],
+    damage: Any,
+    message: str,
+) -> None:
+    release_id = published(tmp_path, dist, capsys)
+    assert ship(tmp_path, "enter", "--env", "dev", "--release", release_id) == 0
+    if damage:
+        damage(s3, json.loads((tmp_path / "releases" / f"{release_id}.json").read_text()))
+    capsys.readouterr()
+    bucket_before, local_before = bucket_state(s3), local_state(tmp_path)
+
+    assert ship(tmp_path, "promote", *arguments) == 1
+
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith("cartship: error: ")
+    assert message in error
+    assert bucket_state(s3) == bucket_before
+    assert local_state(tmp_path) == local_before
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param(("status", "--env", "qa"), "unknown environment 'qa'", id="status-unknown"),
+        pytest.param(("status", "--env", "prod"), "environment prod has no release yet", id="status-no-release"),
+        pytest.param(
+            ("enter", "--env", "staging", "--release", "0123456789ab-000000000000"),
+            "staging takes releases only by promotion",
+            id="enter-not-dev",
+        ),
+        pytest.param(
+            ("enter", "--env", "dev", "--release", "0123456789ab-000000000000"),
+            "release 0123456789ab-000000000000 is not published",
+            id="enter-unpublished",
+        ),
+        pytest.param(("enter", "--env", "dev", "--release", "../../etc"), "malformed release id", id="enter-malformed"),
+        pytest.param(("pull", "--env", "staging"), "environment staging has no release yet", id="pull-no-release"),
+    ],
+)
+def test_bad_requests_fail_with_one_clear_line_and_change_nothing(
+    s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: tuple[str, ...], message: str
+) -> None:
+    before = bucket_state(s3)
+    assert ship(tmp_path, *arguments) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert message in error
+    assert bucket_state(s3) == before
+    assert local_state(tmp_path) == {}
+
+
+def test_publish_refuses_a_stale_dist_and_a_tampered_store(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (dist / "send_reminder.zip").write_bytes(b"rebuilt behind the manifest's back")
+    assert ship(tmp_path, "publish", "--dist", str(dist), "--commit", COMMIT) == 1
+    assert "send_reminder.zip has sha256" in capsys.readouterr().err
+    assert bucket_state(s3) == []
+
+    zips = write_dist(dist)
+    key = artifact_key("send_reminder", hashlib.sha256(zips["send_reminder"]).hexdigest())
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"planted")
+    before = bucket_state(s3)
+    assert ship(tmp_path, "publish", "--dist", str(dist), "--commit", COMMIT) == 1
+    assert "the artifact store was tampered with; nothing was published" in capsys.readouterr().err
+    assert bucket_state(s3) == before
+
+
+def test_commands_need_a_bucket(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CARTSHIP_BUCKET", raising=False)
+    assert main(["status", "--env", "dev"]) == 1
+    assert "no artifact bucket: set CARTSHIP_BUCKET" in capsys.readouterr().err
