@@ -447,20 +447,24 @@ def compile_tree(tree: Path) -> None:
     env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
-        raise BuildError(f"byte-compiling failed: {last_line(result.stdout + result.stderr)}")
+        where = re.search(r'File "(?P<file>[^"]+)", line (?P<line>\d+)', result.stdout)
+        at = f"{where['file']}:{where['line']}: " if where else ""
+        raise BuildError(f"byte-compiling failed: {at}{last_line(result.stdout + result.stderr)}")
 
 
 def write_zip(tree: Path, destination: Path) -> int:
     """Zip ``tree`` deterministically into ``destination``; returns the unzipped size."""
     stamp = time.gmtime(zip_epoch())
     date_time = (stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec)
-    entries = sorted(tree.rglob("*"), key=lambda path: path.relative_to(tree).as_posix())
+    # Entry names as stored (folders end in "/"), sorted, so the order is the zip's own.
+    entries = sorted(
+        (path.relative_to(tree).as_posix() + ("/" if path.is_dir() else ""), path) for path in tree.rglob("*")
+    )
     unzipped = 0
     with zipfile.ZipFile(destination, "w") as archive:
-        for path in entries:
-            name = path.relative_to(tree).as_posix()
-            is_dir = path.is_dir()
-            info = zipfile.ZipInfo(name + "/" if is_dir else name, date_time=date_time)
+        for name, path in entries:
+            is_dir = name.endswith("/")
+            info = zipfile.ZipInfo(name, date_time=date_time)
             info.create_system = 3  # Unix, so the permission bits below are honoured
             executable = is_dir or path.stat().st_mode & 0o100
             info.external_attr = ((0o40755 if is_dir else 0o100755 if executable else 0o100644) << 16) | (

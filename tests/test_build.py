@@ -1,0 +1,250 @@
+"""build.py produces the same zip bytes from any clone, reuses what is unchanged, and fails clearly.
+
+Every build here runs in a fresh ``git clone`` of HEAD (only committed files, as in CI) with the
+working tree's build.py copied in, so the code under test is the one being changed. All clones
+share the project's wheelhouse, so only the very first build on a machine downloads wheels.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import io
+import json
+import marshal
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cartflow import contract
+
+ROOT = Path(__file__).resolve().parent.parent
+WHEELHOUSE = ROOT / ".cache" / "wheelhouse"
+RUNTIME_SDK = ("boto3/", "botocore/", "s3transfer/", "jmespath/", "dateutil/", "six.py", "urllib3/")
+
+Zips = dict[str, dict[str, bytes]]
+
+
+def clone(destination: Path) -> Path:
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(destination)], check=True)
+    shutil.copyfile(ROOT / "build.py", destination / "build.py")
+    return destination
+
+
+def build(checkout: Path, *arguments: str, umask: int = 0o022, seed: str = "0") -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "SOURCE_DATE_EPOCH"}
+    env.update(CARTFLOW_WHEELHOUSE=str(WHEELHOUSE), PYTHONHASHSEED=seed)
+    return subprocess.run(
+        [sys.executable, "build.py", *arguments],
+        cwd=checkout,
+        env=env,
+        umask=umask,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def read_zips(dist: Path) -> Zips:
+    """Raw bytes of every dist/*.zip, plus each entry's content, keyed by function."""
+    zips: Zips = {}
+    for path in sorted(dist.glob("*.zip")):
+        with zipfile.ZipFile(path) as archive:
+            zips[path.stem] = {"": path.read_bytes()} | {name: archive.read(name) for name in archive.namelist()}
+    return zips
+
+
+def statuses(output: str) -> dict[str, str]:
+    """{function: built|reused} from the progress lines."""
+    return {
+        line.split()[1]: line.split()[0] for line in output.splitlines() if line.split()[:1] in (["built"], ["reused"])
+    }
+
+
+def functions_of(checkout: Path) -> list[str]:
+    return sorted(path.parent.name for path in (checkout / "functions").glob("*/app.py"))
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    checkout = clone(tmp_path_factory.mktemp("one") / "checkout")
+    result = build(checkout, "--jobs", "2", umask=0o022, seed="1")
+    assert result.returncode == 0, result.stderr
+    return checkout
+
+
+@pytest.fixture(scope="module")
+def first_zips(first: Path) -> Zips:
+    # Captured before any test changes the first clone.
+    return read_zips(first / "dist")
+
+
+@pytest.fixture(scope="module")
+def second_zips(tmp_path_factory: pytest.TempPathFactory, first_zips: Zips) -> Zips:
+    checkout = clone(tmp_path_factory.mktemp("two") / "another place with spaces")
+    for path in checkout.rglob("*"):  # sources with other mtimes, as after a later checkout
+        os.utime(path, (1_600_000_000, 1_600_000_000), follow_symlinks=False)
+    result = build(checkout, "--jobs", "1", umask=0o077, seed="2")
+    assert result.returncode == 0, result.stderr
+    return read_zips(checkout / "dist")
+
+
+def test_two_clones_build_identical_zips(first: Path, first_zips: Zips, second_zips: Zips) -> None:
+    assert sorted(first_zips) == functions_of(first)
+    for name, entries in first_zips.items():
+        assert entries.keys() == second_zips[name].keys(), name
+        for entry, data in entries.items():
+            assert data == second_zips[name][entry], f"{name}.zip differs at {entry or 'the archive bytes'}"
+
+
+def test_zip_entries_are_normalised(first_zips: Zips, first: Path) -> None:
+    for name, entries in first_zips.items():
+        with zipfile.ZipFile(io.BytesIO(entries[""])) as archive:
+            infos = archive.infolist()
+        assert [info.filename for info in infos] == sorted(info.filename for info in infos)
+        assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
+        assert {info.external_attr >> 16 for info in infos} <= {0o100644, 0o100755, 0o40755}
+        checkout_path = str(first).encode()
+        assert not [entry for entry, data in entries.items() if entry and checkout_path in data], name
+
+
+def test_pyc_are_unchecked_hash_for_python_313_with_task_paths(first_zips: Zips) -> None:
+    for entries in first_zips.values():
+        pyc = entries["cartflow/__pycache__/config.cpython-313.pyc"]
+        assert pyc[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, check_source off
+        assert marshal.loads(pyc[16:]).co_filename == "/var/task/cartflow/config.py"
+        assert "app.py" in entries
+        assert "__pycache__/app.cpython-313.pyc" in entries
+
+
+def test_contents_follow_the_contract(first: Path, first_zips: Zips) -> None:
+    for name, entries in first_zips.items():
+        assert "cartflow/contract/stack.json" in entries
+        assert any(entry.endswith(".dist-info/METADATA") for entry in entries)
+        assert not [entry for entry in entries if entry.endswith(("/RECORD", "/direct_url.json", "/INSTALLER"))]
+        vendored = [entry for entry in entries if entry.startswith(RUNTIME_SDK)]
+        if contract.function_spec(name)["sdk"] == "runtime":
+            assert vendored == [], name
+        else:
+            assert vendored, name
+
+
+def test_manifest_describes_each_zip(first: Path, first_zips: Zips) -> None:
+    manifest = json.loads((first / "dist" / "manifest.json").read_text())["functions"]
+    assert sorted(manifest) == sorted(first_zips)
+    for name, entry in manifest.items():
+        data = first_zips[name][""]
+        spec = contract.function_spec(name)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+        assert entry["source_code_hash"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+        assert entry["zipped_size"] == len(data)
+        assert entry["unzipped_size"] == sum(len(v) for k, v in first_zips[name].items() if k)
+        assert {key: entry[key] for key in ("runtime", "architecture", "handler", "sdk")} == {
+            key: spec[key] for key in ("runtime", "architecture", "handler", "sdk")
+        }
+
+
+def test_unchanged_build_reuses_and_touching_one_function_rebuilds_only_it(first: Path) -> None:
+    settle = build(first)  # earlier tests may have left dist/ rebuilt; this run makes it current
+    assert settle.returncode == 0, settle.stderr
+    again = build(first)
+    assert again.returncode == 0, again.stderr
+    assert statuses(again.stdout) == dict.fromkeys(functions_of(first), "reused")
+
+    touched = functions_of(first)[0]
+    app = first / "functions" / touched / "app.py"
+    original = app.read_text()
+    try:
+        app.write_text(original + "\n# touched\n")
+        result = build(first)
+        assert result.returncode == 0, result.stderr
+        assert statuses(result.stdout) == dict.fromkeys(functions_of(first), "reused") | {touched: "built"}
+    finally:
+        app.write_text(original)
+
+
+def test_each_zip_imports_its_handler_in_isolation(first: Path) -> None:
+    result = build(first, "--verify")
+    assert result.returncode == 0, result.stderr
+    verified = sorted(line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("verified"))
+    assert verified == functions_of(first)
+
+
+def test_verify_fails_when_the_handler_needs_something_not_in_the_zip(first: Path) -> None:
+    name = functions_of(first)[0]
+    app = first / "functions" / name / "app.py"
+    original = app.read_text()
+    try:
+        app.write_text(original + "\nimport moto  # in the dev venv, not in the zip\n")
+        result = build(first, name, "--verify")
+    finally:
+        app.write_text(original)
+    assert result.returncode == 1
+    assert f"{name}.zip: handler app.handler does not import" in result.stderr
+
+
+def test_failed_build_leaves_no_zip_and_no_manifest_entry(first: Path) -> None:
+    name = functions_of(first)[0]
+    app = first / "functions" / name / "app.py"
+    original = app.read_text()
+    try:
+        app.write_text(original + "\ndef broken(:\n")
+        result = build(first, name)
+    finally:
+        app.write_text(original)
+    assert result.returncode == 1
+    assert f"byte-compiling failed: /var/task/app.py:{len(original.splitlines()) + 2}: SyntaxError" in result.stderr
+    assert not (first / "dist" / f"{name}.zip").exists()
+    assert name not in json.loads((first / "dist" / "manifest.json").read_text())["functions"]
+    assert not list((first / "dist").glob(".*partial"))
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    return clone(tmp_path / "checkout")
+
+
+def unpin(lock: Path) -> None:
+    lock.write_text("boto3>=1.40\n")
+
+
+def drop_hashes(lock: Path) -> None:
+    lock.write_text("boto3==1.44.8\n")
+
+
+@pytest.mark.parametrize(
+    ("change", "relative", "message"),
+    [
+        (unpin, "requirements.txt", "requirements.txt:1: not pinned with == and --hash: boto3>=1.40"),
+        (drop_hashes, "requirements.txt", "requirements.txt:1: not pinned with == and --hash: boto3==1.44.8"),
+        (Path.unlink, "requirements.txt", "requirements.txt: lock file missing"),
+        (Path.unlink, "app.py", "app.py: handler module of"),
+    ],
+)
+def test_bad_inputs_fail_with_one_line_naming_the_file(
+    scratch: Path, change: Callable[[Path], object], relative: str, message: str
+) -> None:
+    name = functions_of(scratch)[0]
+    path = scratch / "functions" / name / relative
+    change(path)
+    result = build(scratch)
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"build.py: error: functions/{name}/{message}")
+    assert not (scratch / "dist" / f"{name}.zip").exists()
+
+
+def test_unknown_function_is_named(scratch: Path) -> None:
+    result = build(scratch, "no_such_function")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "build.py: error: functions/no_such_function: unknown function 'no_such_function' (no such folder)\n"
+    )
