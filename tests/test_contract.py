@@ -150,3 +150,20 @@ def test_each_handler_reads_exactly_the_settings_it_declares(function_name: str)
     declared = set(contract.function_spec(function_name)["environment"])
     powertools = {name for name in declared if name.startswith("POWERTOOLS_")}
     assert read == declared - powertools
+
+
+EVENTBRIDGE_ENTRY_LIMIT = 256 * 1024
+
+
+@pytest.mark.parametrize("detail_type", sorted(DETAIL_MODELS))
+def test_largest_valid_event_fits_eventbridges_entry_limit(detail_type: str) -> None:
+    # Every string is bounded by the schema; at worst each character is a 6-byte JSON escape.
+    schema = contract.event_schema(detail_type)
+    for name, spec in schema["properties"].items():
+        assert spec.get("type") != "string" or "maxLength" in spec, f"{detail_type}.{name} has no maxLength"
+    bounded = {
+        name: "x" * 6 * spec["maxLength"] if spec.get("type") == "string" else 10**9
+        for name, spec in schema["properties"].items()
+    }
+    entry = {"Source": "cartflow.reminders", "DetailType": detail_type, "Detail": json.dumps(bounded)}
+    assert len(json.dumps(entry).encode()) < EVENTBRIDGE_ENTRY_LIMIT
