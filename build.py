@@ -56,6 +56,7 @@ RUNTIME_SDK = frozenset(
 )
 # Their import names, for --verify to stand in for the runtime's copy.
 RUNTIME_SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+SDK_CHOICES = ("runtime", "vendored")
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 # Not needed at run time: pip bookkeeping (RECORD also lists files we drop or add, and
@@ -179,7 +180,7 @@ def discover() -> list[str]:
     return sorted(path.name for path in FUNCTIONS_DIR.iterdir() if path.is_dir() and path.name[0] not in "._")
 
 
-def resolve(name: str, arch: str | None) -> Function:
+def resolve(name: str, arch: str | None, sdk_override: str | None = None) -> Function:
     """The function's contract settings, checked lock file and handler module."""
     source_dir = FUNCTIONS_DIR / name
     if not source_dir.is_dir():
@@ -193,8 +194,8 @@ def resolve(name: str, arch: str | None) -> Function:
     if not module_file.is_file():
         raise BuildError(f"{display(module_file)}: handler module of {name} ({handler}) missing")
     requirements = read_lock(source_dir / LOCK_FILE)
-    sdk: str = spec["sdk"]
-    if sdk not in ("runtime", "vendored"):
+    sdk: str = sdk_override or spec["sdk"]
+    if sdk not in SDK_CHOICES:
         raise BuildError(f"{display(contract.CONTRACT_DIR / 'stack.json')}: {name}: sdk must be runtime or vendored")
     if sdk == "runtime":
         requirements = tuple(req for req in requirements if req.name not in RUNTIME_SDK)
@@ -634,6 +635,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("functions", nargs="*", metavar="FUNCTION", help="functions to build (default: all)")
     parser.add_argument("--arch", choices=sorted(PLATFORMS), help="override every function's contract architecture")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist)")
+    parser.add_argument(
+        "--sdk", choices=SDK_CHOICES, help="override every function's contract sdk (e.g. to measure both)"
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="functions built in parallel")
     parser.add_argument("--verify", action="store_true", help="import each handler from its zip in isolation")
@@ -678,7 +682,7 @@ def run(arguments: argparse.Namespace) -> list[Outcome]:
     if sys.version_info[:2] != PYTHON_VERSION:
         raise BuildError(f"build.py needs Python 3.13 (the runtime's byte-code), not {sys.version.split()[0]}")
     names = arguments.functions or discover()
-    functions = [resolve(name, arguments.arch) for name in dict.fromkeys(names)]
+    functions = [resolve(name, arguments.arch, arguments.sdk) for name in dict.fromkeys(names)]
     out: Path = arguments.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     existing = read_manifest(out)
