@@ -1,0 +1,220 @@
+"""The deployed REST API, executed locally: moto stores API Gateway configuration but never runs it.
+
+:class:`LocalRestApi` answers an HTTP request the way the Terraform-declared REST API does, from
+the same contract files: routes and models from ``api/routes.json``, the request validator on the
+route's JSON Schema, the BAD_REQUEST_BODY gateway response from ``bad_request_body.vtl``, the AWS
+integration to EventBridge ``PutEvents`` rendered from ``put_events.request.vtl`` (Terraform's
+``templatefile`` pass, then VTL), and the integration responses ``put_events.response.vtl``
+(200) and ``put_events.failure.vtl`` (500, selected for any 4xx/5xx from EventBridge).
+
+Choices where AWS behaviour depends on configuration, documented so they can be checked:
+- Unknown resource, or a method the resource does not declare: 403 ``Missing Authentication Token``
+  (what REST APIs answer). ``path`` is the resource path below the stage (``/cart``), optionally
+  with a query string; one trailing slash is ignored.
+- Content type: only ``application/json`` has a model and a template, and the integration's
+  passthrough behaviour is NEVER, so any other type is 415 ``Unsupported Media Type``. A request
+  without ``Content-Type`` is treated as ``application/json``, as API Gateway does
+  (docs: integration-passthrough-behaviors). Matching is case-insensitive; parameters
+  (``charset``) are allowed.
+- A body over routes.json ``max_body_bytes`` is 413 before anything else reads it.
+- ``$context.requestOverride`` is available to templates but has nothing to override on an AWS
+  integration called through boto3; ``$context.responseOverride`` (status, header) is honoured.
+- A mapping template that fails at run time is 500 ``Internal server error``, as in AWS, and logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from botocore.exceptions import ClientError, ParamValidationError
+
+from cartflow import contract
+from cartlocal.api_templatefile import render_templatefile
+from cartlocal.api_validation import BodyValidator
+from cartlocal.vtl import ApiInput, MappingTemplate, VtlError
+
+LOG = logging.getLogger(__name__)
+JSON = "application/json"
+_ERROR_TYPES = {
+    400: "BadRequestException",
+    403: "MissingAuthenticationTokenException",
+    413: "RequestTooLargeException",
+    415: "UnsupportedMediaTypeException",
+    500: "InternalServerErrorException",
+}
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """What the client receives."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class _Route:
+    path: str
+    method: str
+    validator: BodyValidator
+    request_template: MappingTemplate
+
+
+def clf_time(moment: datetime) -> str:
+    """``$context.requestTime``: CLF format, ``dd/MMM/yyyy:HH:mm:ss +0000`` (always UTC here)."""
+    return moment.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+class LocalRestApi:
+    """The cartflow REST API on top of an EventBridge client (moto locally).
+
+    ``clock`` and ``request_ids`` exist so tests can render deterministically; by default they are
+    the wall clock and random UUIDs, like ``$context.requestTime`` and ``$context.requestId``.
+    """
+
+    def __init__(
+        self,
+        events_client: Any,
+        bus_arn: str,
+        region: str,
+        account_id: str,
+        *,
+        stage: str = "local",
+        api_id: str = "cartflowlocal",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        request_ids: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._events = events_client
+        self._stage, self._account_id, self._api_id, self._region = stage, account_id, api_id, region
+        self._clock, self._request_ids = clock, request_ids
+        spec = contract.load("api/routes.json")
+        templates = spec["templates"]
+        self.max_body_bytes: int = spec["max_body_bytes"]
+        self._bad_request_template = contract.text(templates["bad_request_body"])
+        self._response = MappingTemplate(contract.text(templates["response"]), templates["response"])
+        self._failure = MappingTemplate(contract.text(templates["failure"]), templates["failure"])
+        request_text = contract.text(templates["request"])
+        self._routes = {
+            (route["path"], route["method"]): _Route(
+                path=route["path"],
+                method=route["method"],
+                validator=BodyValidator(contract.load(route["schema"])),
+                # Terraform's pass happens once, at deploy time: a bad template fails here, loudly.
+                request_template=MappingTemplate(
+                    render_templatefile(
+                        request_text,
+                        {"event_bus_name": bus_arn, "source": route["source"], "detail_type": route["detail_type"]},
+                        templates["request"],
+                    ),
+                    templates["request"],
+                ),
+            )
+            for route in contract.routes()
+        }
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> ApiResponse:
+        """Answer one request as the deployed stage would."""
+        request_id = self._request_ids()
+        resource, _, query = path.partition("?")
+        if len(resource) > 1:
+            resource = resource.removesuffix("/")
+        lowered = {name.lower(): value for name, value in headers.items()}
+        route = self._routes.get((resource, method.upper()))
+        if route is None:
+            return self._gateway_error(request_id, 403, "Missing Authentication Token")
+        if len(body) > self.max_body_bytes:
+            return self._gateway_error(
+                request_id, 413, f"Request body is {len(body)} bytes; the limit is {self.max_body_bytes}"
+            )
+        media_type = lowered.get("content-type", JSON).split(";", 1)[0].strip().lower()
+        if media_type != JSON:
+            return self._gateway_error(request_id, 415, "Unsupported Media Type")
+        if violations := route.validator.violations(body):
+            return self._bad_request_body(request_id, "; ".join(violations))
+        context = self._context(request_id, route, lowered)
+        params = {"path": {}, "querystring": dict(parse_qsl(query)), "header": dict(headers)}
+        try:
+            rendered = route.request_template.render(context, ApiInput(body.decode("utf-8"), params))
+        except VtlError:
+            LOG.exception("integration request template failed")
+            return self._gateway_error(request_id, 500, "Internal server error")
+        return self._integrate(request_id, context, params, rendered)
+
+    def _context(self, request_id: str, route: _Route, headers: Mapping[str, str]) -> dict[str, Any]:
+        moment = self._clock()
+        return {
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": clf_time(moment),
+            "requestTimeEpoch": int(moment.timestamp() * 1000),
+            "httpMethod": route.method,
+            "resourcePath": route.path,
+            "path": f"/{self._stage}{route.path}",
+            "stage": self._stage,
+            "accountId": self._account_id,
+            "apiId": self._api_id,
+            "domainName": f"{self._api_id}.execute-api.{self._region}.amazonaws.com",
+            "protocol": "HTTP/1.1",
+            "identity": {
+                "sourceIp": headers.get("x-forwarded-for", "127.0.0.1"),
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestOverride": {"header": {}, "path": {}, "querystring": {}},
+            "responseOverride": {"header": {}, "status": None},
+        }
+
+    def _integrate(
+        self, request_id: str, context: dict[str, Any], params: dict[str, Any], rendered: str
+    ) -> ApiResponse:
+        """Send the rendered PutEvents request and map EventBridge's answer to the method response."""
+        try:
+            request = json.loads(rendered)
+            if not isinstance(request, dict):
+                raise TypeError(f"PutEvents request must be a JSON object, got {type(request).__name__}")
+            result = self._events.put_events(**request)
+        except (json.JSONDecodeError, TypeError, ParamValidationError) as error:
+            # EventBridge answers 400 (SerializationException/ValidationException): a 4xx, so failure.vtl.
+            LOG.error("PutEvents request rejected: %s", error)
+            payload, template, status = {"__type": "ValidationException", "message": str(error)}, self._failure, 500
+        except ClientError as error:
+            LOG.error("PutEvents failed: %s", error)
+            payload = {"__type": error.response["Error"]["Code"], "message": error.response["Error"]["Message"]}
+            template, status = self._failure, 500
+        else:
+            payload = {key: value for key, value in result.items() if key != "ResponseMetadata"}
+            template, status = self._response, 200
+        try:
+            body = template.render(context, ApiInput(json.dumps(payload), params))
+        except VtlError:
+            LOG.exception("integration response template failed")
+            return self._gateway_error(request_id, 500, "Internal server error")
+        override = context["responseOverride"]
+        headers = {"Content-Type": JSON, "x-amzn-RequestId": request_id, **override["header"]}
+        return ApiResponse(int(override["status"] or status), headers, body.encode("utf-8"))
+
+    def _bad_request_body(self, request_id: str, validation_error: str) -> ApiResponse:
+        # Gateway response templates are not VTL-rendered beyond $context substitution; the string
+        # is placed inside a JSON string literal, so it is JSON-escaped.
+        escaped = json.dumps(validation_error)[1:-1]
+        body = self._bad_request_template.replace("$context.error.validationErrorString", escaped)
+        return self._answer(request_id, 400, body)
+
+    def _gateway_error(self, request_id: str, status: int, message: str) -> ApiResponse:
+        # API Gateway's default gateway response template: {"message":$context.error.messageString}.
+        return self._answer(request_id, status, '{"message":' + json.dumps(message) + "}")
+
+    @staticmethod
+    def _answer(request_id: str, status: int, body: str) -> ApiResponse:
+        headers = {"Content-Type": JSON, "x-amzn-RequestId": request_id, "x-amzn-ErrorType": _ERROR_TYPES[status]}
+        return ApiResponse(status, headers, body.encode("utf-8"))
