@@ -8,6 +8,7 @@ returns the values of the contract's settings, which become the functions' envir
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ class Stack:
     queue_urls: dict[str, str] = field(default_factory=dict)
     dlq_urls: dict[str, str] = field(default_factory=dict)
     lambda_delivery_queues: dict[str, str] = field(default_factory=dict)
+    # On-failure destination of each function invoked asynchronously (by an EventBridge rule).
+    function_dlq_urls: dict[str, str] = field(default_factory=dict)
 
     def environment(self, function_name: str) -> dict[str, str]:
         """The environment of ``function_name``: exactly the names the contract lists for it."""
@@ -47,17 +50,24 @@ def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str, str]:
     return url, arn
 
 
-def provision(name: str = "cartflow-local", reminder_delay_seconds: int | None = None) -> Stack:
+def provision(
+    name: str = "cartflow-local",
+    reminder_delay_seconds: int | None = None,
+    client: Callable[[str], Any] | None = None,
+) -> Stack:
     """Create every resource of the stack named ``name`` and return its settings.
 
     A rule whose target is a Lambda function gets an SQS delivery queue as its target instead,
     because moto cannot invoke Lambda targets: the local runtime (or a test) reads the queue and
-    invokes the function with the unchanged envelope.
+    invokes the function with the unchanged envelope, and sends what still fails after the
+    function's retries to that function's on-failure queue. ``client`` makes the boto3 clients
+    (default ``boto3.client``; the local runtime passes one bound to its moto server).
     """
     spec = contract.stack()
-    events, sqs = boto3.client("events"), boto3.client("sqs")
-    scheduler, dynamodb = boto3.client("scheduler"), boto3.client("dynamodb")
-    iam, sesv2 = boto3.client("iam"), boto3.client("sesv2")
+    make = client or boto3.client
+    events, sqs = make("events"), make("sqs")
+    scheduler, dynamodb = make("scheduler"), make("dynamodb")
+    iam, sesv2 = make("iam"), make("sesv2")
 
     bus_arn = events.create_event_bus(Name=f"{name}-bus")["EventBusArn"]
     stack = Stack(name=name, settings={"EVENT_BUS_ARN": bus_arn})
@@ -95,6 +105,7 @@ def provision(name: str = "cartflow-local", reminder_delay_seconds: int | None =
         else:
             url, _ = _queue(sqs, f"{name}-{rule_name}-delivery", {})
             stack.lambda_delivery_queues[target["function"]] = url
+            stack.function_dlq_urls[target["function"]], _ = _queue(sqs, f"{name}-{target['function']}-dlq", {})
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_targets(Rule=f"{name}-{rule_name}", EventBusName=bus_arn, Targets=[{"Id": rule_name, "Arn": arn}])
 

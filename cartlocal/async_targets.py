@@ -1,0 +1,108 @@
+"""EventBridge rules with a Lambda target: asynchronous invocation with retries and a DLQ.
+
+moto cannot invoke a Lambda target, so provisioning points each such rule at a delivery queue
+(moto still does the pattern matching). This poller plays Lambda's asynchronous invocation:
+the envelope is invoked unchanged (with the ``account`` field moto omits restored); a failed
+invocation is retried ``maximum_retry_attempts`` times (stack.json), then an invocation record
+goes to the function's on-failure queue, as Lambda's on-failure destination would send it. The
+delivery queue itself holds the pending event between attempts, so nothing lives only in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from cartflow import contract
+from cartlocal.envelopes import restore_eventbridge_envelope
+from cartlocal.provision import ACCOUNT_ID
+from cartlocal.timeline import Timeline
+from cartlocal.timing import TimeScale
+from cartlocal.worker import Result, Worker
+
+# Headroom for a cold start on top of the function timeout while a message is in flight.
+IN_FLIGHT_MARGIN_SECONDS = 15
+
+
+class AsyncTarget:
+    """Delivers one function's rule deliveries as asynchronous invocations."""
+
+    def __init__(
+        self, worker: Worker, sqs: Any, delivery_url: str, dlq_url: str, *, scale: TimeScale, timeline: Timeline
+    ) -> None:
+        self.worker, self._sqs = worker, sqs
+        self._delivery_url, self._dlq_url = delivery_url, dlq_url
+        self._scale, self._timeline = scale, timeline
+        spec = contract.function_spec(worker.config.name)
+        self.retries: int = spec["maximum_retry_attempts"]
+        self.maximum_age_seconds: int = spec["maximum_event_age_in_seconds"]
+
+    def step(self) -> bool:
+        received = self._sqs.receive_message(
+            QueueUrl=self._delivery_url,
+            MaxNumberOfMessages=1,
+            WaitTimeSeconds=1,
+            VisibilityTimeout=self.worker.config.timeout_seconds + IN_FLIGHT_MARGIN_SECONDS,
+            AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+        ).get("Messages", [])
+        for message in received:
+            self._handle(message)
+        return bool(received)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        name = self.worker.config.name
+        attempt = int(message["Attributes"]["ApproximateReceiveCount"])
+        event = json.loads(restore_eventbridge_envelope(message["Body"], ACCOUNT_ID))
+        age = datetime.now(UTC).timestamp() - int(message["Attributes"]["SentTimestamp"]) / 1000
+        if age > self.maximum_age_seconds:
+            self._dead_letter(message, event, None, attempt - 1, "EventAgeExceeded")
+            return
+        self._timeline.log(name, f"async invoke, attempt {attempt} of {self.retries + 1}: {_describe(event)}")
+        result = self.worker.invoke(event)
+        if result.ok:
+            self._sqs.delete_message(QueueUrl=self._delivery_url, ReceiptHandle=message["ReceiptHandle"])
+            self._timeline.log(name, f"returned {json.dumps(result.payload)}")
+        elif attempt <= self.retries:
+            delay = self._scale.async_retry_delay(attempt)
+            self._timeline.log(name, f"failed ({_error(result)}); retry in {delay} s")
+            self._sqs.change_message_visibility(
+                QueueUrl=self._delivery_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=delay
+            )
+        else:
+            self._dead_letter(message, event, result, attempt, "RetriesExhausted")
+
+    def _dead_letter(
+        self, message: dict[str, Any], event: Any, result: Result | None, attempts: int, condition: str
+    ) -> None:
+        """Send Lambda's on-failure invocation record, then forget the delivery."""
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "requestContext": {
+                "requestId": result.request_id if result else None,
+                "functionArn": f"{self.worker.config.function_arn}:$LATEST",
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": result.error if result else None,
+        }
+        self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=json.dumps(record))
+        self._sqs.delete_message(QueueUrl=self._delivery_url, ReceiptHandle=message["ReceiptHandle"])
+        self._timeline.log(
+            self.worker.config.name,
+            f"{condition} after {attempts} attempt(s): on-failure record sent to {self._dlq_url.rsplit('/', 1)[-1]}",
+        )
+
+
+def _describe(event: Any) -> str:
+    if isinstance(event, dict):
+        return f"{event.get('detail-type')} from {event.get('source')}"
+    return type(event).__name__
+
+
+def _error(result: Result) -> str:
+    error = result.error or {}
+    return f"{error.get('errorType')}: {error.get('errorMessage')}"

@@ -1,0 +1,43 @@
+"""A view of every cartflow event put on the bus, for the timeline and `make invoke`.
+
+It is the local counterpart of the bus archive: a rule with the archive's own event pattern
+(stack.json ``bus.archive_event_pattern``) copies each event to a queue that only this tap
+reads. It changes nothing the functions see.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cartflow import contract
+from cartlocal.timeline import Timeline
+
+
+class BusTap:
+    """Records (and logs) every event matching the archive pattern."""
+
+    def __init__(self, stack_name: str, bus_arn: str, events: Any, sqs: Any, timeline: Timeline) -> None:
+        self._sqs, self._timeline = sqs, timeline
+        name = f"{stack_name}-tap"
+        self.url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        pattern = contract.stack()["bus"]["archive_event_pattern"]
+        events.put_rule(Name=name, EventBusName=bus_arn, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=name, EventBusName=bus_arn, Targets=[{"Id": "tap", "Arn": arn}])
+        self.events: list[dict[str, Any]] = []
+
+    def step(self, wait_seconds: int = 1) -> bool:
+        messages = self._sqs.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+        ).get("Messages", [])
+        for message in messages:
+            event = json.loads(message["Body"])
+            self.events.append(event)
+            detail = event.get("detail", {})
+            keys = {key: detail[key] for key in ("user", "product") if key in detail}
+            self._timeline.log(
+                "eventbridge", f"{event.get('detail-type')} from {event.get('source')} {json.dumps(keys)}"
+            )
+            self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return bool(messages)

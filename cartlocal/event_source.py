@@ -1,0 +1,111 @@
+"""SQS → Lambda event source mapping for the contract's queues (moto has no Lambda poller).
+
+Like Lambda's poller: batches of up to ``batch_size`` gathered for at most the batching window
+(both from stack.json), invoked synchronously; with ReportBatchItemFailures only the records
+the function reports as failed stay on the queue, the others are deleted. A failed record
+becomes visible again after the queue's visibility timeout (time-scaled), and moto moves it to
+the DLQ once it has been received ``max_receive_count`` times.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from cartflow import contract
+from cartlocal.envelopes import restore_eventbridge_envelope, sqs_event
+from cartlocal.provision import ACCOUNT_ID, REGION
+from cartlocal.timeline import Timeline
+from cartlocal.timing import TimeScale
+from cartlocal.worker import Result, Worker
+
+SQS_MAX_MESSAGES = 10
+
+
+class QueueEventSource:
+    """Polls one queue and invokes its consumer with SQS events."""
+
+    def __init__(self, queue: str, worker: Worker, sqs: Any, url: str, *, scale: TimeScale, timeline: Timeline) -> None:
+        self.queue, self.worker = queue, worker
+        self._sqs, self._url, self._scale, self._timeline = sqs, url, scale, timeline
+        spec = contract.stack()["queues"][queue]
+        self.batch_size: int = spec["batch_size"]
+        self.window_seconds: float = spec["maximum_batching_window_in_seconds"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"])
+        self.arn: str = attributes["Attributes"]["QueueArn"]
+        self.visibility_timeout = int(attributes["Attributes"]["VisibilityTimeout"])
+
+    def _batch(self) -> list[dict[str, Any]]:
+        """Up to batch_size messages: wait for a first one, then gather for the batching window."""
+        messages: list[dict[str, Any]] = []
+        window_ends = None
+        while len(messages) < self.batch_size:
+            wait = 1 if window_ends is None else max(0, round(window_ends - time.monotonic()))
+            received = self._sqs.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=min(SQS_MAX_MESSAGES, self.batch_size - len(messages)),
+                WaitTimeSeconds=wait,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            messages.extend(received)
+            if not messages:
+                return messages
+            if window_ends is None:
+                window_ends = time.monotonic() + self.window_seconds
+            elif time.monotonic() >= window_ends or not received:
+                break
+        return messages
+
+    def step(self) -> bool:
+        messages = self._batch()
+        if not messages:
+            return False
+        restored = [{**m, "Body": restore_eventbridge_envelope(m["Body"], ACCOUNT_ID)} for m in messages]
+        name = self.worker.config.name
+        self._timeline.log(name, f"invoked by {self.queue} queue with {len(messages)} record(s)")
+        result = self.worker.invoke(sqs_event(restored, self.arn, REGION))
+        failed_ids = self._failed(result, {m["MessageId"] for m in messages})
+        succeeded = [m for m in messages if m["MessageId"] not in failed_ids]
+        failed = [m for m in messages if m["MessageId"] in failed_ids]
+        if succeeded:
+            self._sqs.delete_message_batch(
+                QueueUrl=self._url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(succeeded)],
+            )
+        if failed:
+            delay = self._scale.visibility(self.visibility_timeout)
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=self._url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": delay}
+                    for i, m in enumerate(failed)
+                ],
+            )
+            counts = sorted(int(m["Attributes"]["ApproximateReceiveCount"]) for m in failed)
+            self._timeline.log(
+                name,
+                f"{len(failed)} record(s) failed (receive counts {counts}); visible again in {delay} s,"
+                f" DLQ after {contract.stack()['queues'][self.queue]['max_receive_count']} receives",
+            )
+        return True
+
+    def _failed(self, result: Result, batch: set[str]) -> set[str]:
+        """Message ids to keep: all on an error, else the reported batchItemFailures."""
+        if not result.ok:
+            error = result.error or {}
+            self._timeline.log(
+                self.worker.config.name, f"failed: {error.get('errorType')}: {error.get('errorMessage')}"
+            )
+            return batch
+        payload = result.payload
+        failures = payload.get("batchItemFailures") if isinstance(payload, dict) else None
+        if not failures:
+            return set()
+        ids = {item.get("itemIdentifier") for item in failures if isinstance(item, dict)}
+        if not ids <= batch:
+            # Lambda treats an identifier that is not in the batch as a failure of the whole batch.
+            self._timeline.log(self.worker.config.name, f"invalid batchItemFailures {json.dumps(failures)}")
+            return batch
+        return {str(item) for item in ids}

@@ -1,0 +1,158 @@
+"""EventBridge Scheduler's firing of one-time ``at()`` schedules (moto stores but never fires).
+
+Each due schedule's target is invoked as Scheduler's templated EventBridge PutEvents target
+would: ``EventBridgeParameters`` give source and detail-type, ``Input`` is the detail. A failed
+attempt is retried per the schedule's RetryPolicy (back-off time-scaled); when retries or event
+age run out the Input goes to the DeadLetterConfig queue with Scheduler's error attributes.
+Then ``ActionAfterCompletion=DELETE`` deletes the schedule, as Scheduler does.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cartlocal.timeline import Timeline
+from cartlocal.timing import TimeScale
+
+AT_EXPRESSION = re.compile(r"^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$")
+# Scheduler backs off exponentially between attempts; this is the first wait in AWS seconds.
+FIRST_BACKOFF_SECONDS = 1.0
+
+
+@dataclass
+class _Attempts:
+    count: int = 0
+    next_at: float = 0.0
+    last_error: tuple[str, str] = ("", "")
+
+
+def _string(value: object) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": str(value)}
+
+
+def due_time(schedule: dict[str, Any]) -> datetime | None:
+    """When a one-time schedule fires, in UTC; None for rate/cron or malformed expressions."""
+    match = AT_EXPRESSION.match(schedule.get("ScheduleExpression", ""))
+    if match is None:
+        return None
+    zone = ZoneInfo(schedule.get("ScheduleExpressionTimezone") or "UTC")
+    return datetime.fromisoformat(match.group(1)).replace(tzinfo=zone).astimezone(UTC)
+
+
+class ScheduleRunner:
+    """Fires the due schedules of one group."""
+
+    def __init__(
+        self, group: str, scheduler: Any, events: Any, sqs: Any, *, scale: TimeScale, timeline: Timeline
+    ) -> None:
+        self.group = group
+        self._scheduler, self._events, self._sqs = scheduler, events, sqs
+        self._scale, self._timeline = scale, timeline
+        self._attempts: dict[tuple[str, str], _Attempts] = {}
+        self._completed: set[tuple[str, str]] = set()
+        self.fired: list[dict[str, Any]] = []
+
+    def step(self) -> bool:
+        busy = False
+        pages = self._scheduler.get_paginator("list_schedules").paginate(GroupName=self.group)
+        for summary in (item for page in pages for item in page["Schedules"]):
+            try:
+                schedule = self._scheduler.get_schedule(Name=summary["Name"], GroupName=self.group)
+            except self._scheduler.exceptions.ResourceNotFoundException:
+                continue  # deleted (cancelled) between list and get
+            busy |= self._consider(schedule)
+        return busy
+
+    def _consider(self, schedule: dict[str, Any]) -> bool:
+        due = due_time(schedule)
+        key = (schedule["Name"], f"{schedule['ScheduleExpression']}@{schedule.get('LastModificationDate')}")
+        if schedule.get("State") != "ENABLED" or due is None or due > datetime.now(UTC) or key in self._completed:
+            return False
+        attempts = self._attempts.setdefault(key, _Attempts())
+        if time.monotonic() < attempts.next_at:
+            return False
+        target = schedule["Target"]
+        error = self._deliver(target)
+        if error is None:
+            self._timeline.log(
+                "scheduler", f"fired {schedule['Name']} → {target['EventBridgeParameters']['DetailType']}"
+            )
+            self.fired.append(schedule)
+            self._complete(schedule, key)
+            return True
+        attempts.count += 1
+        attempts.last_error = error
+        policy = target.get("RetryPolicy", {})
+        age = (datetime.now(UTC) - due).total_seconds()
+        retries_left = attempts.count <= policy.get("MaximumRetryAttempts", 185)
+        if retries_left and age < self._scale.seconds(policy.get("MaximumEventAgeInSeconds", 86400)):
+            backoff = self._scale.seconds(FIRST_BACKOFF_SECONDS * 2 ** (attempts.count - 1))
+            attempts.next_at = time.monotonic() + backoff
+            self._timeline.log(
+                "scheduler", f"{schedule['Name']} attempt {attempts.count} failed ({error[0]}); retrying"
+            )
+            return True
+        self._dead_letter(schedule, attempts)
+        self._complete(schedule, key)
+        return True
+
+    def _deliver(self, target: dict[str, Any]) -> tuple[str, str] | None:
+        """PutEvents to the target bus; the (code, message) of a failure, None on success."""
+        parameters = target.get("EventBridgeParameters")
+        if ":event-bus/" not in target["Arn"] or parameters is None:
+            return ("UnsupportedTarget", f"the local scheduler only fires EventBridge targets, not {target['Arn']}")
+        try:
+            response = self._events.put_events(
+                Entries=[
+                    {
+                        "EventBusName": target["Arn"],
+                        "Source": parameters["Source"],
+                        "DetailType": parameters["DetailType"],
+                        "Detail": target.get("Input", "{}"),
+                    }
+                ]
+            )
+        except self._events.exceptions.ClientError as error:
+            return (error.response["Error"]["Code"], error.response["Error"]["Message"])
+        if response.get("FailedEntryCount"):
+            entry = response["Entries"][0]
+            return (entry.get("ErrorCode", "Failed"), entry.get("ErrorMessage", ""))
+        return None
+
+    def _dead_letter(self, schedule: dict[str, Any], attempts: _Attempts) -> None:
+        target = schedule["Target"]
+        dlq_arn = target.get("DeadLetterConfig", {}).get("Arn")
+        code, message = attempts.last_error
+        if not dlq_arn:
+            self._timeline.log("scheduler", f"{schedule['Name']} dropped after {attempts.count} attempts: {code}")
+            return
+        url = self._sqs.get_queue_url(QueueName=dlq_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        self._sqs.send_message(
+            QueueUrl=url,
+            MessageBody=target.get("Input", "{}"),
+            MessageAttributes={
+                "ERROR_CODE": _string(code),
+                "ERROR_MESSAGE": _string(message or code),
+                "EXECUTION_ID": _string(uuid.uuid4()),
+                "RETRY_ATTEMPTS": _string(attempts.count - 1),
+                "SCHEDULE_ARN": _string(schedule["Arn"]),
+                "TARGET_ARN": _string(target["Arn"]),
+            },
+        )
+        self._timeline.log("scheduler", f"{schedule['Name']} dead-lettered after {attempts.count} attempts: {code}")
+
+    def _complete(self, schedule: dict[str, Any], key: tuple[str, str]) -> None:
+        self._attempts.pop(key, None)
+        self._completed.add(key)
+        if schedule.get("ActionAfterCompletion") == "DELETE":
+            try:
+                self._scheduler.delete_schedule(Name=schedule["Name"], GroupName=self.group)
+            except self._scheduler.exceptions.ResourceNotFoundException:
+                return
+            self._timeline.log("scheduler", f"deleted {schedule['Name']} (ActionAfterCompletion=DELETE)")
