@@ -42,6 +42,7 @@ from cartlocal.vtl import ApiInput, MappingTemplate, VtlError
 
 LOG = logging.getLogger(__name__)
 JSON = "application/json"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ERROR_TYPES = {
     400: "BadRequestException",
     403: "MissingAuthenticationTokenException",
@@ -72,8 +73,12 @@ class _Route:
 
 
 def clf_time(moment: datetime) -> str:
-    """``$context.requestTime``: CLF format, ``dd/MMM/yyyy:HH:mm:ss +0000`` (always UTC here)."""
-    return moment.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    """``$context.requestTime``: CLF format, ``dd/MMM/yyyy:HH:mm:ss +0000`` (always UTC here).
+
+    Month names are English whatever the process locale (``%b`` would follow it).
+    """
+    utc = moment.astimezone(UTC)
+    return f"{utc:%d}/{_MONTHS[utc.month - 1]}/{utc:%Y:%H:%M:%S} +0000"
 
 
 class LocalRestApi:
@@ -123,8 +128,10 @@ class LocalRestApi:
             for route in contract.routes()
         }
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> ApiResponse:
-        """Answer one request as the deployed stage would."""
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, *, source_ip: str = "127.0.0.1"
+    ) -> ApiResponse:
+        """Answer one request as the deployed stage would; ``source_ip`` is the client's address."""
         request_id = self._request_ids()
         resource, _, query = path.partition("?")
         if len(resource) > 1:
@@ -142,7 +149,7 @@ class LocalRestApi:
             return self._gateway_error(request_id, 415, "Unsupported Media Type")
         if violations := route.validator.violations(body):
             return self._bad_request_body(request_id, "; ".join(violations))
-        context = self._context(request_id, route, lowered)
+        context = self._context(request_id, route, lowered, source_ip)
         params = {"path": {}, "querystring": dict(parse_qsl(query)), "header": dict(headers)}
         try:
             rendered = route.request_template.render(context, ApiInput(body.decode("utf-8"), params))
@@ -151,7 +158,7 @@ class LocalRestApi:
             return self._gateway_error(request_id, 500, "Internal server error")
         return self._integrate(request_id, context, params, rendered)
 
-    def _context(self, request_id: str, route: _Route, headers: Mapping[str, str]) -> dict[str, Any]:
+    def _context(self, request_id: str, route: _Route, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
         moment = self._clock()
         return {
             "requestId": request_id,
@@ -167,7 +174,7 @@ class LocalRestApi:
             "domainName": f"{self._api_id}.execute-api.{self._region}.amazonaws.com",
             "protocol": "HTTP/1.1",
             "identity": {
-                "sourceIp": headers.get("x-forwarded-for", "127.0.0.1"),
+                "sourceIp": source_ip,
                 "userAgent": headers.get("user-agent", ""),
             },
             "requestOverride": {"header": {}, "path": {}, "querystring": {}},

@@ -591,3 +591,53 @@ def test_template_syntax_error_is_raised_at_construction() -> None:
 def test_body_nested_beyond_the_parser_is_a_precise_400_reason() -> None:
     validator = BodyValidator(contract.load(ROUTES["CartCheckedOut"]["schema"]))
     assert validator.violations(b"[" * 100_000) == ["$: body is not valid JSON (nested too deeply)"]
+
+
+def test_request_template_sees_context_input_and_templatefile_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in request template echoing what API Gateway supplies, rendered through the real pipeline."""
+    request_template = contract.load("api/routes.json")["templates"]["request"]
+    probe = (
+        '{"Entries": [{"EventBusName": "${event_bus_name}", "Source": "${source}", "DetailType": "${detail_type}", '
+        '"Detail": "$util.escapeJavaScript("$context.requestId $context.requestTime $context.requestTimeEpoch '
+        "$context.httpMethod $context.resourcePath $context.path $context.stage $context.accountId $context.apiId "
+        "$context.identity.sourceIp $context.identity.userAgent $input.params('src') $input.path('$.user')\")\"}]}"
+    )
+    original = contract.text
+    monkeypatch.setattr(contract, "text", lambda path: probe if path == request_template else original(path))
+    recorder = RecordingEvents()
+    api = LocalRestApi(
+        recorder,
+        "arn:bus",
+        REGION,
+        ACCOUNT_ID,
+        stage="dev",
+        api_id="a1b2c3",
+        clock=lambda: NOW,
+        request_ids=lambda: "r-1",
+    )
+    body = json.dumps({"user": "ada"}).encode()
+    headers = {**JSON_HEADERS, "User-Agent": "curl/8"}
+    assert api.handle("POST", "/checkout?src=app", headers, body, source_ip="10.0.0.9").status == 200
+
+    [entry] = recorder.requests[0]["Entries"]
+    assert (entry["EventBusName"], entry["Source"], entry["DetailType"]) == (
+        "arn:bus",
+        "cartflow.cart",
+        "CartCheckedOut",
+    )
+    assert entry["Detail"].split(" ") == [
+        "r-1",
+        "28/Nov/2026:04:05:06",
+        "+0000",
+        str(int(NOW.timestamp() * 1000)),
+        "POST",
+        "/checkout",
+        "/dev/checkout",
+        "dev",
+        ACCOUNT_ID,
+        "a1b2c3",
+        "10.0.0.9",
+        "curl/8",
+        "app",
+        "ada",
+    ]
