@@ -1,0 +1,22 @@
+# Offline static proof of the Terraform (tools/check_terraform.py, tools/provider_schema.py).
+# checkov pins its own boto3, so it lives in its own venv from its own hash-pinned lock.
+CHECKOV_VENV := .venv-checkov
+
+.PHONY: checkov-venv provider-schema tf-check
+
+$(CHECKOV_VENV)/.installed: tools/checkov/requirements.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r tools/checkov/requirements.txt
+	touch $@
+
+checkov-venv: $(CHECKOV_VENV)/.installed ## Create .venv-checkov from tools/checkov/requirements.txt
+
+# tests/test_terraform_static.py runs checkov from that venv; CI's `make test` must build it first.
+test: checkov-venv
+
+provider-schema: venv ## Re-derive tools/provider_schema/aws-6.25.json from the cdktf AWS bindings (downloads 59 MB once)
+	$(PY) tools/provider_schema.py
+
+tf-check: venv checkov-venv ## Terraform offline proof: fmt, provider schema, terraform test, checkov
+	$(PY) tools/check_terraform.py all
