@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
@@ -82,6 +83,12 @@ def parse_body(body: bytes) -> Any:
         raise InvalidBody(
             f"$: body is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
         ) from error
+    except InvalidBody:
+        raise
+    except ValueError as error:
+        # Python refuses to convert integers longer than this limit (CVE-2020-10735 mitigation).
+        limit = sys.get_int_max_str_digits()
+        raise InvalidBody(f"$: body has an integer longer than {limit} digits") from error
     except RecursionError as error:
         raise InvalidBody("$: body is not valid JSON (nested too deeply)") from error
 

@@ -253,6 +253,12 @@ INVALID = [
         ["$: body is not valid JSON (Expecting ',' delimiter at line 1 column 15)"],
     ),
     ("NaN", "ItemAddedToCart", b'{"quantity": NaN}', ["$: body is not valid JSON (NaN is not a JSON value)"]),
+    (
+        "huge integer",
+        "ItemAddedToCart",
+        b'{"quantity": ' + b"1" * 5000 + b"}",
+        ["$: body has an integer longer than 4300 digits"],
+    ),
     ("not UTF-8", "CartCheckedOut", b'{"user": "\xff"}', ["$: body is not valid UTF-8 (byte 10)"]),
     ("deep nesting", "CartCheckedOut", b"[" * 5000 + b"]" * 5000, ["$: must be of type object, got array"]),
 ]
