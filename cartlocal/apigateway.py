@@ -19,7 +19,9 @@ Choices where AWS behaviour depends on configuration, documented so they can be 
 - A body over routes.json ``max_body_bytes`` is 413 before anything else reads it.
 - ``$context.requestOverride`` is available to templates but has nothing to override on an AWS
   integration called through boto3; ``$context.responseOverride`` (status, header) is honoured.
-- A mapping template that fails at run time is 500 ``Internal server error``, as in AWS, and logged.
+- A mapping template that fails at run time is 500 ``Internal server error``, as in AWS, and logged;
+  EventBridge unreachable (no HTTP answer) is INTEGRATION_FAILURE, 504.
+- ``x-amzn-ErrorType`` is set on the gateway responses whose AWS error type is well known.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from cartflow import contract
 from cartlocal.api_templatefile import render_templatefile
@@ -46,7 +48,6 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _ERROR_TYPES = {
     400: "BadRequestException",
     403: "MissingAuthenticationTokenException",
-    413: "RequestTooLargeException",
     415: "UnsupportedMediaTypeException",
     500: "InternalServerErrorException",
 }
@@ -194,6 +195,10 @@ class LocalRestApi:
             # EventBridge answers 400 (SerializationException/ValidationException): a 4xx, so failure.vtl.
             LOG.error("PutEvents request rejected: %s", error)
             payload, template, status = {"__type": "ValidationException", "message": str(error)}, self._failure, 500
+        except BotoCoreError as error:
+            # No HTTP answer from EventBridge at all (connection refused, timeout): INTEGRATION_FAILURE.
+            LOG.error("PutEvents unreachable: %s", error)
+            return self._gateway_error(request_id, 504, "Internal server error")
         except ClientError as error:
             LOG.error("PutEvents failed: %s", error)
             payload = {"__type": error.response["Error"]["Code"], "message": error.response["Error"]["Message"]}
@@ -223,5 +228,7 @@ class LocalRestApi:
 
     @staticmethod
     def _answer(request_id: str, status: int, body: str) -> ApiResponse:
-        headers = {"Content-Type": JSON, "x-amzn-RequestId": request_id, "x-amzn-ErrorType": _ERROR_TYPES[status]}
+        headers = {"Content-Type": JSON, "x-amzn-RequestId": request_id}
+        if status in _ERROR_TYPES:
+            headers["x-amzn-ErrorType"] = _ERROR_TYPES[status]
         return ApiResponse(status, headers, body.encode("utf-8"))

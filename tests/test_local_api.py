@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.exceptions import EndpointConnectionError
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator
@@ -348,6 +349,19 @@ def test_eventbridge_error_is_500_event_not_accepted(stack: Stack, code: str, st
     with aws_error(events, "PutEvents", code, status):
         response = send(api, "ItemRemovedFromCart", valid_body("ItemRemovedFromCart"))
     assert (response.status, response.json()) == (500, {"message": "event not accepted"})
+    assert event_count(stack) == 0
+
+
+def test_unreachable_eventbridge_is_504_and_nothing_hangs(stack: Stack) -> None:
+    events = boto3.client("events")
+    api = LocalRestApi(events, stack.settings["EVENT_BUS_ARN"], REGION, ACCOUNT_ID)
+
+    def refuse(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://events.us-east-1.amazonaws.com")
+
+    events.meta.events.register("before-call.eventbridge.PutEvents", refuse)
+    response = send(api, "CartCheckedOut", valid_body("CartCheckedOut"))
+    assert (response.status, response.json()) == (504, {"message": "Internal server error"})
     assert event_count(stack) == 0
 
 
