@@ -123,6 +123,13 @@ data "aws_iam_policy_document" "deploy_stack" {
     resources = ["${local.arn.apigateway}/restapis", "${local.arn.apigateway}/restapis/*", "${local.arn.apigateway}/tags/*"]
   }
 
+  # The smoke test (cartship/smoke.py) adds and removes an item through the IAM-authorized API.
+  statement {
+    sid       = "SmokeTestCallsTheCartApi"
+    actions   = ["execute-api:Invoke"]
+    resources = ["${local.arn.executeapi}:*/*/POST/cart", "${local.arn.executeapi}:*/*/DELETE/cart"]
+  }
+
   # The sender identity's address is a per-environment setting, so identities in general.
   statement {
     sid = "SenderIdentity"
@@ -165,7 +172,7 @@ data "aws_iam_policy_document" "deploy_stack" {
 
     condition {
       test     = "StringEquals"
-      variable = "aws:RequestTag/cartflow:environment"
+      variable = "aws:RequestTag/Environment"
       values   = [each.key]
     }
   }
@@ -181,7 +188,7 @@ data "aws_iam_policy_document" "deploy_stack" {
 
     condition {
       test     = "StringEquals"
-      variable = "aws:ResourceTag/cartflow:environment"
+      variable = "aws:ResourceTag/Environment"
       values   = [each.key]
     }
   }

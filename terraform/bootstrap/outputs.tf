@@ -38,7 +38,7 @@ output "backend_config" {
   value = {
     for env in var.environments : env => {
       bucket       = aws_s3_bucket.this["state"].id
-      key          = "${env}/terraform.tfstate"
+      key          = "${var.name_prefix}/${env}/terraform.tfstate"
       region       = var.region
       encrypt      = true
       kms_key_id   = aws_kms_key.this.arn

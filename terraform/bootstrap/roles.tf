@@ -24,6 +24,7 @@ locals {
     ses        = "arn:${local.partition}:ses:${var.region}:${local.account_id}"
     iam        = "arn:${local.partition}:iam::${local.account_id}"
     apigateway = "arn:${local.partition}:apigateway:${var.region}::"
+    executeapi = "arn:${local.partition}:execute-api:${var.region}:${local.account_id}"
   }
 }
 
@@ -140,11 +141,11 @@ data "aws_iam_policy_document" "deploy_shipping" {
     resources = [local.state_arn]
   }
 
-  # The environment's own state object and its lock file (<env>/terraform.tfstate[.tflock]).
+  # The environment's own state object and its lock file (<name_prefix>/<env>/terraform.tfstate[.tflock]).
   statement {
     sid       = "OwnStateAndLock"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = ["${local.state_arn}/${each.key}/*"]
+    resources = ["${local.state_arn}/${var.name_prefix}/${each.key}/*"]
   }
 
   statement {
