@@ -9,8 +9,8 @@ integration to EventBridge ``PutEvents`` rendered from ``put_events.request.vtl`
 
 Choices where AWS behaviour depends on configuration, documented so they can be checked:
 - Unknown resource, or a method the resource does not declare: 403 ``Missing Authentication Token``
-  (what REST APIs answer). ``path`` is the resource path below the stage (``/cart``), optionally
-  with a query string; one trailing slash is ignored.
+  (what REST APIs answer). Methods are case-sensitive, as in HTTP. ``path`` is the resource path
+  below the stage (``/cart``), optionally with a query string; one trailing slash is ignored.
 - Content type: only ``application/json`` has a model and a template, and the integration's
   passthrough behaviour is NEVER, so any other type is 415 ``Unsupported Media Type``. A request
   without ``Content-Type`` is treated as ``application/json``, as API Gateway does
@@ -138,7 +138,7 @@ class LocalRestApi:
         if len(resource) > 1:
             resource = resource.removesuffix("/")
         lowered = {name.lower(): value for name, value in headers.items()}
-        route = self._routes.get((resource, method.upper()))
+        route = self._routes.get((resource, method))
         if route is None:
             return self._gateway_error(request_id, 403, "Missing Authentication Token")
         if len(body) > self.max_body_bytes:

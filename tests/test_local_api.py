@@ -166,11 +166,13 @@ def test_json_content_type_is_matched_case_insensitively_with_parameters(
     assert event_count(stack) == 1
 
 
-def test_query_string_and_one_trailing_slash_do_not_change_the_route(stack: Stack, api: LocalRestApi) -> None:
+def test_query_string_and_one_trailing_slash_keep_the_route_and_methods_are_case_sensitive(
+    stack: Stack, api: LocalRestApi
+) -> None:
     body = json.dumps(valid_body("CartCheckedOut")).encode()
     assert api.handle("POST", "/checkout/?source=app", JSON_HEADERS, body).status == 200
-    assert api.handle("post", "/checkout", JSON_HEADERS, body).status == 200
-    assert event_count(stack) == 2
+    assert api.handle("post", "/checkout", JSON_HEADERS, body).status == 403
+    assert event_count(stack) == 1
 
 
 # --- rejected requests: precise reasons, nothing on the bus ------------------------------------------
