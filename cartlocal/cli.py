@@ -1,0 +1,163 @@
+"""Command line of the local runtime: ``demo``, ``local`` and ``invoke`` (the make targets call it).
+
+Problems of the developer's machine or input (port in use, no dist/, a malformed event file)
+end with one ``error:`` line and exit status 2; a failed expectation or a function error is
+status 1; success is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from cartflow import contract
+from cartlocal.errors import LocalError
+from cartlocal.journey import Journey
+from cartlocal.local_stack import DEFAULT_TIME_SCALE, LocalStack, Options
+from cartlocal.timeline import Timeline
+
+DEMO_DELAY_SECONDS = 5
+# How long `invoke` waits for the events a function put on the bus to reach the tap.
+INVOKE_SETTLE_SECONDS = 1
+
+
+def _options(args: argparse.Namespace, **overrides: Any) -> Options:
+    values: dict[str, Any] = {
+        "dist": Path(args.dist),
+        "workdir": Path(args.workdir),
+        "moto_port": args.moto_port,
+        "time_scale": args.time_scale,
+    }
+    return Options(**(values | overrides))
+
+
+def demo(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    timeline = Timeline()
+    options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay)
+    with LocalStack(options, timeline) as local:
+        expectations = Journey(local, args.delay).run()
+    held = sum(expectation.held for expectation in expectations)
+    print(f"\nSummary ({time.monotonic() - started:.1f} s):", file=sys.stderr)
+    for expectation in expectations:
+        print(f"  {'PASS' if expectation.held else 'FAIL'}  {expectation.description}", file=sys.stderr)
+    print(f"{held}/{len(expectations)} expectations held", file=sys.stderr)
+    return 0 if held == len(expectations) else 1
+
+
+def local(args: argparse.Namespace) -> int:
+    options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with LocalStack(options) as running:
+        assert running.api is not None
+        assert running.moto is not None
+        api, moto = running.api.url, running.moto.url
+        add = '{"user": "ada", "product": "sku-42", "quantity": 2, "email": "ada@example.com"}'
+        print(
+            f"""
+cartflow is running locally.
+  API            {api}
+  moto (AWS)     {moto}     e.g. aws --endpoint-url {moto} scheduler list-schedules --group-name \\
+                   {running.stack.settings["SCHEDULE_GROUP"] if running.stack else ""}
+  outbox         {options.workdir}/outbox/*.eml     function logs  {options.workdir}/logs/
+
+Try:
+  curl -s -X POST {api}/cart -H 'Content-Type: application/json' -d '{add}'
+  curl -s -X DELETE {api}/cart -H 'Content-Type: application/json' -d '{{"user": "ada", "product": "sku-42"}}'
+  curl -s -X POST {api}/checkout -H 'Content-Type: application/json' -d '{{"user": "ada"}}'
+
+Ctrl-C stops everything.
+""",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            while not stopping.wait(1):
+                pass
+        except KeyboardInterrupt:
+            print("\nshutting down…", file=sys.stderr)
+    return 0
+
+
+def read_event(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LocalError(f"{path}: no such event file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LocalError(f"{path}: not a JSON event ({error})") from None
+
+
+def invoke(args: argparse.Namespace) -> int:
+    try:
+        contract.function_spec(args.function)
+    except KeyError as error:
+        raise LocalError(f"{error.args[0]}; choose one of {', '.join(contract.stack()['functions'])}") from None
+    event = read_event(Path(args.event))
+    options = _options(args, functions=(args.function,), event_sources=False)
+    with LocalStack(options, Timeline()) as running:
+        result = running.invoke(args.function, event)
+        _report_side_effects(running)
+    print(json.dumps(result.payload if result.ok else result.error))
+    return 0 if result.ok else 1
+
+
+def _report_side_effects(running: LocalStack) -> None:
+    """Schedules, emails and events the one invocation left behind, on stderr."""
+    assert running.tap is not None
+    assert running.outbox is not None
+    assert running.stack is not None
+    deadline = time.monotonic() + INVOKE_SETTLE_SECONDS
+    while running.tap.step(wait_seconds=0) or time.monotonic() < deadline:
+        time.sleep(0.1)
+    running.outbox.step()
+    scheduler = running.client("scheduler")
+    group = running.stack.settings["SCHEDULE_GROUP"]
+    for item in scheduler.list_schedules(GroupName=group)["Schedules"]:
+        schedule = scheduler.get_schedule(Name=item["Name"], GroupName=group)
+        running.timeline.log("scheduler", f"schedule {schedule['Name']} {schedule['ScheduleExpression']}")
+    running.timeline.log(
+        "summary",
+        f"{len(running.tap.events)} event(s) on the bus, {len(running.outbox.files)} email(s), schedules listed above",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cartlocal", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--dist", default="dist", help="folder with build.py's zips and manifest.json")
+    parser.add_argument("--workdir", default=".local", help="outbox and function logs go here")
+    parser.add_argument("--moto-port", type=int, default=0, help="moto server port (default: a free one)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=DEFAULT_TIME_SCALE,
+        help="local seconds per AWS second for retry back-off and visibility timeouts",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text, delay in (
+        ("demo", "run the scripted journey and check every outcome", DEMO_DELAY_SECONDS),
+        ("local", "keep the stack running until Ctrl-C", 30),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--api-port", type=int, default=0, help="local API port (default: a free one)")
+        command.add_argument("--delay", type=int, default=delay, help="REMINDER_DELAY_SECONDS for this run")
+    call = commands.add_parser("invoke", help="invoke one function once from its zip")
+    call.add_argument("function")
+    call.add_argument("event", help="JSON file with the event")
+    args = parser.parse_args(argv)
+    try:
+        return {"demo": demo, "local": local, "invoke": invoke}[args.command](args)
+    except LocalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The local API endpoint: an HTTP server on 127.0.0.1 that hands every request to LocalRestApi.
+
+It only moves bytes: routing, validation, mapping templates and PutEvents are LocalRestApi's
+(the same contract files Terraform deploys), so this server cannot drift from the real API.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from cartlocal.apigateway import LocalRestApi
+from cartlocal.moto_endpoint import ensure_free
+from cartlocal.timeline import Timeline
+
+
+class HttpApi:
+    """Serves ``api`` at http://127.0.0.1:<port>/ (port 0 picks a free one)."""
+
+    def __init__(self, api: LocalRestApi, port: int, timeline: Timeline) -> None:
+        ensure_free(port, "local API")
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(api, timeline))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="http-api", daemon=True)
+        host, bound = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{bound}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _handler(api: LocalRestApi, timeline: Timeline) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # base-class signature
+            """Requests are logged on the timeline with their outcome instead."""
+
+        def _serve(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            response = api.handle(self.command, self.path, dict(self.headers.items()), body)
+            answer = " ".join(response.body.decode("utf-8", "replace").split())
+            timeline.log("api", f"{self.command} {self.path} → {response.status} {answer[:160]}")
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    return Handler

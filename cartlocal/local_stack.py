@@ -1,0 +1,198 @@
+"""The whole of cartflow on one machine: moto, the real zips under awslambdaric, and the glue.
+
+Start order follows the data: moto and the contract's resources first, then one execution
+environment per function from its zip, then what AWS would run between them (rule → Lambda
+targets, the queue's event source mapping, Scheduler, the SES outbox), then the HTTP API.
+``stop`` undoes it in reverse and reaps every process it started; it is safe after a partial
+start, so a failure half-way (port in use, stale zip) never leaves anything running.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from cartflow import contract
+from cartlocal import artifacts
+from cartlocal.apigateway import LocalRestApi
+from cartlocal.async_targets import AsyncTarget
+from cartlocal.bus_tap import BusTap
+from cartlocal.errors import LocalError
+from cartlocal.event_source import QueueEventSource
+from cartlocal.http_api import HttpApi
+from cartlocal.loops import Loop
+from cartlocal.moto_endpoint import MotoEndpoint
+from cartlocal.outbox import Outbox
+from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
+from cartlocal.scheduler import ScheduleRunner
+from cartlocal.timeline import Timeline
+from cartlocal.timing import TimeScale
+from cartlocal.worker import FunctionConfig, Result, Worker
+
+# Default local time scale: one AWS minute of retry back-off is half a second here.
+DEFAULT_TIME_SCALE = 1 / 120
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to run the local stack; the defaults suit `make local`."""
+
+    dist: Path = Path("dist")
+    workdir: Path = Path(".local")
+    moto_port: int = 0
+    api_port: int = 0
+    name: str = "cartflow-local"
+    reminder_delay_seconds: int | None = None
+    time_scale: float = DEFAULT_TIME_SCALE
+    # Functions to run (None: all of them), and whether AWS's own pollers and the API run too
+    # (`make invoke` runs one function and nothing else).
+    functions: tuple[str, ...] | None = None
+    event_sources: bool = True
+
+
+@dataclass
+class LocalStack:
+    """A running local cartflow; use as a context manager."""
+
+    options: Options
+    timeline: Timeline = field(default_factory=Timeline)
+    moto: MotoEndpoint | None = None
+    stack: Stack | None = None
+    workers: dict[str, Worker] = field(default_factory=dict)
+    tap: BusTap | None = None
+    outbox: Outbox | None = None
+    scheduler: ScheduleRunner | None = None
+    api: HttpApi | None = None
+    _loops: list[Loop] = field(default_factory=list)
+    _scratch: Path | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def client(self, service: str) -> Any:
+        assert self.moto is not None, "start the stack first"
+        return self.moto.client(service)
+
+    def start(self) -> None:
+        options = self.options
+        manifest = artifacts.load_manifest(options.dist)
+        names = options.functions or tuple(contract.stack()["functions"])
+        missing = [name for name in names if name not in manifest]
+        if missing:
+            raise LocalError(f"{options.dist}/manifest.json has no zip for {', '.join(missing)}: run make package")
+        self.moto = MotoEndpoint(options.moto_port)
+        self.timeline.log("moto", f"AWS services at {self.moto.url}")
+        self.stack = provision(options.name, options.reminder_delay_seconds, client=self.moto.client)
+        sqs = self.client("sqs")
+        self.tap = BusTap(options.name, self.stack.settings["EVENT_BUS_ARN"], self.client("events"), sqs, self.timeline)
+        self.outbox = Outbox(options.workdir / "outbox", self.timeline)
+        self._scratch = Path(tempfile.mkdtemp(prefix="cartflow-local-"))
+        sdk = artifacts.runtime_sdk(self._scratch / "runtime-sdk")
+        cache = options.workdir / "tasks"
+        with ThreadPoolExecutor() as pool:  # zlib releases the GIL: unpack zips side by side
+            trees = {name: pool.submit(artifacts.unpack, manifest[name], cache) for name in names}
+        for name in names:
+            self.workers[name] = self._worker(name, manifest[name].handler, trees[name].result(), sdk)
+        self.timeline.log("lambda", f"{len(names)} function(s) unpacked from {options.dist}: {', '.join(names)}")
+        if options.event_sources:
+            self._start_event_sources()
+
+    def _worker(self, name: str, handler: str, task_root: Path, sdk: Path) -> Worker:
+        assert self.moto is not None
+        assert self.stack is not None
+        spec = contract.function_spec(name)
+        config = FunctionConfig(
+            name=name,
+            handler=handler,
+            task_root=task_root,
+            sdk_dir=sdk,
+            timeout_seconds=spec["timeout"],
+            memory_mb=spec["memory_size"],
+            environment={**self.stack.environment(name), **self.moto.environment()},
+            function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
+        )
+        logs = self.options.workdir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_file = (logs / f"{name}.log").open("a", encoding="utf-8")
+
+        def function_output(line: str) -> None:
+            log_file.write(line + "\n")
+            log_file.flush()
+            self.timeline.function_output(name, line)
+
+        return Worker(config, lambda line: self.timeline.log("lambda", line), function_output)
+
+    def _start_event_sources(self) -> None:
+        assert self.stack is not None
+        assert self.tap is not None
+        assert self.outbox is not None
+        sqs, scale = self.client("sqs"), TimeScale(self.options.time_scale)
+        steps: dict[str, Callable[[], bool]] = {"bus-tap": self.tap.step, "outbox": self.outbox.step}
+        for name, url in self.stack.lambda_delivery_queues.items():
+            if name in self.workers:
+                dlq = self.stack.function_dlq_urls[name]
+                steps[f"rule→{name}"] = AsyncTarget(
+                    self.workers[name], sqs, url, dlq, scale=scale, timeline=self.timeline
+                ).step
+        for queue, spec in contract.stack()["queues"].items():
+            if spec["consumer"] in self.workers:
+                worker, url = self.workers[spec["consumer"]], self.stack.queue_urls[queue]
+                steps[f"sqs→{spec['consumer']}"] = QueueEventSource(
+                    queue, worker, sqs, url, scale=scale, timeline=self.timeline
+                ).step
+        self.scheduler = ScheduleRunner(
+            self.stack.settings["SCHEDULE_GROUP"],
+            self.client("scheduler"),
+            self.client("events"),
+            sqs,
+            scale=scale,
+            timeline=self.timeline,
+        )
+        steps["scheduler"] = self.scheduler.step
+        for name, step in steps.items():
+            loop = Loop(name, step, lambda message: self.timeline.log("local", f"poller error: {message}"))
+            loop.start()
+            self._loops.append(loop)
+        api = LocalRestApi(self.client("events"), self.stack.settings["EVENT_BUS_ARN"], REGION, ACCOUNT_ID)
+        self.api = HttpApi(api, self.options.api_port, self.timeline)
+        self.api.start()
+        self.timeline.log("api", f"listening on {self.api.url}")
+
+    def invoke(self, name: str, event: Any) -> Result:
+        """Invoke one function synchronously (RequestResponse), as `make invoke` does."""
+        return self.workers[name].invoke(event)
+
+    def stop(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        for loop in self._loops:
+            loop.stop()
+        for worker in self.workers.values():
+            worker.stop()
+        for loop in self._loops:
+            loop.join()
+        self._loops.clear()
+        self.workers.clear()
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None

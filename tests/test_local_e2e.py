@@ -1,0 +1,149 @@
+"""End to end: the local stack (built zips under awslambdaric, moto, the local API) over HTTP.
+
+One stack serves the whole module (starting it and the functions' cold starts dominate the
+cost). The journey runs first; the failure paths use other users so they cannot disturb it.
+Everything a function was handed by the Runtime API is checked against Powertools' own
+EventBridge/SQS models at the end, so every event these tests caused is checked as AWS-shaped.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
+
+from cartflow import contract
+from cartlocal.journey import Journey, wait_for
+from cartlocal.local_stack import LocalStack, Options
+from tests.conftest import ROOT, cart_detail
+
+pytestmark = pytest.mark.e2e
+
+DELAY_SECONDS = 3
+# Retry back-off and visibility timeouts become ~1 s each (SQS counts whole seconds).
+TIME_SCALE = 1 / 360
+FAILURE_PATH_SECONDS = 30.0
+
+
+@pytest.fixture(scope="session")
+def dist() -> Path:
+    """The zips `make package` ships: build.py is incremental, so this is quick when nothing changed."""
+    built = subprocess.run(
+        [sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    return ROOT / "dist"
+
+
+@pytest.fixture(scope="module")
+def local(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    options = Options(
+        dist=dist,
+        workdir=tmp_path_factory.mktemp("local"),
+        name="cartflow-e2e",
+        reminder_delay_seconds=DELAY_SECONDS,
+        time_scale=TIME_SCALE,
+    )
+    with LocalStack(options) as running:
+        yield running
+
+
+def put_event(local: LocalStack, source: str, detail_type: str, detail: dict[str, Any]) -> None:
+    assert local.stack is not None
+    answer = local.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": local.stack.settings["EVENT_BUS_ARN"],
+                "Source": source,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
+    assert answer["FailedEntryCount"] == 0
+
+
+def queue_bodies(local: LocalStack, url: str) -> list[dict[str, Any]]:
+    """Bodies of the messages in ``url``, received without deleting (they become visible again)."""
+    messages = local.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
+
+
+def test_demo_journey_holds_every_expectation(local: LocalStack) -> None:
+    expectations = Journey(local, DELAY_SECONDS).run()
+
+    failed = [f"{e.description}: {e.observed}" for e in expectations if not e.held]
+    assert failed == []
+    assert len(expectations) == 7
+
+
+def test_a_crashing_function_is_retried_then_its_event_dead_lettered(local: LocalStack) -> None:
+    assert local.stack is not None
+    retries = contract.function_spec("schedule_reminder")["maximum_retry_attempts"]
+    request_id = str(uuid.uuid4())
+    # Passes the rule's pattern but not the function's model: schedule_reminder raises every time.
+    detail = cart_detail("ItemAddedToCart", user="crash", quantity=0, request_id=request_id)
+    put_event(local, "cartflow.cart", "ItemAddedToCart", detail)
+
+    dlq = local.stack.function_dlq_urls["schedule_reminder"]
+    records: list[dict[str, Any]] = []
+
+    def dead_lettered() -> bool:
+        records[:] = [r for r in queue_bodies(local, dlq) if r["requestPayload"]["detail"]["request_id"] == request_id]
+        return bool(records)
+
+    assert wait_for(dead_lettered, FAILURE_PATH_SECONDS)
+    [record] = records
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == retries + 1
+    assert record["responsePayload"]["errorType"] == "InvalidEventError"
+    assert "quantity" in record["responsePayload"]["errorMessage"]
+    attempts = [
+        r for r in local.workers["schedule_reminder"].results if r.error and "quantity" in r.error["errorMessage"]
+    ]
+    assert len(attempts) == retries + 1
+
+
+def test_a_message_the_consumer_rejects_reaches_the_queue_dlq(local: LocalStack) -> None:
+    assert local.stack is not None
+    reminder_id = uuid.uuid4().hex
+    # Matches the reminder_due rule (scheduled_event true) but lacks fields send_reminder requires.
+    detail = {"user": "reject", "product": "sku-1", "scheduled_event": True, "reminder_id": reminder_id}
+    put_event(local, "cartflow.reminders", "CartReminderDue", detail)
+
+    dlq = local.stack.dlq_urls["reminders"]
+
+    def dead_lettered() -> bool:
+        return any(body["detail"].get("reminder_id") == reminder_id for body in queue_bodies(local, dlq))
+
+    assert wait_for(dead_lettered, FAILURE_PATH_SECONDS)
+    max_receives = contract.stack()["queues"]["reminders"]["max_receive_count"]
+    handed = [
+        json.loads(event) for event in local.workers["send_reminder"].api.handed_out if reminder_id.encode() in event
+    ]
+    assert len(handed) == max_receives
+    assert local.outbox is not None
+    assert not any(reminder_id in path.read_text(encoding="utf-8") for path in local.outbox.files)
+
+
+def test_every_event_a_function_received_is_what_aws_sends(local: LocalStack) -> None:
+    """Runs last in this module (pytest keeps file order): it checks the traffic of the tests above."""
+    sqs_consumers = {queue["consumer"] for queue in contract.stack()["queues"].values()}
+    for name, worker in local.workers.items():
+        handed_out = worker.api.handed_out
+        assert handed_out, f"{name} received nothing"
+        for raw in handed_out:
+            if name in sqs_consumers:
+                event = SqsModel.model_validate_json(raw)
+                for record in event.Records:
+                    assert isinstance(record.body, str)
+                    EventBridgeModel.model_validate_json(record.body)
+            else:
+                EventBridgeModel.model_validate_json(raw)
