@@ -75,6 +75,27 @@ def test_tree_has_aws_blocks_to_check() -> None:
     assert len(checked) >= 10, "the schema check would be vacuous: terraform/ declares almost no aws_ blocks"
 
 
+def test_a_misspelt_argument_in_the_real_tree_fails_at_its_line(tmp_path: Path, schema: dict[str, Any]) -> None:
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM, copy, ignore=shutil.ignore_patterns(".terraform"))
+    path, name, line = next(
+        (path, name, line)
+        for path in check_terraform.tf_files(copy)
+        for block in check_terraform.parse_blocks(path)
+        if block.type == "resource" and block.labels[0].startswith("aws_")
+        for name, line in block.attributes.items()
+        if name not in check_terraform.META_ATTRIBUTES["resource"]
+    )
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[line - 1] = lines[line - 1].replace(name, f"{name}x", 1)
+    path.write_text("".join(lines), encoding="utf-8")
+
+    findings = check_terraform.check_schema(copy, schema)
+
+    assert [(f.path, f.line) for f in findings] == [(path, line)]
+    assert f"unknown argument '{name}x'" in findings[0].message
+
+
 def _expected(case: Path) -> set[tuple[Path, int, str]]:
     found = set()
     for path in check_terraform.tf_files(case):

@@ -17,9 +17,10 @@ Schema shape (what tools/check_terraform.py reads), for the provider and each ty
     {"attributes": {name: "required" | "optional"},
      "blocks": {name: {"nesting": "single" | "list", "required": bool, "schema": <same shape>}}}
 "single" blocks may appear at most once (the provider's MaxItems = 1); "list" covers list and set.
-Limitation: cdktf renders the plugin framework's nested *attributes* as structs too, so they are
-recorded as blocks; the AWS provider declares nested blocks almost everywhere, and map-typed
-nested values (which can only be attributes) are recorded as attributes.
+Limitations: cdktf renders the plugin framework's nested *attributes* as structs too, so they are
+recorded as blocks (the AWS provider declares nested blocks almost everywhere; map-typed nested
+values, which can only be attributes, are recorded as attributes). Likewise the few SDK blocks that
+also accept attribute syntax (ConfigModeAttr, e.g. aws_security_group's ingress) count as blocks.
 """
 
 from __future__ import annotations
