@@ -504,6 +504,8 @@ def test_any_body_is_accepted_iff_the_model_accepts_it(
         assert response.json()["message"].startswith("$")
         # The one deliberate difference from python-jsonschema: ECMA-262 '$' does not match before "\n".
         assert not schema_accepts or _has_trailing_newline(document), response.body
+        if schema_accepts:
+            event("rejected a trailing newline python-jsonschema accepts")
 
 
 # --- the pieces: Terraform's templatefile pass, VTL variables, the validator -------------------------
