@@ -1,4 +1,4 @@
-"""Command line of cartship: ``python -m cartship publish|enter|promote|status|pull`` (see mk/ship.mk).
+"""Command line of cartship: ``python -m cartship publish|enter|promote|status|pull|smoke`` (mk/ship.mk).
 
 Every command works against whatever S3 endpoint boto3 is configured for, so ``AWS_ENDPOINT_URL``
 points it at moto as readily as at AWS. Any refusal is one line on stderr and exit status 1.
@@ -7,6 +7,7 @@ points it at moto as readily as at AWS. Any refusal is one line on stderr and ex
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -18,9 +19,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cartship import environments, pointers
 from cartship.errors import ShipError
+from cartship.materialize import materialize
 from cartship.promote import enter, promote
 from cartship.publish import publish
 from cartship.release import Release
+from cartship.smoke import Target, smoke, target_from_outputs
 from cartship.status import status
 from cartship.store import ArtifactStore
 
@@ -79,7 +82,17 @@ def _parser() -> argparse.ArgumentParser:
 
     command = commands.add_parser("pull", help="write the environment's verified manifest to OUT_DIR/<env>.json")
     command.add_argument("--env", required=True)
+    command.add_argument("--zips", type=Path, default=None, help="also write its zips here, as a dist/ folder")
     command.set_defaults(run=_pull)
+
+    command = commands.add_parser("smoke", help="POST through the API and see the event reach the bus")
+    command.add_argument("--api-url", default=None)
+    command.add_argument("--bus", default=None, help="event bus name or ARN")
+    command.add_argument(
+        "--terraform-outputs", type=argparse.FileType("r"), default=None, help="`terraform output -json` (- = stdin)"
+    )
+    command.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each event")
+    command.set_defaults(run=_smoke)
     return parser
 
 
@@ -125,7 +138,23 @@ def _pull(arguments: argparse.Namespace) -> list[str]:
     release, manifest = pointers.load_release(store, pointers.require(store, arguments.env).current)
     store.verify(release)
     path = _write(arguments.out_dir / f"{arguments.env}.json", manifest)
-    return [f"{arguments.env} runs release {release.release_id}; manifest written to {path}"]
+    lines = [f"{arguments.env} runs release {release.release_id}; manifest written to {path}"]
+    if arguments.zips:
+        lines.append(f"zips and manifest.json written to {materialize(store, release, arguments.zips)}")
+    return lines
+
+
+def _smoke(arguments: argparse.Namespace) -> list[str]:
+    if arguments.terraform_outputs:
+        try:
+            target = target_from_outputs(json.load(arguments.terraform_outputs))
+        except json.JSONDecodeError as error:
+            raise ShipError(f"--terraform-outputs is not `terraform output -json` ({error})") from error
+    elif arguments.api_url and arguments.bus:
+        target = Target(arguments.api_url, arguments.bus)
+    else:
+        raise ShipError("smoke needs --api-url and --bus, or --terraform-outputs")
+    return smoke(target, timeout_seconds=arguments.timeout)
 
 
 def _moved(arguments: argparse.Namespace, target: str, release: Release, manifest: bytes, moved: bool) -> list[str]:

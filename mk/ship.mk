@@ -17,5 +17,13 @@ promote: venv ## Point TO at the exact release FROM runs, after verifying every 
 status: venv ## What an environment runs: release, commit, function hashes, promotion history: make status ENV=prod
 	$(SHIP) status --env "$(ENV)"
 
-pull: venv ## Write ENV's verified release manifest to releases/ENV.json for make plan: make pull ENV=staging
-	$(SHIP) pull --env "$(ENV)"
+pull: venv ## Write ENV's verified release manifest to releases/ENV.json (ZIPS=dir: its zips too): make pull ENV=staging
+	$(SHIP) pull --env "$(ENV)" $(if $(ZIPS),--zips "$(ZIPS)")
+
+smoke: venv ## Smoke-test ENV after apply: a real POST, the event seen on its bus (or API_URL=... EVENT_BUS=... for any stack)
+ifneq ($(API_URL),)
+	$(SHIP) smoke --api-url "$(API_URL)" --bus "$(EVENT_BUS)"
+else
+	@test -n "$(ENV)" -a -d "terraform/environments/$(ENV)" || { echo "error: unknown environment '$(ENV)' (make smoke ENV=dev|staging|prod)" >&2; exit 1; }
+	$(PY) tools/terraform.py -chdir=terraform/environments/$(ENV) output -json | $(SHIP) smoke --terraform-outputs -
+endif
