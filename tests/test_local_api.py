@@ -30,7 +30,7 @@ from cartlocal.api_validation import BodyValidator
 from cartlocal.apigateway import ApiResponse, LocalRestApi, clf_time
 from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
 from cartlocal.vtl import ApiInput, MappingTemplate, VtlError, escape_ecmascript
-from tests.conftest import aws_error, cart_detail, routed_envelopes
+from tests.conftest import aws_error, cart_detail, drain, queue_arn, routed_envelopes
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 NOW = datetime(2026, 11, 28, 4, 5, 6, 789000, tzinfo=UTC)
@@ -58,8 +58,9 @@ def bus_events(stack: Stack) -> dict[str, list[dict[str, Any]]]:
     return {function: routed_envelopes(stack, function) for function in stack.lambda_delivery_queues}
 
 
-def event_count(stack: Stack) -> int:
-    return sum(len(envelopes) for envelopes in bus_events(stack).values())
+def event_count(tap: str) -> int:
+    """How many events reached the bus since the last call, whatever their source or type."""
+    return len(drain(tap))
 
 
 def send(api: LocalRestApi, detail_type: str, body: Any, headers: dict[str, str] | None = None) -> ApiResponse:
@@ -79,8 +80,26 @@ def shared_stack() -> Iterator[Stack]:
             yield provision(name="cartflow-api-test")
 
 
+@pytest.fixture(scope="module")
+def shared_tap(shared_stack: Stack) -> str:
+    """A queue receiving every event put on the bus (every envelope has version "0")."""
+    sqs, events, bus = boto3.client("sqs"), boto3.client("events"), shared_stack.settings["EVENT_BUS_ARN"]
+    url = sqs.create_queue(QueueName=f"{shared_stack.name}-tap")["QueueUrl"]
+    events.put_rule(Name=f"{shared_stack.name}-tap", EventBusName=bus, EventPattern=json.dumps({"version": ["0"]}))
+    events.put_targets(
+        Rule=f"{shared_stack.name}-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": queue_arn(url)}]
+    )
+    return url
+
+
 @pytest.fixture
-def stack(shared_stack: Stack) -> Stack:
+def tap(shared_tap: str) -> str:
+    drain(shared_tap)
+    return shared_tap
+
+
+@pytest.fixture
+def stack(shared_stack: Stack, tap: str) -> Stack:
     """The shared stack with nothing left on it from an earlier test."""
     bus_events(shared_stack)
     return shared_stack
@@ -111,7 +130,7 @@ def aws_answer(client: Any, operation: str, parsed: dict[str, Any]) -> Iterator[
 
 @pytest.mark.parametrize("detail_type", sorted(ROUTES))
 def test_valid_request_puts_exactly_one_event_routed_to_its_consumer(
-    stack: Stack, api: LocalRestApi, detail_type: str
+    stack: Stack, tap: str, api: LocalRestApi, detail_type: str
 ) -> None:
     body = valid_body(detail_type)
     response = send(api, detail_type, body)
@@ -122,6 +141,7 @@ def test_valid_request_puts_exactly_one_event_routed_to_its_consumer(
     assert response.headers["Content-Type"] == "application/json"
     request_id = response.headers["x-amzn-RequestId"]
 
+    assert event_count(tap) == 1
     routed = bus_events(stack)
     assert {function: len(envelopes) for function, envelopes in routed.items() if envelopes} == {
         function: 1 for function in consumers(detail_type)
@@ -160,19 +180,19 @@ def test_quantity_may_be_omitted_and_the_consumer_applies_the_schema_default(sta
     ],
 )
 def test_json_content_type_is_matched_case_insensitively_with_parameters(
-    stack: Stack, api: LocalRestApi, headers: dict[str, str]
+    stack: Stack, tap: str, api: LocalRestApi, headers: dict[str, str]
 ) -> None:
     assert send(api, "CartCheckedOut", valid_body("CartCheckedOut"), headers).status == 200
-    assert event_count(stack) == 1
+    assert event_count(tap) == 1
 
 
 def test_query_string_and_one_trailing_slash_keep_the_route_and_methods_are_case_sensitive(
-    stack: Stack, api: LocalRestApi
+    stack: Stack, tap: str, api: LocalRestApi
 ) -> None:
     body = json.dumps(valid_body("CartCheckedOut")).encode()
     assert api.handle("POST", "/checkout/?source=app", JSON_HEADERS, body).status == 200
     assert api.handle("post", "/checkout", JSON_HEADERS, body).status == 403
-    assert event_count(stack) == 1
+    assert event_count(tap) == 1
 
 
 # --- rejected requests: precise reasons, nothing on the bus ------------------------------------------
@@ -269,7 +289,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("case", "detail_type", "body", "reasons"), INVALID, ids=[case[0] for case in INVALID])
 def test_invalid_body_is_400_naming_each_field_and_puts_nothing(
-    stack: Stack, api: LocalRestApi, case: str, detail_type: str, body: Any, reasons: list[str]
+    stack: Stack, tap: str, api: LocalRestApi, case: str, detail_type: str, body: Any, reasons: list[str]
 ) -> None:
     response = send(api, detail_type, body)
 
@@ -278,10 +298,10 @@ def test_invalid_body_is_400_naming_each_field_and_puts_nothing(
     message = response.json()["message"]
     for reason in reasons:
         assert reason in message.split("; "), message
-    assert event_count(stack) == 0
+    assert event_count(tap) == 0
 
 
-def test_every_violation_is_reported_sorted_and_the_same_every_time(stack: Stack, api: LocalRestApi) -> None:
+def test_every_violation_is_reported_sorted_and_the_same_every_time(stack: Stack, tap: str, api: LocalRestApi) -> None:
     body = {"user": "", "product": "a b", "email": "x", "quantity": "9", "zeta": 1, "alpha": 2}
     first, second = (send(api, "ItemAddedToCart", body).json()["message"] for _ in range(2))
 
@@ -298,17 +318,17 @@ def test_every_violation_is_reported_sorted_and_the_same_every_time(stack: Stack
         "$.user",
         "$.zeta",
     ]
-    assert event_count(stack) == 0
+    assert event_count(tap) == 0
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"])
-def test_other_content_types_are_415(stack: Stack, api: LocalRestApi, content_type: str) -> None:
+def test_other_content_types_are_415(stack: Stack, tap: str, api: LocalRestApi, content_type: str) -> None:
     response = send(api, "CartCheckedOut", valid_body("CartCheckedOut"), {"Content-Type": content_type})
     assert (response.status, response.json()) == (415, {"message": "Unsupported Media Type"})
-    assert event_count(stack) == 0
+    assert event_count(tap) == 0
 
 
-def test_body_over_the_contract_limit_is_413(stack: Stack, api: LocalRestApi) -> None:
+def test_body_over_the_contract_limit_is_413(stack: Stack, tap: str, api: LocalRestApi) -> None:
     padded = json.dumps({"user": "ada", "pad": "x" * MAX_BODY}).encode()
     at_limit = json.dumps({"user": "a" * (MAX_BODY - len('{"user": ""}'))}).encode()
     assert len(at_limit) == MAX_BODY
@@ -317,19 +337,19 @@ def test_body_over_the_contract_limit_is_413(stack: Stack, api: LocalRestApi) ->
     assert response.status == 413
     assert response.json() == {"message": f"Request body is {len(padded)} bytes; the limit is {MAX_BODY}"}
     assert send(api, "CartCheckedOut", at_limit).status == 400  # read and validated: too long a user
-    assert event_count(stack) == 0
+    assert event_count(tap) == 0
 
 
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", "/cart"), ("PUT", "/checkout"), ("POST", "/"), ("POST", "/carts"), ("POST", "/cart/x")]
 )
 def test_unknown_resource_or_method_is_403_missing_authentication_token(
-    stack: Stack, api: LocalRestApi, method: str, path: str
+    stack: Stack, tap: str, api: LocalRestApi, method: str, path: str
 ) -> None:
     response = api.handle(method, path, JSON_HEADERS, json.dumps(valid_body("ItemAddedToCart")).encode())
     assert (response.status, response.json()) == (403, {"message": "Missing Authentication Token"})
     assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
-    assert event_count(stack) == 0
+    assert event_count(tap) == 0
 
 
 # --- EventBridge failures ------------------------------------------------------------------------------
@@ -345,16 +365,16 @@ def test_dropped_entry_is_500_event_not_accepted(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize(("code", "status"), [("ThrottlingException", 400), ("InternalException", 500)])
-def test_eventbridge_error_is_500_event_not_accepted(stack: Stack, code: str, status: int) -> None:
+def test_eventbridge_error_is_500_event_not_accepted(stack: Stack, tap: str, code: str, status: int) -> None:
     events = boto3.client("events")
     api = LocalRestApi(events, stack.settings["EVENT_BUS_ARN"], REGION, ACCOUNT_ID)
     with aws_error(events, "PutEvents", code, status):
         response = send(api, "ItemRemovedFromCart", valid_body("ItemRemovedFromCart"))
     assert (response.status, response.json()) == (500, {"message": "event not accepted"})
-    assert event_count(stack) == 0
+    assert event_count(tap) == 0
 
 
-def test_unreachable_eventbridge_is_504_and_nothing_hangs(stack: Stack) -> None:
+def test_unreachable_eventbridge_is_504_and_nothing_hangs(stack: Stack, tap: str) -> None:
     events = boto3.client("events")
     api = LocalRestApi(events, stack.settings["EVENT_BUS_ARN"], REGION, ACCOUNT_ID)
 
@@ -364,15 +384,15 @@ def test_unreachable_eventbridge_is_504_and_nothing_hangs(stack: Stack) -> None:
     events.meta.events.register("before-call.eventbridge.PutEvents", refuse)
     response = send(api, "CartCheckedOut", valid_body("CartCheckedOut"))
     assert (response.status, response.json()) == (504, {"message": "Internal server error"})
-    assert event_count(stack) == 0
+    assert event_count(tap) == 0
 
 
-def test_bus_that_does_not_exist_is_500_event_not_accepted(stack: Stack) -> None:
+def test_bus_that_does_not_exist_is_500_event_not_accepted(stack: Stack, tap: str) -> None:
     missing_bus = stack.settings["EVENT_BUS_ARN"] + "-missing"
     api = LocalRestApi(boto3.client("events"), missing_bus, REGION, ACCOUNT_ID)
     response = send(api, "CartCheckedOut", valid_body("CartCheckedOut"))
     assert (response.status, response.json()) == (500, {"message": "event not accepted"})
-    assert event_count(stack) == 0
+    assert event_count(tap) == 0
 
 
 # --- rendering -----------------------------------------------------------------------------------------
@@ -482,11 +502,12 @@ def _has_trailing_newline(document: Any) -> bool:
 )
 @given(case=bodies())
 def test_any_body_is_accepted_iff_the_model_accepts_it(
-    stack: Stack, api: LocalRestApi, case: tuple[str, bytes]
+    stack: Stack, tap: str, api: LocalRestApi, case: tuple[str, bytes]
 ) -> None:
     detail_type, body = case
     response = send(api, detail_type, body)
     routed = [envelope for envelopes in bus_events(stack).values() for envelope in envelopes]
+    assert event_count(tap) == (1 if response.status == 200 else 0)
     event(f"HTTP {response.status}")
 
     assert response.status in {200, 400}, response.body
