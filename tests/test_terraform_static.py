@@ -42,12 +42,13 @@ def test_an_unformatted_file_fails_fmt_with_its_name_and_diff(tmp_path: Path) ->
     # Format the copy first so this test depends only on the file broken below, not on the tree's state.
     assert check_terraform.terraform(["fmt", "-recursive", "."], chdir=copy)[0] == 0
     victim = sorted(copy.rglob("*.tf"))[0]
+    length = len(victim.read_text(encoding="utf-8").splitlines())
     with victim.open("a", encoding="utf-8") as handle:
         handle.write("\nlocals {\nfmt_probe=1\n}\n")  # unindented, unspaced: as a careless hand edit
 
     findings = check_terraform.check_fmt(copy)
 
-    assert [finding.path for finding in findings] == [victim]
+    assert [(finding.path, finding.line) for finding in findings] == [(victim, length + 3)]
     assert "-fmt_probe=1" in findings[0].message
     assert "+  fmt_probe = 1" in findings[0].message
 

@@ -381,8 +381,22 @@ def check_fmt(directory: Path = TERRAFORM_DIR) -> list[Finding]:
     if not diffs:
         return [Finding(directory, 0, f"terraform fmt -check exited 3 without a diff: {out.strip()}")]
     return [
-        Finding(directory / name, 1, "not in canonical format:\n" + "\n".join(diff)) for name, diff in diffs.items()
+        Finding(directory / name, _first_changed_line(diff), "not in canonical format:\n" + "\n".join(diff))
+        for name, diff in diffs.items()
     ]
+
+
+def _first_changed_line(diff: list[str]) -> int:
+    """The line of the old file where a unified diff first removes something."""
+    line = 1
+    for text in diff:
+        if hunk := re.match(r"@@ -(\d+)", text):
+            line = int(hunk.group(1))
+        elif text.startswith("-") and not text.startswith("---"):
+            return line
+        elif text.startswith(" "):
+            line += 1
+    return 1
 
 
 # ------------------------------------------------------------------------------ terraform test
