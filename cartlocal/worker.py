@@ -157,7 +157,8 @@ class Worker:
             init_ms = None
             if cold:
                 init_ms = ((invocation.started or time.monotonic()) - self._spawned_at) * 1000
-            duration_ms = (time.monotonic() - (invocation.started or time.monotonic())) * 1000
+            # An invocation that never reached the handler (init failed) took no time of its own.
+            duration_ms = (time.monotonic() - invocation.started) * 1000 if invocation.started else 0.0
             result = self._result(invocation, error, duration_ms, init_ms)
             self._report(result)
             self.results.append(result)

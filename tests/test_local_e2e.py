@@ -9,6 +9,7 @@ EventBridge/SQS models at the end, so every event these tests caused is checked 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import uuid
@@ -20,8 +21,10 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 
 from cartflow import contract
+from cartlocal.artifacts import runtime_sdk
 from cartlocal.journey import Journey, wait_for
 from cartlocal.local_stack import LocalStack, Options
+from cartlocal.worker import FunctionConfig, Worker
 from tests.conftest import ROOT, cart_detail
 
 pytestmark = pytest.mark.e2e
@@ -147,3 +150,112 @@ def test_every_event_a_function_received_is_what_aws_sends(local: LocalStack) ->
                     EventBridgeModel.model_validate_json(record.body)
             else:
                 EventBridgeModel.model_validate_json(raw)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cartlocal.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_invoke_prints_the_result_last_and_side_effects_on_stderr(dist: Path, tmp_path: Path) -> None:
+    ran = run_cli("--workdir", str(tmp_path), "invoke", "schedule_reminder", "examples/events/item_added.json")
+
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert json.loads(ran.stdout.splitlines()[-1])["outcome"] == "created"
+    assert "Init Duration" in ran.stderr
+    assert "schedule cart-" in ran.stderr
+
+
+def test_invoke_exits_non_zero_with_the_error_when_the_function_raises(dist: Path, tmp_path: Path) -> None:
+    ran = run_cli("--workdir", str(tmp_path), "invoke", "schedule_reminder", "examples/events/item_added_invalid.json")
+
+    assert ran.returncode == 1
+    assert json.loads(ran.stdout.splitlines()[-1])["errorType"] == "InvalidEventError"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("invoke", "schedule_reminder", "pyproject.toml"), "pyproject.toml: not a JSON event"),
+        (("invoke", "no_such_function", "examples/events/item_added.json"), "'no_such_function' is not declared"),
+        (("--dist", "no-such-dist", "invoke", "send_reminder", "examples/events/item_added.json"), "make package"),
+    ],
+)
+def test_bad_input_is_one_error_line(args: tuple[str, ...], message: str) -> None:
+    ran = run_cli(*args)
+
+    assert ran.returncode == 2
+    assert ran.stderr.startswith("error: ")
+    assert message in ran.stderr
+    assert len(ran.stderr.splitlines()) == 1
+
+
+def test_a_port_in_use_is_one_error_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ran = run_cli("--moto-port", str(port), "invoke", "send_reminder", "examples/events/item_added.json")
+
+    assert ran.returncode == 2
+    assert ran.stderr == f"error: port {port} on 127.0.0.1 is in use (moto server); choose another one\n"
+
+
+@pytest.fixture
+def scratch_function(tmp_path: Path) -> Iterator[Worker]:
+    """A one-file function with a 1 s timeout, to drive the runtime's own fault handling."""
+    root = tmp_path / "task"
+    root.mkdir()
+    (root / "app.py").write_text(
+        "import os, time\n"
+        "if os.environ.get('BREAK_INIT'):\n"
+        "    raise RuntimeError('broken at import')\n"
+        "def handler(event, context):\n"
+        "    time.sleep(event['sleep'])\n"
+        "    return {'remaining_ms': context.get_remaining_time_in_millis()}\n",
+        encoding="utf-8",
+    )
+    config = FunctionConfig(
+        name="scratch",
+        handler="app.handler",
+        task_root=root,
+        sdk_dir=runtime_sdk(tmp_path / "sdk"),
+        timeout_seconds=1,
+        memory_mb=128,
+        environment={},
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:scratch",
+    )
+    worker = Worker(config, log=lambda line: None, function_log=lambda line: None)
+    yield worker
+    worker.stop()
+
+
+def test_a_function_past_its_timeout_is_killed_and_the_next_invocation_starts_cold(scratch_function: Worker) -> None:
+    warm = scratch_function.invoke({"sleep": 0})
+    timed_out = scratch_function.invoke({"sleep": 30})
+    again = scratch_function.invoke({"sleep": 0})
+
+    assert warm.ok
+    assert 0 < warm.payload["remaining_ms"] <= 1000
+    assert timed_out.error == {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 1.00 seconds"}
+    assert again.ok
+    assert again.init_ms is not None
+
+
+def test_an_init_error_fails_each_invocation_instead_of_hanging(scratch_function: Worker) -> None:
+    config = scratch_function.config
+    broken = Worker(
+        FunctionConfig(**{**config.__dict__, "environment": {"BREAK_INIT": "1"}}), lambda line: None, lambda line: None
+    )
+    try:
+        results = [broken.invoke({"sleep": 0}) for _ in range(2)]
+    finally:
+        broken.stop()
+
+    assert [result.error["errorMessage"] if result.error else None for result in results] == ["broken at import"] * 2
