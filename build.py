@@ -100,10 +100,6 @@ class Function:
     def platform(self) -> str:
         return PLATFORMS[self.architecture]
 
-    @property
-    def handler_module(self) -> str:
-        return self.handler.rsplit(".", 1)[0]
-
     def settings(self) -> dict[str, Any]:
         """What, besides file contents, decides the zip's bytes."""
         return {
