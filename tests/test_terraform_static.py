@@ -254,7 +254,8 @@ def test_declared_types_scans_resource_and_data_headers() -> None:
 
 def test_provider_free_modules_are_detected() -> None:
     found = {path.name for path in check_terraform.provider_free_modules(FIXTURES / "modules")}
-    assert found == {"passing", "failing", "untested"}  # not needs_aws, nor calls_needs_aws via its module call
+    # Not needs_aws, nor calls_needs_aws, which needs it through its module call.
+    assert found == {"passing", "failing", "untested", "invalid"}
 
 
 def test_tree_has_a_provider_free_module() -> None:
@@ -276,6 +277,7 @@ def test_every_provider_free_module_passes_terraform_test(capsys: pytest.Capture
         ("passing", True, "Success! 1 passed, 0 failed."),
         ("failing", False, "Failure! 0 passed, 1 failed."),
         ("untested", False, "Success! 0 passed, 0 failed. No run passed"),
+        ("invalid", False, "terraform validate failed"),
     ],
 )
 def test_module_runner_reports_terraform_test_outcome(module: str, ok: bool, summary: str) -> None:
