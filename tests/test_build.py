@@ -14,6 +14,7 @@ import io
 import json
 import marshal
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -248,3 +249,17 @@ def test_unknown_function_is_named(scratch: Path) -> None:
     assert result.stderr == (
         "build.py: error: functions/no_such_function: unknown function 'no_such_function' (no such folder)\n"
     )
+
+
+def test_a_package_without_a_wheel_for_the_platform_is_named(scratch: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"  # an index with no wheels at all: no package has one for the platform
+    index.mkdir()
+    name = functions_of(scratch)[0]
+    wheelhouse = tmp_path / "wheels"
+    result = build(scratch, name, "--arch", "arm64", "--wheelhouse", str(wheelhouse), "--index-url", index.as_uri())
+    assert result.returncode == 1
+    error = re.fullmatch(
+        r"build\.py: error: no wheel of (\S+)==(\S+) for manylinux2014_aarch64 \(cp313\) .*\n", result.stderr
+    )
+    assert error is not None, result.stderr
+    assert f"{error[1]}=={error[2]} " in (scratch / "functions" / name / "requirements.txt").read_text()
