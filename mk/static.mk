@@ -4,7 +4,8 @@ CHECKOV_VENV := .venv-checkov
 
 .PHONY: checkov-venv provider-schema tf-check
 
-$(CHECKOV_VENV)/.installed: tools/checkov/requirements.txt
+# Order-only on venv: its recipe is what checks that $(PYTHON) really is a Python 3.13.
+$(CHECKOV_VENV)/.installed: tools/checkov/requirements.txt | venv
 	rm -rf $(CHECKOV_VENV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r tools/checkov/requirements.txt
