@@ -686,3 +686,18 @@ def test_request_template_sees_context_input_and_templatefile_variables(monkeypa
         "app",
         "ada",
     ]
+
+
+@pytest.mark.parametrize("body", [{"note": 'o\'brien "quoted" \\ back/slash'}, {}])
+def test_request_template_renders_valid_json_for_quotes_and_empty_bodies(body: dict[str, Any]) -> None:
+    # The schemas keep such values out today; the template must not depend on that to stay valid JSON.
+    from cartlocal.api_templatefile import render_templatefile
+    from cartlocal.vtl import ApiInput, MappingTemplate
+
+    name = contract.load("api/routes.json")["templates"]["request"]
+    variables = {"event_bus_name": "arn:bus", "source": "cartflow.cart", "detail_type": "ItemAddedToCart"}
+    template = MappingTemplate(render_templatefile(contract.text(name), variables, name), name)
+    context = {"requestId": "req-1", "requestTime": "28/Nov/2026:04:05:06 +0000"}
+    rendered = json.loads(template.render(context, ApiInput(json.dumps(body), {})))
+    detail = json.loads(rendered["Entries"][0]["Detail"])
+    assert detail == {**body, "request_id": "req-1", "occurred_at": "2026-11-28T04:05:06Z"}
