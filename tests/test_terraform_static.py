@@ -245,6 +245,14 @@ def test_derive_reads_names_nesting_and_requiredness_from_the_assembly() -> None
     }
 
 
+def test_derive_refuses_bindings_generated_from_another_provider_version() -> None:
+    assembly = _mini_assembly()
+    widget = assembly["types"][f"{PREFIX}.widget.Widget"]
+    widget["docs"]["summary"] = widget["docs"]["summary"].replace("/6.25.0/", "/6.24.0/")
+    with pytest.raises(SystemExit, match=r"hashicorp/aws 6\.24\.0, not 6\.25\.0"):
+        provider_schema.derive(assembly, {"resource": {"aws_widget"}, "data": set(), "provider": set()})
+
+
 def test_declared_types_scans_resource_and_data_headers() -> None:
     declared = provider_schema.declared_types([FIXTURES / "schema" / "valid"])
     assert declared["resource"] == {"aws_sqs_queue", "aws_lambda_function", "aws_cloudwatch_event_target"}

@@ -52,7 +52,7 @@ DEFAULT_ROOTS = (ROOT / "terraform", ROOT / "tests" / "fixtures" / "terraform")
 
 Kind = Literal["resource", "data", "provider"]
 # Class docs read "Represents a {@link https://.../docs/resources/sqs_queue aws_sqs_queue}".
-_CLASS_LINK = re.compile(r"/docs/(resources|data-sources)/\w+ (aws_\w+)\}")
+_CLASS_LINK = re.compile(r"/hashicorp/aws/([\d.]+)/docs/(resources|data-sources)/\w+ (aws_\w+)\}")
 # Property docs link to ".../docs/resources/sqs_queue#delay_seconds"; the provider's to ".../docs#region".
 _ARGUMENT_ANCHOR = re.compile(r"/hashicorp/aws/[\d.]+/docs(?:/(?:resources|data-sources)/\w+)?#(\w+) ")
 _DECLARATION = re.compile(r'^\s*(resource|data)\s+"(aws_\w+)"', re.MULTILINE)
@@ -101,8 +101,11 @@ def config_types(types: dict[str, Any]) -> dict[Kind, dict[str, str]]:
         match = _CLASS_LINK.search(spec["docs"]["summary"])
         if match is None:
             raise SystemExit(f"{spec['fqn']}: no Terraform type name in its docs: {spec['docs']['summary']!r}")
-        kind: Kind = "resource" if match.group(1) == "resources" else "data"
-        found[kind][match.group(2)] = config
+        version, section, name = match.groups()
+        if version != PROVIDER_VERSION:  # the bindings must describe the provider version we pin
+            raise SystemExit(f"{spec['fqn']}: generated from hashicorp/aws {version}, not {PROVIDER_VERSION}")
+        kind: Kind = "resource" if section == "resources" else "data"
+        found[kind][name] = config
     return found
 
 
