@@ -4,7 +4,8 @@ moto cannot invoke a Lambda target, so provisioning points each such rule at a d
 (moto still does the pattern matching). This poller plays Lambda's asynchronous invocation:
 the envelope is invoked unchanged (with the ``account`` field moto omits restored); a failed
 invocation is retried ``maximum_retry_attempts`` times (stack.json), then an invocation record
-goes to the function's on-failure queue, as Lambda's on-failure destination would send it. The
+goes to the on-failure destination queue (Terraform's async_failure_dlq), in the format Lambda
+sends there. The
 delivery queue itself holds the pending event between attempts, so nothing lives only in memory.
 """
 
@@ -21,8 +22,9 @@ from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
 from cartlocal.worker import Result, Worker
 
-# Headroom for a cold start on top of the function timeout while a message is in flight.
-IN_FLIGHT_MARGIN_SECONDS = 15
+# An attempt takes at most the init limit (the worker bounds it by the function timeout) plus the
+# timeout; the delivery stays invisible that long, with headroom, so it is never invoked twice at once.
+IN_FLIGHT_MARGIN_SECONDS = 5
 
 
 class AsyncTarget:
@@ -43,7 +45,7 @@ class AsyncTarget:
             QueueUrl=self._delivery_url,
             MaxNumberOfMessages=1,
             WaitTimeSeconds=1,
-            VisibilityTimeout=self.worker.config.timeout_seconds + IN_FLIGHT_MARGIN_SECONDS,
+            VisibilityTimeout=2 * self.worker.config.timeout_seconds + IN_FLIGHT_MARGIN_SECONDS,
             AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
         ).get("Messages", [])
         for message in received:

@@ -146,7 +146,7 @@ class LocalStack:
         steps: dict[str, Callable[[], bool]] = {"bus-tap": self.tap.step, "outbox": self.outbox.step}
         for name, url in self.stack.lambda_delivery_queues.items():
             if name in self.workers:
-                dlq = self.stack.function_dlq_urls[name]
+                dlq = self.stack.dlq_urls["async_failures"]
                 steps[f"rule→{name}"] = AsyncTarget(
                     self.workers[name], sqs, url, dlq, scale=scale, timeline=self.timeline
                 ).step

@@ -30,8 +30,6 @@ class Stack:
     queue_urls: dict[str, str] = field(default_factory=dict)
     dlq_urls: dict[str, str] = field(default_factory=dict)
     lambda_delivery_queues: dict[str, str] = field(default_factory=dict)
-    # On-failure destination of each function invoked asynchronously (by an EventBridge rule).
-    function_dlq_urls: dict[str, str] = field(default_factory=dict)
 
     def environment(self, function_name: str) -> dict[str, str]:
         """The environment of ``function_name``: exactly the names the contract lists for it."""
@@ -60,7 +58,7 @@ def provision(
     A rule whose target is a Lambda function gets an SQS delivery queue as its target instead,
     because moto cannot invoke Lambda targets: the local runtime (or a test) reads the queue and
     invokes the function with the unchanged envelope, and sends what still fails after the
-    function's retries to that function's on-failure queue. ``client`` makes the boto3 clients
+    function's retries to the async-failures queue. ``client`` makes the boto3 clients
     (default ``boto3.client``; the local runtime passes one bound to its moto server).
     """
     spec = contract.stack()
@@ -92,6 +90,8 @@ def provision(
 
     scheduler_dlq_url, scheduler_dlq_arn = _queue(sqs, f"{name}-scheduler-dlq", {})
     stack.dlq_urls["scheduler"] = scheduler_dlq_url
+    # The on-failure destination of every asynchronously invoked function (Terraform: async_failure_dlq).
+    stack.dlq_urls["async_failures"], _ = _queue(sqs, f"{name}-async-failures-dlq", {})
     for rule_name, rule in spec["rules"].items():
         events.put_rule(
             Name=f"{name}-{rule_name}",
@@ -105,7 +105,6 @@ def provision(
         else:
             url, _ = _queue(sqs, f"{name}-{rule_name}-delivery", {})
             stack.lambda_delivery_queues[target["function"]] = url
-            stack.function_dlq_urls[target["function"]], _ = _queue(sqs, f"{name}-{target['function']}-dlq", {})
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_targets(Rule=f"{name}-{rule_name}", EventBusName=bus_arn, Targets=[{"Id": rule_name, "Arn": arn}])
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def test_a_crashing_function_is_retried_then_its_event_dead_lettered(local: Loca
     detail = cart_detail("ItemAddedToCart", user="crash", quantity=0, request_id=request_id)
     put_event(local, "cartflow.cart", "ItemAddedToCart", detail)
 
-    dlq = local.stack.function_dlq_urls["schedule_reminder"]
+    dlq = local.stack.dlq_urls["async_failures"]
     records: list[dict[str, Any]] = []
 
     def dead_lettered() -> bool:
@@ -134,6 +135,52 @@ def test_a_message_the_consumer_rejects_reaches_the_queue_dlq(local: LocalStack)
     assert len(handed) == max_receives
     assert local.outbox is not None
     assert not any(reminder_id in path.read_text(encoding="utf-8") for path in local.outbox.files)
+
+
+def test_a_schedule_whose_target_keeps_failing_is_dead_lettered_then_deleted(local: LocalStack) -> None:
+    assert local.stack is not None
+    settings = local.stack.settings
+    scheduler = local.client("scheduler")
+    name = f"e2e-{uuid.uuid4().hex[:12]}"
+    missing_bus = settings["EVENT_BUS_ARN"].replace("event-bus/", "event-bus/no-such-")
+    scheduler.create_schedule(
+        Name=name,
+        GroupName=settings["SCHEDULE_GROUP"],
+        ScheduleExpression=f"at({datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S')})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion="DELETE",
+        Target={
+            "Arn": missing_bus,
+            "RoleArn": settings["SCHEDULER_ROLE_ARN"],
+            "Input": json.dumps({"schedule": name}),
+            "EventBridgeParameters": {"DetailType": "CartReminderDue", "Source": "cartflow.reminders"},
+            "RetryPolicy": {"MaximumRetryAttempts": 1, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": settings["SCHEDULER_DLQ_ARN"]},
+        },
+    )
+    dlq = local.stack.dlq_urls["scheduler"]
+    sqs = local.client("sqs")
+    found: list[dict[str, Any]] = []
+
+    def dead_lettered() -> bool:
+        messages = sqs.receive_message(
+            QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        found[:] = [m for m in messages if json.loads(m["Body"]) == {"schedule": name}]
+        return bool(found)
+
+    assert wait_for(dead_lettered, FAILURE_PATH_SECONDS)
+    attributes = {key: value["StringValue"] for key, value in found[0]["MessageAttributes"].items()}
+    assert attributes["RETRY_ATTEMPTS"] == "1"
+    assert attributes["TARGET_ARN"] == missing_bus
+    assert attributes["SCHEDULE_ARN"].endswith(f"/{name}")
+    assert wait_for(lambda: name not in _schedule_names(local), FAILURE_PATH_SECONDS)
+
+
+def _schedule_names(local: LocalStack) -> list[str]:
+    assert local.stack is not None
+    listed = local.client("scheduler").list_schedules(GroupName=local.stack.settings["SCHEDULE_GROUP"])
+    return [item["Name"] for item in listed["Schedules"]]
 
 
 def test_every_event_a_function_received_is_what_aws_sends(local: LocalStack) -> None:
