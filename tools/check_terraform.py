@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import json
 import os
 import re
@@ -113,18 +114,25 @@ def _block(tree: Tree[Token]) -> Block:
     return block
 
 
+@functools.cache
+def _parse(text: str) -> tuple[tuple[Block, ...], dict[str, Any]]:
+    """One parse per distinct file text (checks and module calls revisit files): blocks and dicts."""
+    tree = hcl2.parses_to_tree(text)
+    body = next(child for child in tree.children if isinstance(child, Tree) and child.data == "body")
+    blocks = tuple(_block(child) for child in body.children if isinstance(child, Tree) and child.data == "block")
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    values: dict[str, Any] = hcl2.serialize(hcl2.transform(tree), serialization_options=options)
+    return blocks, values
+
+
 def parse_blocks(path: Path) -> list[Block]:
     """The top-level blocks of one .tf file."""
-    tree = hcl2.parses_to_tree(path.read_text(encoding="utf-8"))
-    body = next(child for child in tree.children if isinstance(child, Tree) and child.data == "body")
-    return [_block(child) for child in body.children if isinstance(child, Tree) and child.data == "block"]
+    return list(_parse(path.read_text(encoding="utf-8"))[0])
 
 
 def parse_values(path: Path) -> dict[str, Any]:
     """The file as python-hcl2's dicts, for the few literal values the checks read (sources, pins)."""
-    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
-    document: dict[str, Any] = hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=options)
-    return document
+    return _parse(path.read_text(encoding="utf-8"))[1]
 
 
 def module_sources(document: dict[str, Any]) -> list[str]:
