@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -19,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import hcl2
 import pytest
+import yaml  # type: ignore[import-untyped]
+from hcl2.utils import SerializationOptions
 from moto import mock_aws
 
 from cartlocal.journey import wait_for
@@ -38,6 +42,7 @@ from cartship.store import ArtifactStore
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "cartflow-artifacts-test"
+HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 FUNCTIONS = ("cancel_reminders", "schedule_reminder", "send_reminder")
 
@@ -430,3 +435,254 @@ def test_two_local_environments_run_one_release_byte_for_byte_and_pass_the_smoke
                 smoke(crossed, client=staging.client, timeout_seconds=2)
     finally:
         store_endpoint.stop()
+
+
+# ---------------------------------------------------------------------------- workflows
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONLINT = Path(sys.executable).parent / "actionlint"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+MAKE_CALL = re.compile(r"\bmake\s+((?:[^\s;&|]+\s*)+)")
+
+
+def workflow(name: str) -> dict[str, Any]:
+    document: dict[Any, Any] = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    document["on"] = document.pop(True, document.get("on"))  # YAML 1.1 reads the key `on` as true
+    return document
+
+
+def run_lines(job: dict[str, Any]) -> list[str]:
+    return [line for step in job["steps"] if "run" in step for line in step["run"].splitlines()]
+
+
+def make_targets(lines: list[str]) -> list[str]:
+    """The make targets named in shell lines (not VAR=value assignments or options)."""
+    targets = []
+    for line in lines:
+        for match in MAKE_CALL.finditer(line):
+            targets += [word for word in match.group(1).split() if "=" not in word and not word.startswith("-")]
+    return targets
+
+
+def make_database() -> dict[str, set[str]]:
+    """Every target make knows (Makefile and mk/*.mk) with its direct prerequisites."""
+    output = subprocess.run(
+        ["make", "-pRrq", "-f", "Makefile"], cwd=ROOT, capture_output=True, text=True, check=False, timeout=60
+    ).stdout
+    rules: dict[str, set[str]] = {}
+    for line in output.splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+):(?!=)\s*(.*)$", line)
+        if match:
+            rules.setdefault(match.group(1), set()).update(match.group(2).split("|")[0].split())
+    return rules
+
+
+def needs_package(target: str, rules: dict[str, set[str]], seen: frozenset[str] = frozenset()) -> bool:
+    if target == "package":
+        return True
+    return any(needs_package(p, rules, seen | {target}) for p in rules.get(target, ()) if p not in seen)
+
+
+def test_workflows_exist_and_actionlint_finds_nothing() -> None:
+    assert [path.name for path in WORKFLOWS] == ["ci.yml", "deploy.yml"]
+    result = subprocess.run(
+        [str(ACTIONLINT), "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actions_are_pinned_to_full_commits_of_node24_releases(tmp_path: Path) -> None:
+    """Each `uses:` is a 40-hex commit with its release as a comment, and that release is not node20.
+
+    actionlint knows each popular action's runtime by tag, not by commit: the copy with the commit
+    replaced by the commented major version must pass it too.
+    """
+    for path in WORKFLOWS:
+        uses = [line.split("uses:", 1)[1].strip() for line in path.read_text().splitlines() if "uses:" in line]
+        assert uses
+        assert [ref for ref in uses if not PINNED.match(ref)] == [], path.name
+        by_tag = re.sub(r"@[0-9a-f]{40} # (v\d+)[\d.]*", r"@\1", path.read_text())
+        (tmp_path / path.name).write_text(by_tag)
+    result = subprocess.run(
+        [str(ACTIONLINT), "-no-color", *sorted(map(str, tmp_path.glob("*.yml")))],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_every_make_target_the_workflows_call_exists() -> None:
+    rules = make_database()
+    called = {
+        target
+        for path in WORKFLOWS
+        for job in workflow(path.name)["jobs"].values()
+        for target in make_targets(run_lines(job))
+    }
+    assert {
+        "lint",
+        "typecheck",
+        "test",
+        "package",
+        "publish",
+        "enter",
+        "promote",
+        "plan",
+        "apply",
+        "smoke",
+        "status",
+    } <= called
+    assert sorted(called - rules.keys()) == []
+
+
+def test_only_the_build_job_builds() -> None:
+    rules = make_database()
+    jobs = workflow("deploy.yml")["jobs"]
+    for name, job in jobs.items():
+        lines = run_lines(job)
+        builds = "build.py" in " ".join(lines) or any(needs_package(target, rules) for target in make_targets(lines))
+        assert builds == (name == "build"), f"job {name} {'does not build' if name == 'build' else 'rebuilds'}"
+
+
+def test_deploy_promotes_one_release_through_gated_environments_with_oidc() -> None:
+    deploy = workflow("deploy.yml")
+    assert deploy["on"] == {"push": {"branches": ["main"]}}
+    assert deploy["permissions"] == {"contents": "read"}
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+    jobs = deploy["jobs"]
+    assert jobs["publish"]["needs"] == "build"
+    assert jobs["dev"]["needs"] == "publish"
+    assert jobs["staging"]["needs"] == ["publish", "dev"]
+    assert jobs["prod"]["needs"] == ["publish", "staging"]
+    for name, job in jobs.items():
+        assumes_role = any("configure-aws-credentials" in step.get("uses", "") for step in job["steps"])
+        assert assumes_role == (name != "build")
+        if assumes_role:
+            assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    for env, entry in (
+        ("dev", "make enter ENV=dev"),
+        ("staging", "make promote FROM=dev TO=staging EXPECT="),
+        ("prod", "make promote FROM=staging TO=prod EXPECT="),
+    ):
+        job = jobs[env]
+        assert job["environment"] == env
+        assert job["env"]["RELEASE"] == "${{ needs.publish.outputs.release_id }}"
+        assert job["env"]["TF_VAR_release_manifest"] == f"${{{{ github.workspace }}}}/releases/{env}.json"
+        lines = run_lines(job)
+        order = [
+            next(i for i, line in enumerate(lines) if command in line)
+            for command in (entry, f"make plan ENV={env}", f"make apply ENV={env}", f"make status ENV={env}")
+        ]
+        assert order == sorted(order), f"{env}: enter/promote, plan, apply, status out of order"
+    assert any("make smoke ENV=dev" in line for line in run_lines(jobs["dev"]))
+
+
+def test_ci_checks_pull_requests_and_keeps_the_zips() -> None:
+    ci = workflow("ci.yml")
+    assert ci["on"] == {"pull_request": None}
+    assert ci["permissions"] == {"contents": "read"}
+    [job] = ci["jobs"].values()
+    assert make_targets(run_lines(job)) == ["lint", "typecheck", "test", "package"]
+    upload = [step for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
+    assert upload[0]["with"]["path"] == "dist/"
+
+
+# ---------------------------------------------------------------------------- bootstrap
+
+BOOTSTRAP = ROOT / "terraform" / "bootstrap"
+
+
+def bootstrap_blocks(kind: str) -> dict[str, dict[str, Any]]:
+    """``{"<type>.<name>": body}`` of every ``kind`` ("resource"/"data") block in terraform/bootstrap."""
+    blocks: dict[str, dict[str, Any]] = {}
+    for path in sorted(BOOTSTRAP.glob("*.tf")):
+        with path.open(encoding="utf-8") as handle:
+            document = hcl2.load(handle, serialization_options=HCL_OPTIONS)
+        for block in document.get(kind, []):
+            for block_type, named in block.items():
+                blocks.update({f"{block_type}.{name}": body for name, body in named.items()})
+    return blocks
+
+
+def test_github_roles_trust_exactly_one_repository_and_environment_or_ref() -> None:
+    trust = bootstrap_blocks("data")["aws_iam_policy_document.github_trust"]
+    for_each = trust["for_each"]
+    assert '"repo:${var.github_repository}:environment:${env}"' in for_each
+    assert '"repo:${var.github_repository}:ref:${var.publish_ref}"' in for_each
+    [statement] = trust["statement"]
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}
+    assert conditions == {
+        "${local.github_oidc_host}:aud": ("StringEquals", ["sts.amazonaws.com"]),
+        "${local.github_oidc_host}:sub": ("StringEquals", ["${each.value}"]),
+    }
+    resources = bootstrap_blocks("resource")
+    assert resources["aws_iam_role.deploy"]["for_each"] == "${toset(var.environments)}"
+    assert 'github_trust["deploy-${each.key}"]' in resources["aws_iam_role.deploy"]["assume_role_policy"]
+    assert 'github_trust["publish"]' in resources["aws_iam_role.publish"]["assume_role_policy"]
+
+
+def test_every_role_statement_names_its_resources() -> None:
+    data = bootstrap_blocks("data")
+    for name in ("publish", "deploy_shipping", "deploy_stack"):
+        for statement in data[f"aws_iam_policy_document.{name}"]["statement"]:
+            assert statement.get("effect", "Allow") == "Allow"
+            assert statement["resources"], f"{name}.{statement['sid']} names no resource"
+            # Only actions AWS gives no resource to name may use "*", and then only narrowed.
+            if "*" in statement["resources"]:
+                assert statement["resources"] == ["*"]
+                assert statement["condition"], f"{name}.{statement['sid']}: * without a condition"
+                assert set(statement["actions"]) <= {
+                    "kms:CreateKey",
+                    "kms:TagResource",
+                    "lambda:CreateEventSourceMapping",
+                }
+    writes = {
+        statement["sid"]: statement["resources"]
+        for statement in data["aws_iam_policy_document.deploy_shipping"]["statement"]
+        if "s3:PutObject" in statement["actions"]
+    }
+    assert writes == {
+        "OwnStateAndLock": ["${local.state_arn}/${var.name_prefix}/${each.key}/*"],
+        "WriteOnlyOwnPointer": ["${local.artifacts_arn}/environments/${each.key}.json"],
+    }
+
+
+def test_state_and_artifact_buckets_are_versioned_encrypted_private_and_tls_only() -> None:
+    resources = bootstrap_blocks("resource")
+    assert resources["aws_s3_bucket.this"]["for_each"] == "${local.buckets}"
+    for companion in (
+        "versioning",
+        "server_side_encryption_configuration",
+        "public_access_block",
+        "ownership_controls",
+        "policy",
+        "lifecycle_configuration",
+        "logging",
+    ):
+        assert resources[f"aws_s3_bucket_{companion}.this"]["for_each"] == "${aws_s3_bucket.this}", companion
+    assert resources["aws_s3_bucket_versioning.this"]["versioning_configuration"][0]["status"] == "Enabled"
+    [rule] = resources["aws_s3_bucket_server_side_encryption_configuration.this"]["rule"]
+    assert rule["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "aws:kms"
+    access_block = resources["aws_s3_bucket_public_access_block.this"]
+    assert all(
+        access_block[flag] is True
+        for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
+    assert resources["aws_s3_bucket_ownership_controls.this"]["rule"][0]["object_ownership"] == "BucketOwnerEnforced"
+    tls = {s["sid"]: s for s in bootstrap_blocks("data")["aws_iam_policy_document.tls_only"]["statement"]}
+    assert tls["DenyInsecureTransport"]["effect"] == "Deny"
+    assert tls["DenyInsecureTransport"]["condition"][0]["variable"] == "aws:SecureTransport"
+    assert tls["DenyTlsOlderThan12"]["condition"][0]["values"] == ["1.2"]
+    assert resources["aws_kms_key.this"]["enable_key_rotation"] is True
+
+
+def test_bootstrap_variables_are_typed_and_described() -> None:
+    with (BOOTSTRAP / "variables.tf").open(encoding="utf-8") as handle:
+        variables = hcl2.load(handle, serialization_options=HCL_OPTIONS)["variable"]
+    for block in variables:
+        for name, body in block.items():
+            assert body.get("description"), name
+            assert body.get("type"), name
