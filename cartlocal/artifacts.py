@@ -67,6 +67,8 @@ def unpack(artifact: Artifact, cache: Path) -> Path:
     if tree.is_dir():
         return tree
     cache.mkdir(parents=True, exist_ok=True)
+    for stale in cache.glob(f"{artifact.function}-*"):  # trees of earlier builds of this function
+        shutil.rmtree(stale, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{artifact.function}-", dir=cache))
     with zipfile.ZipFile(artifact.zip_path) as archive:
         archive.extractall(staging)  # our own build output, checked by hash above

@@ -20,6 +20,7 @@ from cartflow import contract
 from cartlocal.errors import LocalError
 from cartlocal.journey import Journey
 from cartlocal.local_stack import DEFAULT_TIME_SCALE, LocalStack, Options
+from cartlocal.provision import REGION
 from cartlocal.timeline import Timeline
 
 DEMO_DELAY_SECONDS = 5
@@ -54,36 +55,39 @@ def demo(args: argparse.Namespace) -> int:
 def local(args: argparse.Namespace) -> int:
     options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay)
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Explicit handlers: a shell may start a background job with SIGINT ignored, and SIGTERM
+    # (e.g. from a supervisor) must shut down as cleanly as Ctrl-C.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     with LocalStack(options) as running:
         assert running.api is not None
         assert running.moto is not None
-        api, moto = running.api.url, running.moto.url
-        add = '{"user": "ada", "product": "sku-42", "quantity": 2, "email": "ada@example.com"}'
-        print(
-            f"""
-cartflow is running locally.
-  API            {api}
-  moto (AWS)     {moto}     e.g. aws --endpoint-url {moto} scheduler list-schedules --group-name \\
-                   {running.stack.settings["SCHEDULE_GROUP"] if running.stack else ""}
-  outbox         {options.workdir}/outbox/*.eml     function logs  {options.workdir}/logs/
+        assert running.stack is not None
+        print(_banner(running.api.url, running.moto.url, running.stack.settings["SCHEDULE_GROUP"], options), flush=True)
+        stopping.wait()
+        print("shutting down…", file=sys.stderr, flush=True)
+    print("stopped.", file=sys.stderr)
+    return 0
+
+
+def _banner(api: str, moto: str, group: str, options: Options) -> str:
+    add = '{"user": "ada", "product": "sku-42", "quantity": 2, "email": "ada@example.com"}'
+    json_header = "-H 'Content-Type: application/json'"
+    return f"""
+cartflow is running locally (reminder delay {options.reminder_delay_seconds} s).
+  API         {api}
+  AWS (moto)  {moto}
+  outbox      {options.workdir}/outbox/<n>.eml      function logs  {options.workdir}/logs/<function>.log
 
 Try:
-  curl -s -X POST {api}/cart -H 'Content-Type: application/json' -d '{add}'
-  curl -s -X DELETE {api}/cart -H 'Content-Type: application/json' -d '{{"user": "ada", "product": "sku-42"}}'
-  curl -s -X POST {api}/checkout -H 'Content-Type: application/json' -d '{{"user": "ada"}}'
+  curl -s -X POST {api}/cart {json_header} -d '{add}'
+  curl -s -X DELETE {api}/cart {json_header} -d '{{"user": "ada", "product": "sku-42"}}'
+  curl -s -X POST {api}/checkout {json_header} -d '{{"user": "ada"}}'
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --region {REGION} --endpoint-url {moto} \\
+      scheduler list-schedules --group-name {group}
 
 Ctrl-C stops everything.
-""",
-            file=sys.stderr,
-            flush=True,
-        )
-        try:
-            while not stopping.wait(1):
-                pass
-        except KeyboardInterrupt:
-            print("\nshutting down…", file=sys.stderr)
-    return 0
+"""
 
 
 def read_event(path: Path) -> Any:
