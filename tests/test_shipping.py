@@ -633,10 +633,12 @@ def test_every_role_statement_names_its_resources() -> None:
             # Only actions AWS gives no resource to name may use "*", and then only narrowed.
             if "*" in statement["resources"]:
                 assert statement["resources"] == ["*"]
-                assert statement["condition"], f"{name}.{statement['sid']}: * without a condition"
+                narrowed_by = {condition["variable"] for condition in statement["condition"]}
+                assert "aws:RequestedRegion" in narrowed_by, f"{name}.{statement['sid']}: * in every region"
                 assert set(statement["actions"]) <= {
                     "kms:CreateKey",
                     "kms:TagResource",
+                    "kms:ListAliases",
                     "lambda:CreateEventSourceMapping",
                 }
     writes = {

@@ -42,6 +42,12 @@ data "aws_iam_policy_document" "deploy_stack" {
       variable = "lambda:FunctionArn"
       values   = ["${local.arn.lambda}:function:${local.stack_prefix[each.key]}-*"]
     }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [var.region]
+    }
   }
 
   statement {
@@ -90,8 +96,8 @@ data "aws_iam_policy_document" "deploy_stack" {
   statement {
     sid = "IdempotencyTable"
     actions = [
-      "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable",
-      "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
+      "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeContinuousBackups",
+      "dynamodb:DescribeKinesisStreamingDestination", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
       "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive",
     ]
     resources = ["${local.arn.dynamodb}:table/${local.stack_prefix[each.key]}-*"]
@@ -101,10 +107,17 @@ data "aws_iam_policy_document" "deploy_stack" {
     sid = "LogGroups"
     actions = [
       "logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
-      "logs:DescribeLogGroups", "logs:DisassociateKmsKey", "logs:ListTagsForResource", "logs:PutRetentionPolicy",
+      "logs:DisassociateKmsKey", "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
       "logs:TagResource", "logs:UntagResource",
     ]
     resources = ["${local.arn.logs}:log-group:*${local.stack_prefix[each.key]}-*"]
+  }
+
+  # Terraform reads a log group back by listing the region's log groups by name prefix.
+  statement {
+    sid       = "FindLogGroups"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["${local.arn.logs}:log-group:*"]
   }
 
   statement {
@@ -121,6 +134,13 @@ data "aws_iam_policy_document" "deploy_stack" {
     sid       = "RestApi"
     actions   = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
     resources = ["${local.arn.apigateway}/restapis", "${local.arn.apigateway}/restapis/*", "${local.arn.apigateway}/tags/*"]
+  }
+
+  # The region's API Gateway CloudWatch role setting (manage_api_gateway_account = true).
+  statement {
+    sid       = "ApiGatewayAccountSettings"
+    actions   = ["apigateway:GET", "apigateway:PATCH"]
+    resources = ["${local.arn.apigateway}/account"]
   }
 
   # The smoke test (cartship/smoke.py) adds and removes an item through the IAM-authorized API.
@@ -143,13 +163,26 @@ data "aws_iam_policy_document" "deploy_stack" {
   statement {
     sid = "RolesAndPolicies"
     actions = [
-      "iam:AttachRolePolicy", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:CreateRole", "iam:DeletePolicy",
-      "iam:DeletePolicyVersion", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetPolicy",
+      "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:CreateRole", "iam:DeletePolicy",
+      "iam:DeletePolicyVersion", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetPolicy",
       "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole", "iam:ListPolicyVersions", "iam:ListRolePolicies", "iam:PutRolePolicy",
       "iam:TagPolicy", "iam:TagRole", "iam:UntagPolicy", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
     ]
     resources = ["${local.arn.iam}:role/${local.stack_prefix[each.key]}-*", "${local.arn.iam}:policy/${local.stack_prefix[each.key]}-*"]
+  }
+
+  # The only managed policy the stack attaches; any other (AdministratorAccess...) is refused.
+  statement {
+    sid       = "AttachOnlyTheApiGatewayLoggingPolicy"
+    actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    resources = ["${local.arn.iam}:role/${local.stack_prefix[each.key]}-*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "iam:PolicyARN"
+      values   = ["arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]
+    }
   }
 
   statement {
@@ -175,13 +208,32 @@ data "aws_iam_policy_document" "deploy_stack" {
       variable = "aws:RequestTag/Environment"
       values   = [each.key]
     }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [var.region]
+    }
+  }
+
+  # Terraform reads an alias back by listing the region's aliases; AWS has no resource to name.
+  statement {
+    sid       = "FindKeyAliases"
+    actions   = ["kms:ListAliases"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [var.region]
+    }
   }
 
   statement {
     sid = "ManageOwnKey"
     actions = [
-      "kms:CreateAlias", "kms:Decrypt", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKeyRotation",
-      "kms:GenerateDataKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy",
+      "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt", "kms:DeleteAlias", "kms:DescribeKey",
+      "kms:EnableKeyRotation", "kms:Encrypt", "kms:GenerateDataKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy",
       "kms:ScheduleKeyDeletion", "kms:UntagResource", "kms:UpdateAlias",
     ]
     resources = ["${local.arn.kms}:key/*"]
