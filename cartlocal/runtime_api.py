@@ -29,12 +29,13 @@ class Invocation:
 
     request_id: str
     event: bytes
-    deadline_ms: int
+    timeout_seconds: int
     function_arn: str
     answered: threading.Event = field(default_factory=threading.Event)
     payload: bytes = b""
     error_type: str | None = None
     started: float | None = None
+    deadline_ms: int = 0
 
     def answer(self, payload: bytes, error_type: str | None) -> None:
         self.payload, self.error_type = payload, error_type
@@ -93,7 +94,9 @@ class RuntimeApi:
             except queue.Empty:
                 continue
             if invocation.request_id in self._active:
+                # The function's time starts when the runtime takes the event, after its init.
                 invocation.started = time.monotonic()
+                invocation.deadline_ms = int((time.time() + invocation.timeout_seconds) * 1000)
                 self.handed_out.append(invocation.event)
                 return invocation
         return None

@@ -150,7 +150,7 @@ class Worker:
             invocation = Invocation(
                 request_id=str(uuid.uuid4()),
                 event=json.dumps(event).encode("utf-8"),
-                deadline_ms=0,
+                timeout_seconds=self.config.timeout_seconds,
                 function_arn=self.config.function_arn,
             )
             error = self._run(invocation)
@@ -167,14 +167,12 @@ class Worker:
     def _run(self, invocation: Invocation) -> dict[str, Any] | None:
         """Hand ``invocation`` to the worker; return the error that ended it abnormally, if any."""
         timeout = self.config.timeout_seconds
-        invocation.deadline_ms = int((time.time() + timeout) * 1000)
         self.api.submit(invocation)
         init_deadline = time.monotonic() + timeout
         while not invocation.answered.wait(LIVENESS_SECONDS):
             now = time.monotonic()
             if invocation.started is None:
                 # Lambda's init phase has its own 10 s limit; waiting the function timeout bounds it too.
-                invocation.deadline_ms = int((time.time() + timeout) * 1000)
                 if self.api.init_error is not None or not self._running():
                     self.api.withdraw(invocation)
                     self._kill()
