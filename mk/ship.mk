@@ -3,10 +3,13 @@
 # CARTSHIP_BUCKET names the artifact bucket: terraform -chdir=terraform/bootstrap output -raw artifact_bucket
 .PHONY: publish enter promote status pull smoke
 
-SHIP := $(PY) -m cartship
+# DIST: the build to publish; RELEASES: where local copies of manifests go (tests point both elsewhere).
+DIST ?= dist
+RELEASES ?= releases
+SHIP := $(PY) -m cartship --out-dir "$(RELEASES)"
 
 publish: venv ## Upload dist/*.zip under their hashes + a release manifest (prints the release id last)
-	$(SHIP) publish --dist dist
+	$(SHIP) publish --dist "$(DIST)"
 
 enter: venv ## Point dev at a published release: make enter ENV=dev RELEASE=<id>
 	$(SHIP) enter --env "$(ENV)" --release "$(RELEASE)"

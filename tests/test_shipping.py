@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -364,6 +365,57 @@ def test_commands_need_a_bucket(
     monkeypatch.delenv("CARTSHIP_BUCKET", raising=False)
     assert main(["status", "--env", "dev"]) == 1
     assert "no artifact bucket: set CARTSHIP_BUCKET" in capsys.readouterr().err
+
+
+def test_publish_hands_the_release_id_to_the_next_github_job(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    release_id = published(tmp_path, dist, capsys)
+    assert outputs.read_text() == f"release_id={release_id}\n"
+
+
+def make(*arguments: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a make target as a developer would; -o keeps make from ever rebuilding the shared .venv."""
+    return subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed", *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_make_targets_work_against_moto_through_aws_endpoint_url(tmp_path: Path) -> None:
+    endpoint = MotoEndpoint()
+    try:
+        s3 = endpoint.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        write_dist(tmp_path / "dist")
+        environment = {**os.environ, **endpoint.environment(), "CARTSHIP_BUCKET": BUCKET}
+        places = (f"DIST={tmp_path / 'dist'}", f"RELEASES={tmp_path / 'releases'}")
+
+        published_run = make("publish", *places, environment=environment)
+        assert published_run.returncode == 0, published_run.stderr
+        release_id = published_run.stdout.split()[-1]
+        assert make("enter", "ENV=dev", f"RELEASE={release_id}", *places, environment=environment).returncode == 0
+        promoted = make("promote", "FROM=dev", "TO=staging", f"EXPECT={release_id}", *places, environment=environment)
+        assert promoted.returncode == 0, promoted.stderr
+        status = make("status", "ENV=staging", *places, environment=environment)
+        assert f"release      {release_id}" in status.stdout
+        assert json.loads((tmp_path / "releases" / "staging.json").read_text())["release_id"] == release_id
+
+        before = bucket_state(s3)
+        refused = make("promote", "FROM=staging", "TO=qa", *places, environment=environment)
+        assert refused.returncode != 0
+        assert "cartship: error: unknown environment 'qa' (known: dev, staging, prod)\n" in refused.stderr
+        assert bucket_state(s3) == before
+    finally:
+        endpoint.stop()
 
 
 def handled_an_event(worker: Worker) -> bool:

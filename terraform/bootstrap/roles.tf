@@ -79,7 +79,7 @@ resource "aws_iam_role_policy" "publish" {
 data "aws_iam_policy_document" "publish" {
   statement {
     sid       = "ListArtifactsSoMissingKeysAnswer404"
-    actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
+    actions   = ["s3:ListBucket"]
     resources = [local.artifacts_arn]
   }
 
@@ -150,7 +150,7 @@ data "aws_iam_policy_document" "deploy_shipping" {
 
   statement {
     sid       = "ListArtifactsSoMissingKeysAnswer404"
-    actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
+    actions   = ["s3:ListBucket"]
     resources = [local.artifacts_arn]
   }
 
