@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 import zipfile
 from collections.abc import Iterator
 from functools import partial
@@ -100,9 +101,9 @@ def ship(tmp_path: Path, *arguments: str) -> int:
     return main(["--bucket", BUCKET, "--out-dir", str(tmp_path / "releases"), *arguments])
 
 
-def bucket_state(s3: Any) -> list[tuple[str, str, str]]:
+def bucket_state(s3: Any, bucket: str = BUCKET) -> list[tuple[str, str, str]]:
     """Every version of every object (key, version, ETag): equal before and after means nothing changed."""
-    versions = s3.list_object_versions(Bucket=BUCKET)
+    versions = s3.list_object_versions(Bucket=bucket)
     found = [(v["Key"], v["VersionId"], v["ETag"]) for v in versions.get("Versions", [])]
     found += [(m["Key"], m["VersionId"], "delete-marker") for m in versions.get("DeleteMarkers", [])]
     return sorted(found)
@@ -376,6 +377,14 @@ def test_publish_hands_the_release_id_to_the_next_github_job(
     assert outputs.read_text() == f"release_id={release_id}\n"
 
 
+def fresh_bucket(s3: Any) -> str:
+    """A new versioned bucket: moto servers in one process share their state, so names must not repeat."""
+    name = f"{BUCKET}-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
 def make(*arguments: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run a make target as a developer would; -o keeps make from ever rebuilding the shared .venv."""
     return subprocess.run(
@@ -393,10 +402,9 @@ def test_make_targets_work_against_moto_through_aws_endpoint_url(tmp_path: Path)
     endpoint = MotoEndpoint()
     try:
         s3 = endpoint.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        bucket = fresh_bucket(s3)
         write_dist(tmp_path / "dist")
-        environment = {**os.environ, **endpoint.environment(), "CARTSHIP_BUCKET": BUCKET}
+        environment = {**os.environ, **endpoint.environment(), "CARTSHIP_BUCKET": bucket}
         places = (f"DIST={tmp_path / 'dist'}", f"RELEASES={tmp_path / 'releases'}")
 
         published_run = make("publish", *places, environment=environment)
@@ -409,11 +417,11 @@ def test_make_targets_work_against_moto_through_aws_endpoint_url(tmp_path: Path)
         assert f"release      {release_id}" in status.stdout
         assert json.loads((tmp_path / "releases" / "staging.json").read_text())["release_id"] == release_id
 
-        before = bucket_state(s3)
+        before = bucket_state(s3, bucket)
         refused = make("promote", "FROM=staging", "TO=qa", *places, environment=environment)
         assert refused.returncode != 0
         assert "cartship: error: unknown environment 'qa' (known: dev, staging, prod)\n" in refused.stderr
-        assert bucket_state(s3) == before
+        assert bucket_state(s3, bucket) == before
     finally:
         endpoint.stop()
 
@@ -439,9 +447,7 @@ def test_two_local_environments_run_one_release_byte_for_byte_and_pass_the_smoke
     store_endpoint = MotoEndpoint()
     try:
         s3 = store_endpoint.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        store = ArtifactStore(s3, BUCKET)
+        store = ArtifactStore(s3, fresh_bucket(s3))
         release = publish(store, built, COMMIT, pointers.now(), [])
         enter(store, "dev", release.release_id, "test")
         promote(store, "dev", "staging", "test", expect=release.release_id)
