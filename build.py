@@ -525,7 +525,7 @@ def manifest_entry(function: Function, digest: str, final: Path, built: Path, un
 
 
 def mb(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024 / 1024:.1f} MiB"
 
 
 # ---------------------------------------------------------------- manifest
