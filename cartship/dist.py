@@ -2,7 +2,8 @@
 
 build.py writes ``dist/manifest.json`` (format 1): per function the zip's file name, its SHA-256
 (hex) and base64 form, runtime, architecture and handler. A zip that no longer matches the
-manifest means a stale or half-replaced build, which must never become a release.
+manifest means a stale or half-replaced build, and a build of only some functions (``build.py
+FUNCTION``) is not a whole release: neither may be published.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cartflow import contract
 from cartship.errors import ShipError
 from cartship.release import hex_to_base64, sha256_hex
 
@@ -41,6 +43,13 @@ def load(directory: Path) -> tuple[list[Built], str]:
         raise ShipError(f"{manifest_path}: not JSON ({error})") from error
     if not isinstance(document, dict) or document.get("format") != FORMAT or not document.get("functions"):
         raise ShipError(f"{manifest_path}: not a format-{FORMAT} build manifest with functions")
+    declared = set(contract.stack()["functions"])
+    if set(document["functions"]) != declared:
+        missing, unknown = sorted(declared - set(document["functions"])), sorted(set(document["functions"]) - declared)
+        raise ShipError(
+            f"{manifest_path} does not hold exactly the contract's functions (missing: {', '.join(missing) or '-'}; "
+            f"not in the contract: {', '.join(unknown) or '-'}): run `make package`"
+        )
     built = [_function(directory, name, entry) for name, entry in sorted(document["functions"].items())]
     built_at = datetime.fromtimestamp(manifest_path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return built, built_at

@@ -360,6 +360,35 @@ def test_publish_refuses_a_stale_dist_and_a_tampered_store(
     assert bucket_state(s3) == before
 
 
+def test_publish_refuses_a_build_of_only_some_functions(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = json.loads((dist / "manifest.json").read_text())
+    del manifest["functions"]["send_reminder"]
+    (dist / "manifest.json").write_text(json.dumps(manifest))
+    assert ship(tmp_path, "publish", "--dist", str(dist), "--commit", COMMIT) == 1
+    assert "does not hold exactly the contract's functions (missing: send_reminder" in capsys.readouterr().err
+    assert bucket_state(s3) == []
+
+
+def test_a_promotion_that_lost_a_race_writes_nothing(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release_id = published(tmp_path, dist, capsys)
+    assert ship(tmp_path, "enter", "--env", "dev", "--release", release_id) == 0
+    store = ArtifactStore(s3, BUCKET)
+    seen = pointers.read(store, "dev")
+    assert seen is not None
+    write_dist(dist, marker="v2")
+    assert ship(tmp_path, "enter", "--env", "dev", "--release", published(tmp_path, dist, capsys)) == 0
+    before = bucket_state(s3)
+
+    release, manifest = pointers.load_release(store, seen.current)
+    with pytest.raises(ShipError, match=r"environments/dev.json was changed by someone else meanwhile"):
+        pointers.record(store, "dev", pointers.change(release, manifest, "publish", "late writer"), seen)
+    assert bucket_state(s3) == before
+
+
 def test_commands_need_a_bucket(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
