@@ -124,12 +124,15 @@ def _report_side_effects(running: LocalStack) -> None:
     running.outbox.step()
     scheduler = running.client("scheduler")
     group = running.stack.settings["SCHEDULE_GROUP"]
-    for item in scheduler.list_schedules(GroupName=group)["Schedules"]:
-        schedule = scheduler.get_schedule(Name=item["Name"], GroupName=group)
-        running.timeline.log("scheduler", f"schedule {schedule['Name']} {schedule['ScheduleExpression']}")
+    names = [item["Name"] for item in scheduler.list_schedules(GroupName=group)["Schedules"]]
+    for name in names:
+        schedule = scheduler.get_schedule(Name=name, GroupName=group)
+        target = schedule["Target"]
+        running.timeline.log("scheduler", f"schedule {name} {schedule['ScheduleExpression']} → {target['Input']}")
     running.timeline.log(
         "summary",
-        f"{len(running.tap.events)} event(s) on the bus, {len(running.outbox.files)} email(s), schedules listed above",
+        f"{len(names)} schedule(s), {len(running.tap.events)} event(s) on the bus, "
+        f"{len(running.outbox.files)} email(s) in {running.outbox.directory}",
     )
 
 

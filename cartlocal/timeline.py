@@ -39,7 +39,8 @@ class Timeline:
 def summarise(line: str) -> str | None:
     """One readable line for a function's log line; None for metric (EMF) records."""
     if not line.startswith("{"):
-        return line or None
+        # The runtime client joins a traceback's lines with \r (one log record); the first says it.
+        return line.split("\r", 1)[0] or None
     try:
         record = json.loads(line)
     except ValueError:
