@@ -501,10 +501,8 @@ def build_one(function: Function, digest: str, wheelhouse: Wheelhouse, out: Path
                 f"{mb(LAMBDA_ZIPPED_LIMIT)} / {mb(LAMBDA_UNZIPPED_LIMIT)}"
             )
         entry = manifest_entry(function, digest, out / f"{function.name}.zip", partial, unzipped)
-        # Same file system as dist/ is not guaranteed for the scratch folder: copy next to it first.
-        staged = out / f".{function.name}.zip.partial"
-        shutil.copyfile(partial, staged)
-        os.replace(staged, out / f"{function.name}.zip")
+        # The scratch folder may be on another file system than dist/: publish copies next to it first.
+        publish(out / f"{function.name}.zip", partial.read_bytes())
     return Outcome(function, "built", entry, time.monotonic() - started)
 
 
@@ -547,9 +545,20 @@ def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
 def write_manifest(out: Path, functions: dict[str, dict[str, Any]]) -> None:
     """Atomically replace dist/manifest.json."""
     document = {"format": FORMAT_VERSION, "functions": dict(sorted(functions.items()))}
-    partial = out / ".manifest.json.partial"
-    partial.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(partial, out / "manifest.json")
+    publish(out / "manifest.json", (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
+
+
+def publish(destination: Path, data: bytes) -> None:
+    """Write a uniquely named hidden file next to ``destination``, then rename it into place."""
+    descriptor, staged = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".partial")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.chmod(staged, 0o644)  # mkstemp creates 0600; the zip is read by Terraform and CI
+        os.replace(staged, destination)
+    except BaseException:
+        Path(staged).unlink(missing_ok=True)
+        raise
 
 
 # ---------------------------------------------------------------- verification

@@ -263,3 +263,22 @@ def test_a_package_without_a_wheel_for_the_platform_is_named(scratch: Path, tmp_
     )
     assert error is not None, result.stderr
     assert f"{error[1]}=={error[2]} " in (scratch / "functions" / name / "requirements.txt").read_text()
+
+
+def test_a_zip_over_lambdas_limit_fails_before_it_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        import build as build_module
+    finally:
+        sys.path.remove(str(ROOT))
+    monkeypatch.setattr(build_module, "LAMBDA_ZIPPED_LIMIT", 1024 * 1024)  # a real zip is ~5 MiB
+    name = functions_of(ROOT)[0]
+    code = build_module.main([name, "--out", str(tmp_path), "--wheelhouse", str(WHEELHOUSE)])
+    assert code == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"build.py: error: {name}: ")
+    assert "exceeds Lambda's 1.0 MiB / 250.0 MiB" in error
+    assert list(tmp_path.iterdir()) == [tmp_path / "manifest.json"]
+    assert json.loads((tmp_path / "manifest.json").read_text())["functions"] == {}
