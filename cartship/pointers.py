@@ -38,6 +38,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Pointer:
+    """An environment's pointer as read, with the ETag a conditional write must match."""
+
     environment: str
     history: tuple[Change, ...]
     etag: str
@@ -48,6 +50,7 @@ class Pointer:
 
 
 def key(environment: str) -> str:
+    """The pointer's key in the artifact bucket; an unknown environment is refused."""
     return f"environments/{environments.check(environment)}.json"
 
 
@@ -69,6 +72,7 @@ def read(store: ArtifactStore, environment: str) -> Pointer | None:
 
 
 def require(store: ArtifactStore, environment: str) -> Pointer:
+    """The environment's pointer; refuses if it never had a release."""
     pointer = read(store, environment)
     if pointer is None:
         raise ShipError(f"environment {environment} has no release yet (nothing at {store.url(key(environment))})")
@@ -119,4 +123,5 @@ def change(release: Release, manifest: bytes, source: str, actor: str) -> Change
 
 
 def now() -> str:
+    """The current UTC time as every record writes it."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

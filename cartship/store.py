@@ -40,38 +40,39 @@ class ArtifactStore:
         self.bucket = bucket
 
     def url(self, key: str, version_id: str | None = None) -> str:
+        """Where an object is, as error messages and logs name it."""
         return f"s3://{self.bucket}/{key}" + (f"?versionId={version_id}" if version_id else "")
 
     def read(self, key: str, version_id: str | None = None) -> Stored | None:
         """The object at ``key`` (optionally one version of it), or None if it does not exist."""
-        arguments: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if version_id:
-            arguments["VersionId"] = version_id
-        try:
-            response = self.s3.get_object(**arguments)
-        except ClientError as error:
-            if _missing(error):
-                return None
-            raise
+        response = self._get(key, version_id)
+        if response is None:
+            return None
         return Stored(response["Body"].read(), _version(response), response["ETag"])
 
     def digest(self, key: str, version_id: str | None = None) -> tuple[str, str | None] | None:
         """SHA-256 (hex) of the bytes at ``key`` and the version read, streamed; None if absent."""
-        arguments: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if version_id:
-            arguments["VersionId"] = version_id
-        try:
-            response = self.s3.get_object(**arguments)
-        except ClientError as error:
-            if _missing(error):
-                return None
-            raise
+        response = self._get(key, version_id)
+        if response is None:
+            return None
         digest = hashlib.sha256()
         for chunk in response["Body"].iter_chunks(_CHUNK):
             digest.update(chunk)
         return digest.hexdigest(), _version(response)
 
+    def _get(self, key: str, version_id: str | None) -> Any:
+        arguments: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            arguments["VersionId"] = version_id
+        try:
+            return self.s3.get_object(**arguments)
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+
     def head(self, key: str) -> dict[str, Any] | None:
+        """The metadata of the key's current version, or None if it does not exist."""
         try:
             return dict(self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"))
         except ClientError as error:
@@ -101,8 +102,7 @@ class ArtifactStore:
                     f"{self.url(key)} was changed by someone else meanwhile; nothing was written"
                 ) from error
             raise
-        version = response.get("VersionId")
-        return version if version and version != "null" else None
+        return _version(response)
 
     def verify(self, release: Release) -> None:
         """Refuse unless every artifact of ``release`` exists and holds exactly the released bytes.
@@ -144,6 +144,7 @@ class ArtifactStore:
 
 
 def _version(response: Any) -> str | None:
+    """The response's VersionId; an unversioned bucket says "null", which is no version."""
     version = response.get("VersionId")
     return version if version and version != "null" else None
 
