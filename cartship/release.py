@@ -20,7 +20,8 @@ from cartship.errors import ShipError
 
 FORMAT = 1
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-_RELEASE_ID = re.compile(r"^[0-9a-f]{7,40}-[0-9a-f]{12}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_RELEASE_ID = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{12}$")
 _FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -63,6 +64,7 @@ class Release:
 
 
 def sha256_hex(data: bytes) -> str:
+    """SHA-256 of ``data`` in hex, the form every key and record uses."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -73,13 +75,16 @@ def hex_to_base64(hex_digest: str) -> str:
 
 def release_id(commit: str, digests: dict[str, str]) -> str:
     """``<commit[:12]>-<hash of the function zips' hashes>``: the same build always gets the same id."""
+    if not _COMMIT.match(commit):
+        raise ShipError(f"commit {commit!r} is not a full git commit id (40 hex digits)")
     fingerprint = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
     return f"{commit[:12]}-{fingerprint[:12]}"
 
 
 def check_release_id(value: str) -> str:
+    """``value`` if it is a release id; refuses anything else before it can become an S3 key."""
     if not _RELEASE_ID.match(value):
-        raise ShipError(f"malformed release id {value!r} (expected <commit>-<12 hex digits>)")
+        raise ShipError(f"malformed release id {value!r} (expected <12 hex digits of the commit>-<12 hex digits>)")
     return value
 
 

@@ -360,6 +360,14 @@ def test_publish_refuses_a_stale_dist_and_a_tampered_store(
     assert bucket_state(s3) == before
 
 
+def test_publish_refuses_a_commit_that_is_not_a_full_git_commit(
+    s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert ship(tmp_path, "publish", "--dist", str(dist), "--commit", "main") == 1
+    assert "commit 'main' is not a full git commit id (40 hex digits)" in capsys.readouterr().err
+    assert bucket_state(s3) == []
+
+
 def test_publish_refuses_a_build_of_only_some_functions(
     s3: Any, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
