@@ -17,8 +17,8 @@ enter: venv ## Point dev at a published release: make enter ENV=dev RELEASE=<id>
 promote: venv ## Point TO at the exact release FROM runs, after verifying every byte: make promote FROM=dev TO=staging
 	$(SHIP) promote --from "$(FROM)" --to "$(TO)" $(if $(EXPECT),--expect "$(EXPECT)")
 
-status: venv ## What an environment runs: release, commit, function hashes, promotion history: make status ENV=prod
-	$(SHIP) status --env "$(ENV)"
+status: venv ## What an environment runs: release, commit, function hashes, history: make status ENV=prod [VERIFY=1]
+	$(SHIP) status --env "$(ENV)" $(if $(VERIFY),--verify)
 
 pull: venv ## Write ENV's verified release manifest to releases/ENV.json (ZIPS=dir: its zips too): make pull ENV=staging
 	$(SHIP) pull --env "$(ENV)" $(if $(ZIPS),--zips "$(ZIPS)")

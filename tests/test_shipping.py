@@ -450,8 +450,9 @@ def test_make_targets_work_against_moto_through_aws_endpoint_url(tmp_path: Path)
         assert make("enter", "ENV=dev", f"RELEASE={release_id}", *places, environment=environment).returncode == 0
         promoted = make("promote", "FROM=dev", "TO=staging", f"EXPECT={release_id}", *places, environment=environment)
         assert promoted.returncode == 0, promoted.stderr
-        status = make("status", "ENV=staging", *places, environment=environment)
+        status = make("status", "ENV=staging", "VERIFY=1", *places, environment=environment)
         assert f"release      {release_id}" in status.stdout
+        assert "functions (bytes verified):" in status.stdout
         assert json.loads((tmp_path / "releases" / "staging.json").read_text())["release_id"] == release_id
 
         before = bucket_state(s3, bucket)
