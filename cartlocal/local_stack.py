@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +54,9 @@ class Options:
     # (`make invoke` runs one function and nothing else).
     functions: tuple[str, ...] | None = None
     event_sources: bool = True
+    # Extra environment variables per function, on top of the contract's settings: e.g. a
+    # per-service endpoint (AWS_ENDPOINT_URL_SESV2) pointing one function at a fault injector.
+    extra_environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,7 +127,11 @@ class LocalStack:
             sdk_dir=sdk,
             timeout_seconds=spec["timeout"],
             memory_mb=spec["memory_size"],
-            environment={**self.stack.environment(name), **self.moto.environment()},
+            environment={
+                **self.stack.environment(name),
+                **self.moto.environment(),
+                **self.options.extra_environment.get(name, {}),
+            },
             function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
         )
         logs = self.options.workdir / "logs"
