@@ -58,7 +58,6 @@ class RuntimeApi:
         self._pending: queue.Queue[Invocation] = queue.Queue()
         self._active: dict[str, Invocation] = {}
         self._stopping = threading.Event()
-        self.polled = threading.Event()
         self.init_error: dict[str, Any] | None = None
         self.handed_out: list[bytes] = []
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
@@ -87,7 +86,6 @@ class RuntimeApi:
         self._active.pop(invocation.request_id, None)
 
     def _next(self) -> Invocation | None:
-        self.polled.set()
         while not self._stopping.is_set():
             try:
                 invocation = self._pending.get(timeout=POLL_SECONDS)

@@ -98,7 +98,6 @@ class Worker:
         }
 
     def _spawn(self) -> None:
-        self.api.polled.clear()
         self.api.init_error = None
         self._spawned_at = time.monotonic()
         # -S keeps this venv's site-packages off the path: the function sees only its zip and
@@ -175,7 +174,6 @@ class Worker:
                 # Lambda's init phase has its own 10 s limit; waiting the function timeout bounds it too.
                 if self.api.init_error is not None or not self._running():
                     self.api.withdraw(invocation)
-                    self._kill()
                     return self.api.init_error or self._exit_error(invocation)
                 if now > init_deadline:
                     self.api.withdraw(invocation)

@@ -264,6 +264,8 @@ def scratch_function(tmp_path: Path) -> Iterator[Worker]:
         "if os.environ.get('BREAK_INIT'):\n"
         "    raise RuntimeError('broken at import')\n"
         "def handler(event, context):\n"
+        "    if 'exit' in event:\n"
+        "        os._exit(event['exit'])\n"
         "    time.sleep(event['sleep'])\n"
         "    return {'remaining_ms': context.get_remaining_time_in_millis()}\n",
         encoding="utf-8",
@@ -291,6 +293,17 @@ def test_a_function_past_its_timeout_is_killed_and_the_next_invocation_starts_co
     assert warm.ok
     assert 0 < warm.payload["remaining_ms"] <= 1000
     assert timed_out.error == {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 1.00 seconds"}
+    assert again.ok
+    assert again.init_ms is not None
+
+
+def test_a_runtime_that_dies_mid_invocation_fails_it_and_restarts(scratch_function: Worker) -> None:
+    died = scratch_function.invoke({"exit": 3})
+    again = scratch_function.invoke({"sleep": 0})
+
+    assert died.error is not None
+    assert died.error["errorType"] == "Runtime.ExitError"
+    assert died.error["errorMessage"].endswith("Runtime exited with error: exit status 3")
     assert again.ok
     assert again.init_ms is not None
 
