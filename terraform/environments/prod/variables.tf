@@ -1,0 +1,125 @@
+variable "region" {
+  description = "AWS region of this environment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must look like eu-west-1."
+  }
+}
+
+variable "environment" {
+  description = "Environment name; the stack is named cartflow-<environment>."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "code_source" {
+  description = "Where the function zips come from: \"local\" (dist/manifest.json written by `make package`) or \"s3\" (a released artifact, for promotion)."
+  type        = string
+  default     = "local"
+
+  validation {
+    condition     = contains(["local", "s3"], var.code_source)
+    error_message = "code_source must be local or s3."
+  }
+}
+
+variable "artifact_bucket" {
+  description = "S3 bucket of released artifacts (code_source = \"s3\")."
+  type        = string
+  default     = null
+}
+
+variable "artifact_version" {
+  description = "Release to deploy (code_source = \"s3\"): objects are read from s3://<artifact_bucket>/cartflow/<artifact_version>/<function>.zip."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.artifact_version == null || can(regex("^[A-Za-z0-9._-]+$", var.artifact_version))
+    error_message = "artifact_version must be letters, digits, dots, hyphens or underscores."
+  }
+}
+
+variable "artifact_object_versions" {
+  description = "S3 object version of each function's zip (code_source = \"s3\"), pinning exactly the released bytes."
+  type        = map(string)
+  default     = {}
+}
+
+variable "reminder_delay_seconds" {
+  description = "Seconds between adding an item and its reminder."
+  type        = number
+}
+
+variable "sender_email" {
+  description = "Verified SES sender of the reminders."
+  type        = string
+}
+
+variable "sender_identity" {
+  description = "SES identity reminders are sent as, when it is the domain rather than sender_email (null: sender_email)."
+  type        = string
+  default     = null
+}
+
+variable "create_sender_identity" {
+  description = "Create the SES identity of sender_email in this environment."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_email" {
+  description = "Email subscribed to the alarm topic (null: none)."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of every log group, in days."
+  type        = number
+}
+
+variable "archive_retention_days" {
+  description = "Retention of the event archive, in days (0 = forever)."
+  type        = number
+}
+
+variable "api_throttling_rate_limit" {
+  description = "API requests per second."
+  type        = number
+}
+
+variable "api_throttling_burst_limit" {
+  description = "API burst."
+  type        = number
+}
+
+variable "api_authorization" {
+  description = "AWS_IAM or NONE for every API method."
+  type        = string
+  default     = "AWS_IAM"
+}
+
+variable "manage_api_gateway_account" {
+  description = "Let this stack own the region's API Gateway CloudWatch role."
+  type        = bool
+  default     = false
+}
+
+variable "deletion_protection" {
+  description = "Protect the idempotency table from deletion."
+  type        = bool
+  default     = true
+}
+
+variable "setting_overrides" {
+  description = "Other contract settings of this environment (e.g. POWERTOOLS_LOG_LEVEL)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,18 @@
+environment = "staging"
+region      = "eu-west-1"
+
+# Code: a released artifact, the same bytes that will be promoted to prod.
+code_source      = "s3"
+artifact_bucket  = "REPLACE-ME-cartflow-artifacts"
+artifact_version = "REPLACE-ME-release"
+
+reminder_delay_seconds = 3600
+sender_email           = "reminders-staging@cartflow.example"
+create_sender_identity = true
+alarm_email            = "cartflow-alerts@cartflow.example"
+
+log_retention_in_days      = 30
+archive_retention_days     = 30
+api_throttling_rate_limit  = 50
+api_throttling_burst_limit = 100
+deletion_protection        = true

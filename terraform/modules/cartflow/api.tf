@@ -1,0 +1,273 @@
+# REST API (not HTTP API: it validates bodies against the contract's JSON Schemas and answers a
+# static message itself). Each route's integration calls EventBridge PutEvents directly with the
+# API role; the mapping templates are the contract's .vtl files, the same text the local runtime
+# renders.
+
+locals {
+  api_paths = toset([for route in module.contract.routes : route.path_part])
+
+  # Integration responses: PutEvents' HTTP 200 goes through the response template (which itself
+  # turns FailedEntryCount > 0 into a 500); any 4xx/5xx from EventBridge becomes a 500.
+  integration_responses = {
+    for pair in setproduct(keys(module.contract.routes), ["200", "500"]) : "${pair[0]} ${pair[1]}" => {
+      route             = pair[0]
+      status_code       = pair[1]
+      selection_pattern = pair[1] == "200" ? null : "[45]\\d{2}"
+      template          = pair[1] == "200" ? module.contract.api_templates.response : module.contract.api_templates.failure
+    }
+  }
+}
+
+resource "aws_api_gateway_rest_api" "this" {
+  #checkov:skip=CKV_AWS_237:Replacing the API changes its URL for every client; an in-place update is the safe path, so no create_before_destroy here (the deployment has it).
+  name        = local.names.api
+  description = "cartflow ${var.name}: cart commands become events on the bus."
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  tags = local.tags
+}
+
+resource "aws_api_gateway_request_validator" "body" {
+  rest_api_id                 = aws_api_gateway_rest_api.this.id
+  name                        = "body"
+  validate_request_body       = true
+  validate_request_parameters = false
+}
+
+resource "aws_api_gateway_model" "request" {
+  for_each = module.contract.routes
+
+  rest_api_id  = aws_api_gateway_rest_api.this.id
+  name         = each.value.model
+  description  = "Body of ${each.key} (${each.value.schema})."
+  content_type = "application/json"
+  schema       = each.value.schema_json
+}
+
+resource "aws_api_gateway_model" "message" {
+  rest_api_id  = aws_api_gateway_rest_api.this.id
+  name         = "Message"
+  description  = "Every answer of the API (api/response.schema.json)."
+  content_type = "application/json"
+  schema       = module.contract.response_schema_json
+}
+
+resource "aws_api_gateway_resource" "this" {
+  for_each = local.api_paths
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = each.value
+}
+
+resource "aws_api_gateway_method" "this" {
+  for_each = module.contract.routes
+
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  resource_id          = aws_api_gateway_resource.this[each.value.path_part].id
+  http_method          = each.value.method
+  authorization        = var.api_authorization
+  request_validator_id = aws_api_gateway_request_validator.body.id
+  request_models       = { "application/json" = aws_api_gateway_model.request[each.key].name }
+}
+
+resource "aws_api_gateway_integration" "this" {
+  for_each = module.contract.routes
+
+  rest_api_id             = aws_api_gateway_rest_api.this.id
+  resource_id             = aws_api_gateway_method.this[each.key].resource_id
+  http_method             = aws_api_gateway_method.this[each.key].http_method
+  type                    = "AWS"
+  integration_http_method = "POST"
+  uri                     = "arn:${local.partition}:apigateway:${local.region}:events:path//"
+  credentials             = aws_iam_role.api.arn
+  passthrough_behavior    = "NEVER"
+  request_parameters = {
+    "integration.request.header.X-Amz-Target" = "'AWSEvents.PutEvents'"
+    "integration.request.header.Content-Type" = "'application/x-amz-json-1.1'"
+  }
+  request_templates = { "application/json" = each.value.request_template }
+}
+
+resource "aws_api_gateway_method_response" "this" {
+  for_each = local.integration_responses
+
+  rest_api_id     = aws_api_gateway_rest_api.this.id
+  resource_id     = aws_api_gateway_method.this[each.value.route].resource_id
+  http_method     = aws_api_gateway_method.this[each.value.route].http_method
+  status_code     = each.value.status_code
+  response_models = { "application/json" = aws_api_gateway_model.message.name }
+}
+
+resource "aws_api_gateway_integration_response" "this" {
+  for_each = local.integration_responses
+
+  rest_api_id        = aws_api_gateway_rest_api.this.id
+  resource_id        = aws_api_gateway_method.this[each.value.route].resource_id
+  http_method        = aws_api_gateway_method.this[each.value.route].http_method
+  status_code        = aws_api_gateway_method_response.this[each.key].status_code
+  selection_pattern  = each.value.selection_pattern
+  response_templates = { "application/json" = each.value.template }
+
+  depends_on = [aws_api_gateway_integration.this]
+}
+
+# A body the model rejects answers 400 with the validator's reason.
+resource "aws_api_gateway_gateway_response" "bad_request_body" {
+  rest_api_id        = aws_api_gateway_rest_api.this.id
+  response_type      = "BAD_REQUEST_BODY"
+  status_code        = "400"
+  response_templates = { "application/json" = module.contract.api_templates.bad_request_body }
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  description = "cartflow ${var.name}"
+
+  # A new deployment whenever anything the API serves changes (routes, models, templates, role).
+  triggers = {
+    redeployment = sha1(jsonencode([
+      module.contract.routes,
+      module.contract.api_templates,
+      module.contract.response_schema_json,
+      var.api_authorization,
+      aws_iam_role.api.arn,
+      [for k, v in aws_api_gateway_resource.this : v.id],
+      [for k, v in aws_api_gateway_model.request : v.id],
+      [for k, v in aws_api_gateway_method.this : v.id],
+      [for k, v in aws_api_gateway_integration.this : v.id],
+      [for k, v in aws_api_gateway_method_response.this : v.id],
+      [for k, v in aws_api_gateway_integration_response.this : v.id],
+      aws_api_gateway_gateway_response.bad_request_body.id,
+      aws_api_gateway_request_validator.body.id,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [
+    aws_api_gateway_integration.this,
+    aws_api_gateway_integration_response.this,
+    aws_api_gateway_method_response.this,
+    aws_api_gateway_gateway_response.bad_request_body,
+  ]
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  #checkov:skip=CKV_AWS_338:Retention is chosen per environment (var.log_retention_in_days, 90 days in prod); the event archive, not access logs, is the long-term record.
+  name              = "/aws/apigateway/${local.names.api}/access"
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = local.tags
+}
+
+resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV_AWS_120:Every route is a POST/DELETE command; nothing is cacheable.
+  #checkov:skip=CKV2_AWS_29:Methods require AWS_IAM signatures and the stage is throttled; a WAF web ACL can be associated per environment outside this module.
+  #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to an HTTP backend; this API's only backend is EventBridge, called with an IAM role.
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.api_stage_name
+  xray_tracing_enabled = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      requestTime        = "$context.requestTime"
+      ip                 = "$context.identity.sourceIp"
+      caller             = "$context.identity.caller"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      status             = "$context.status"
+      responseLength     = "$context.responseLength"
+      integrationStatus  = "$context.integration.status"
+      integrationLatency = "$context.integration.latency"
+      validationError    = "$context.error.validationErrorString"
+      errorMessage       = "$context.error.message"
+      xrayTraceId        = "$context.xrayTraceId"
+    })
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_api_gateway_account.this]
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  #checkov:skip=CKV_AWS_225:Every route is a POST/DELETE command that must reach the bus each time; caching would drop events.
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled        = true
+    logging_level          = var.api_execution_logging_level
+    data_trace_enabled     = false
+    throttling_rate_limit  = var.api_throttling_rate_limit
+    throttling_burst_limit = var.api_throttling_burst_limit
+  }
+}
+
+# ------------------------------------------------------------------ API role
+
+resource "aws_iam_role" "api" {
+  name        = local.names.api_role
+  description = "Assumed by API Gateway (${local.names.api}) to put cart events on the bus."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "ApiGatewayOfThisAccount"
+      Effect    = "Allow"
+      Principal = { Service = "apigateway.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "api" {
+  name   = "put-cart-events"
+  role   = aws_iam_role.api.id
+  policy = module.contract.api_role_policy
+}
+
+# ------------------------------------------------------------------ region-wide API Gateway account (optional)
+
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  name        = "${var.name}-apigateway-cloudwatch"
+  description = "Lets API Gateway write execution logs of this account and region."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "apigateway.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  role       = aws_iam_role.api_gateway_cloudwatch[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "this" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch[0].arn
+  depends_on          = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
+}

@@ -1,0 +1,33 @@
+# The reminder schedules live in their own group (schedule_reminder creates them, cancel_reminders
+# deletes them). Scheduler assumes this role to put CartReminderDue on the bus, and dead-letters
+# what it could not deliver.
+
+resource "aws_scheduler_schedule_group" "reminders" {
+  name = local.names.schedule_group
+  tags = local.tags
+}
+
+resource "aws_iam_role" "scheduler" {
+  name        = local.names.scheduler_role
+  description = "Assumed by EventBridge Scheduler for the ${local.names.schedule_group} schedules."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "SchedulerOfThisAccountAndGroup"
+      Effect    = "Allow"
+      Principal = { Service = "scheduler.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = local.account_id }
+        ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${local.names.schedule_group}" }
+      }
+    }]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "put-reminders"
+  role   = aws_iam_role.scheduler.id
+  policy = module.contract.scheduler_role_policy
+}

@@ -1,0 +1,176 @@
+variable "name" {
+  description = "Name of this deployment, e.g. cartflow-dev; prefixes every resource name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}[a-z0-9]$", var.name))
+    error_message = "name must be 4-32 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "contract_dir" {
+  description = "Directory of the cartflow contract; null means the repository's cartflow/contract."
+  type        = string
+  default     = null
+}
+
+variable "function_code" {
+  description = "Deployment package of every function (keys = stack.json function names): a local zip {filename, source_code_hash} from dist/manifest.json, or a released S3 artifact {s3_bucket, s3_key, s3_object_version}."
+  type = map(object({
+    filename          = optional(string)
+    source_code_hash  = optional(string)
+    s3_bucket         = optional(string)
+    s3_key            = optional(string)
+    s3_object_version = optional(string)
+  }))
+}
+
+variable "reminder_delay_seconds" {
+  description = "Seconds between adding an item to a cart and its reminder email (REMINDER_DELAY_SECONDS)."
+  type        = number
+
+  validation {
+    condition     = var.reminder_delay_seconds >= 60 && floor(var.reminder_delay_seconds) == var.reminder_delay_seconds
+    error_message = "reminder_delay_seconds must be a whole number of at least 60."
+  }
+}
+
+variable "sender_email" {
+  description = "Email address reminders are sent from (SENDER_EMAIL); it must be, or belong to, a verified SES identity."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$", var.sender_email))
+    error_message = "sender_email must be an email address."
+  }
+}
+
+variable "create_sender_identity" {
+  description = "Create the SES email identity of sender_email (false when the identity, or its domain, is managed elsewhere)."
+  type        = bool
+  default     = true
+}
+
+variable "sender_identity" {
+  description = "SES identity send_reminder may send as: null means sender_email itself; set the domain when the domain is the verified identity."
+  type        = string
+  default     = null
+}
+
+variable "alarm_email" {
+  description = "Email subscribed to the alarm topic; null subscribes nobody (subscribe a pager elsewhere)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$", var.alarm_email))
+    error_message = "alarm_email must be null or an email address."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of every log group (functions and API access logs), in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be a value CloudWatch Logs accepts."
+  }
+}
+
+variable "archive_retention_days" {
+  description = "Days the event archive keeps cartflow events for replay (0 = forever)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.archive_retention_days >= 0
+    error_message = "archive_retention_days must be 0 (indefinitely) or positive."
+  }
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Steady-state requests per second the API stage accepts."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.api_throttling_rate_limit > 0
+    error_message = "api_throttling_rate_limit must be positive."
+  }
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst of requests the API stage accepts."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.api_throttling_burst_limit > 0 && floor(var.api_throttling_burst_limit) == var.api_throttling_burst_limit
+    error_message = "api_throttling_burst_limit must be a positive whole number."
+  }
+}
+
+variable "api_stage_name" {
+  description = "Name of the API stage (part of the URL)."
+  type        = string
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.api_stage_name))
+    error_message = "api_stage_name must be 1-64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "api_authorization" {
+  description = "Authorization of every API method: AWS_IAM (callers sign requests, e.g. with Cognito identity-pool credentials) or NONE (anonymous, only behind another guard)."
+  type        = string
+  default     = "AWS_IAM"
+
+  validation {
+    condition     = contains(["AWS_IAM", "NONE"], var.api_authorization)
+    error_message = "api_authorization must be AWS_IAM or NONE."
+  }
+}
+
+variable "api_execution_logging_level" {
+  description = "API Gateway execution log level (OFF, ERROR, INFO). ERROR/INFO need the region's API Gateway CloudWatch role (see manage_api_gateway_account)."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.api_execution_logging_level)
+    error_message = "api_execution_logging_level must be OFF, ERROR or INFO."
+  }
+}
+
+variable "manage_api_gateway_account" {
+  description = "Create the region-wide API Gateway account setting (its CloudWatch Logs role). Only one stack per account and region may own it."
+  type        = bool
+  default     = false
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency per function name (stack.json keys); absent means unreserved."
+  type        = map(number)
+  default     = {}
+}
+
+variable "setting_overrides" {
+  description = "Values for other contract settings (e.g. POWERTOOLS_LOG_LEVEL = \"DEBUG\"), overriding the contract defaults."
+  type        = map(string)
+  default     = {}
+}
+
+variable "deletion_protection" {
+  description = "Protect the idempotency table from deletion (true in production)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags of every resource (added to the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}

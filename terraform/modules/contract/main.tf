@@ -1,0 +1,249 @@
+# The contract (cartflow/contract) read into Terraform values, plus everything that can be derived
+# from it without a provider: resource names, ARNs, per-function environments and IAM policy
+# documents. Keeping this logic provider-free lets `terraform test` prove it offline, and lets the
+# Python contract tests evaluate the exact policies the stack deploys.
+
+locals {
+  dir = coalesce(var.contract_dir, "${path.module}/../../../cartflow/contract")
+
+  stack  = jsondecode(file("${local.dir}/stack.json"))
+  api    = jsondecode(file("${local.dir}/api/routes.json"))
+  events = jsondecode(file("${local.dir}/events.json"))
+
+  # ---------------------------------------------------------------- names and ARNs
+  arn_prefix = {
+    for service in ["events", "scheduler", "sqs", "dynamodb", "ses", "lambda", "logs"] :
+    service => "arn:${var.partition}:${service}:${var.region}:${var.account_id}"
+  }
+
+  names = {
+    event_bus         = "${var.name}-bus"
+    event_archive     = "${var.name}-archive"
+    schedule_group    = "${var.name}-reminders"
+    scheduler_role    = "${var.name}-scheduler"
+    scheduler_dlq     = "${var.name}-scheduler-dlq"
+    rule_target_dlq   = "${var.name}-rule-targets-dlq"
+    async_failure_dlq = "${var.name}-async-failures-dlq"
+    api               = "${var.name}-api"
+    api_role          = "${var.name}-api"
+    idempotency_table = "${var.name}-idempotency"
+    alarm_topic       = "${var.name}-alarms"
+    kms_alias         = "alias/${var.name}"
+    functions         = { for fn in keys(local.stack.functions) : fn => "${var.name}-${replace(fn, "_", "-")}" }
+    rules             = { for rule in keys(local.stack.rules) : rule => "${var.name}-${replace(rule, "_", "-")}" }
+    queues            = { for queue in keys(local.stack.queues) : queue => "${var.name}-${queue}" }
+    queue_dlqs        = { for queue in keys(local.stack.queues) : queue => "${var.name}-${queue}-dlq" }
+  }
+
+  arns = {
+    event_bus         = "${local.arn_prefix.events}:event-bus/${local.names.event_bus}"
+    schedules         = "${local.arn_prefix.scheduler}:schedule/${local.names.schedule_group}/*"
+    scheduler_role    = "arn:${var.partition}:iam::${var.account_id}:role/${local.names.scheduler_role}"
+    scheduler_dlq     = "${local.arn_prefix.sqs}:${local.names.scheduler_dlq}"
+    idempotency_table = "${local.arn_prefix.dynamodb}:table/${local.names.idempotency_table}"
+    sender_identity   = "${local.arn_prefix.ses}:identity/${var.sender_identity}"
+    queues            = { for queue, name in local.names.queues : queue => "${local.arn_prefix.sqs}:${name}" }
+    functions         = { for fn, name in local.names.functions : fn => "${local.arn_prefix.lambda}:function:${name}" }
+  }
+
+  # ---------------------------------------------------------------- rules and queues
+  rules = {
+    for name, rule in local.stack.rules : name => {
+      name          = local.names.rules[name]
+      description   = rule.description
+      pattern_file  = rule.pattern
+      event_pattern = file("${local.dir}/${rule.pattern}")
+      target_type   = rule.target.type
+      function      = try(rule.target.function, null)
+      queue         = try(rule.target.queue, null)
+      retry         = rule.retry
+    }
+  }
+
+  queues = {
+    for name, queue in local.stack.queues : name => merge(queue, {
+      name                       = local.names.queues[name]
+      dlq_name                   = local.names.queue_dlqs[name]
+      visibility_timeout_seconds = local.stack.functions[queue.consumer].timeout * queue.visibility_timeout_per_function_timeout
+    })
+  }
+
+  # ---------------------------------------------------------------- API
+  routes = {
+    for route in local.api.routes : "${route.method} ${route.path}" => merge(route, {
+      resource_path = route.path
+      path_part     = trimprefix(route.path, "/")
+      schema_json   = file("${local.dir}/${route.schema}")
+      request_template = templatefile("${local.dir}/${local.api.templates.request}", {
+        event_bus_name = local.names.event_bus
+        source         = route.source
+        detail_type    = route.detail_type
+      })
+    })
+  }
+  response_schema_json = file("${local.dir}/api/response.schema.json")
+  api_templates = {
+    response         = file("${local.dir}/${local.api.templates.response}")
+    failure          = file("${local.dir}/${local.api.templates.failure}")
+    bad_request_body = file("${local.dir}/${local.api.templates.bad_request_body}")
+  }
+
+  # ---------------------------------------------------------------- settings
+  setting_defaults = { for name, setting in local.stack.settings : name => setting.default if setting.default != null }
+  settings         = merge(local.setting_defaults, var.setting_values)
+  unknown_settings = setsubtract(keys(var.setting_values), keys(local.stack.settings))
+  missing_settings = sort(distinct(flatten([
+    for fn, spec in local.stack.functions : [for name in spec.environment : "${fn}: ${name}" if lookup(local.settings, name, null) == null]
+  ])))
+  # Exactly the names the function declares, so Terraform and the code can never disagree; a
+  # declared setting without a value fails the plan (see the output precondition).
+  environment = {
+    for fn, spec in local.stack.functions : fn => {
+      for name in spec.environment : name => lookup(local.settings, name, "")
+    }
+  }
+
+  # ---------------------------------------------------------------- IAM (as data)
+  # Actions that support no resource-level permission, so "*" is the narrowest possible Resource.
+  # Source: the Service Authorization Reference, where these actions list no resource type.
+  actions_without_resource_types = {
+    "scheduler:ListSchedules"  = "EventBridge Scheduler ListSchedules lists no resource type; the group is chosen by its GroupName parameter."
+    "xray:PutTraceSegments"    = "X-Ray PutTraceSegments lists no resource type."
+    "xray:PutTelemetryRecords" = "X-Ray PutTelemetryRecords lists no resource type."
+  }
+
+  function_statements = {
+    schedule_reminder = [
+      {
+        sid       = "ManageReminderSchedulesInTheGroup"
+        actions   = ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"]
+        resources = [local.arns.schedules]
+        condition = {}
+      },
+      {
+        sid       = "PassTheSchedulerRoleToSchedulerOnly"
+        actions   = ["iam:PassRole"]
+        resources = [local.arns.scheduler_role]
+        condition = { StringEquals = { "iam:PassedToService" = "scheduler.amazonaws.com" } }
+      },
+    ]
+    cancel_reminders = [
+      {
+        sid       = "ReadAndDeleteReminderSchedulesInTheGroup"
+        actions   = ["scheduler:GetSchedule", "scheduler:DeleteSchedule"]
+        resources = [local.arns.schedules]
+        condition = {}
+      },
+      {
+        sid       = "ListSchedulesHasNoResourceLevelPermission"
+        actions   = ["scheduler:ListSchedules"]
+        resources = ["*"]
+        condition = {}
+      },
+    ]
+    send_reminder = [
+      {
+        sid       = "SendAsTheSenderIdentityOnly"
+        actions   = ["ses:SendEmail"]
+        resources = [local.arns.sender_identity]
+        condition = {}
+      },
+      {
+        sid       = "AnnounceOnTheBus"
+        actions   = ["events:PutEvents"]
+        resources = [local.arns.event_bus]
+        condition = {}
+      },
+      {
+        sid       = "IdempotencyRecords"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        resources = [local.arns.idempotency_table]
+        condition = {}
+      },
+    ]
+  }
+
+  # The Lambda service polls a queue with the consumer's role (event source mapping), and the
+  # queue is encrypted with the stack key, so the consumer also needs kms:Decrypt.
+  consumer_statements = {
+    for fn in keys(local.stack.functions) : fn => flatten([
+      for queue, spec in local.stack.queues : [
+        {
+          sid       = "ConsumeQueue${replace(title(replace(queue, "_", " ")), " ", "")}"
+          actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+          resources = [local.arns.queues[queue]]
+          condition = {}
+        },
+        {
+          sid       = "DecryptQueue${replace(title(replace(queue, "_", " ")), " ", "")}"
+          actions   = ["kms:Decrypt"]
+          resources = [var.kms_key_arn]
+          condition = { StringEquals = { "kms:ViaService" = "sqs.${var.region}.amazonaws.com" } }
+        },
+      ] if spec.consumer == fn
+    ])
+  }
+
+  all_function_statements = {
+    for fn in keys(local.stack.functions) : fn => concat(lookup(local.function_statements, fn, []), local.consumer_statements[fn])
+  }
+
+  scheduler_role_statements = [
+    {
+      sid       = "PutRemindersOnTheBus"
+      actions   = ["events:PutEvents"]
+      resources = [local.arns.event_bus]
+      condition = {}
+    },
+    {
+      sid       = "DeadLetterUndeliveredReminders"
+      actions   = ["sqs:SendMessage"]
+      resources = [local.arns.scheduler_dlq]
+      condition = {}
+    },
+    {
+      sid       = "EncryptDeadLetters"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [var.kms_key_arn]
+      condition = { StringEquals = { "kms:ViaService" = "sqs.${var.region}.amazonaws.com" } }
+    },
+  ]
+
+  api_role_statements = [
+    {
+      sid       = "PutCartEventsOnTheBus"
+      actions   = ["events:PutEvents"]
+      resources = [local.arns.event_bus]
+      condition = {}
+    },
+  ]
+
+  policy_documents = {
+    functions = {
+      for fn, statements in local.all_function_statements : fn => jsonencode({
+        Version = "2012-10-17"
+        Statement = [
+          for s in statements : merge(
+            { Sid = s.sid, Effect = "Allow", Action = s.actions, Resource = s.resources },
+            [for c in [s.condition] : { Condition = c } if length(c) > 0]...
+          )
+        ]
+      })
+    }
+    scheduler_role = jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        for s in local.scheduler_role_statements : merge(
+          { Sid = s.sid, Effect = "Allow", Action = s.actions, Resource = s.resources },
+          [for c in [s.condition] : { Condition = c } if length(c) > 0]...
+        )
+      ]
+    })
+    api_role = jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        for s in local.api_role_statements : { Sid = s.sid, Effect = "Allow", Action = s.actions, Resource = s.resources }
+      ]
+    })
+  }
+}

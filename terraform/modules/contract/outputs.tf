@@ -1,0 +1,103 @@
+output "stack" {
+  description = "stack.json, decoded."
+  value       = local.stack
+}
+
+output "events" {
+  description = "events.json, decoded: every event type on the bus."
+  value       = local.events.events
+}
+
+output "names" {
+  description = "Name of every resource of this deployment, derived from var.name."
+  value       = local.names
+}
+
+output "arns" {
+  description = "ARNs derived from the names (bus, schedules in the group, scheduler role, queues, table, sender identity, functions)."
+  value       = local.arns
+}
+
+output "functions" {
+  description = "stack.json functions, each with its deployed name."
+  value       = { for fn, spec in local.stack.functions : fn => merge(spec, { name = local.names.functions[fn] }) }
+}
+
+output "rules" {
+  description = "One entry per stack.json rule: deployed name, description, event_pattern (the pattern file's text), target type, function or queue, retry policy."
+  value       = local.rules
+}
+
+output "queues" {
+  description = "stack.json queues with deployed names and visibility_timeout_seconds = consumer timeout x visibility_timeout_per_function_timeout."
+  value       = local.queues
+}
+
+output "scheduler" {
+  description = "stack.json scheduler settings (retry, action after completion, name prefix)."
+  value       = local.stack.scheduler
+}
+
+output "archive_event_pattern" {
+  description = "JSON event pattern of the bus archive (stack.json bus.archive_event_pattern)."
+  value       = jsonencode(local.stack.bus.archive_event_pattern)
+}
+
+output "routes" {
+  description = "API routes keyed \"METHOD /path\": model name, schema JSON text, rendered PutEvents request template."
+  value       = local.routes
+}
+
+output "api_templates" {
+  description = "Response, failure and bad-request-body mapping templates (VTL text)."
+  value       = local.api_templates
+}
+
+output "response_schema_json" {
+  description = "JSON Schema (text) of every API response body."
+  value       = local.response_schema_json
+}
+
+output "max_body_bytes" {
+  description = "Largest request body the API accepts (routes.json max_body_bytes)."
+  value       = local.api.max_body_bytes
+}
+
+output "environment" {
+  description = "Environment variables per function: exactly the names stack.json lists for it, valued from setting_values or the contract default."
+  value       = local.environment
+
+  precondition {
+    condition     = length(local.missing_settings) == 0
+    error_message = "These function settings have no value (set them in setting_values): ${join(", ", local.missing_settings)}."
+  }
+  precondition {
+    condition     = length(local.unknown_settings) == 0
+    error_message = "setting_values names settings stack.json does not declare: ${join(", ", sort(tolist(local.unknown_settings)))}."
+  }
+}
+
+output "function_policy_statements" {
+  description = "IAM statements per function (sid, actions, resources, condition) as data."
+  value       = local.all_function_statements
+}
+
+output "function_policies" {
+  description = "IAM policy document (JSON) per function: everything the handler calls, on this deployment's resources only."
+  value       = local.policy_documents.functions
+}
+
+output "scheduler_role_policy" {
+  description = "IAM policy document (JSON) of the role EventBridge Scheduler assumes."
+  value       = local.policy_documents.scheduler_role
+}
+
+output "api_role_policy" {
+  description = "IAM policy document (JSON) of the role API Gateway assumes to call PutEvents."
+  value       = local.policy_documents.api_role
+}
+
+output "actions_without_resource_types" {
+  description = "IAM actions granted on Resource \"*\" because they support no resource-level permission, with the reason."
+  value       = local.actions_without_resource_types
+}

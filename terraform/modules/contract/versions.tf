@@ -1,0 +1,4 @@
+terraform {
+  # Provider-free on purpose: `terraform init -backend=false && terraform test` runs offline.
+  required_version = ">= 1.10"
+}

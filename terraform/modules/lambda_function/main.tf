@@ -1,0 +1,137 @@
+# One Lambda function with everything it owns: execution role (trusting only Lambda), the handler's
+# policy passed in plus the runtime permissions added here, an encrypted log group with retention,
+# X-Ray tracing, and asynchronous-invocation retries ending in an SQS on-failure destination.
+
+data "aws_region" "current" {}
+
+locals {
+  log_group_name = "/aws/lambda/${var.function_name}"
+  sqs_via        = "sqs.${data.aws_region.current.region}.amazonaws.com"
+
+  # Statements every function needs whatever its handler does. X-Ray's two actions support no
+  # resource-level permission, so "*" is the narrowest Resource they accept.
+  runtime_statements = [
+    {
+      Sid      = "WriteOwnLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
+    },
+    {
+      Sid      = "TraceWithXRay"
+      Effect   = "Allow"
+      Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      Resource = ["*"]
+    },
+    {
+      Sid      = "DecryptOwnEnvironment"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = [var.kms_key_arn]
+      Condition = {
+        StringEquals = { "kms:EncryptionContext:LambdaFunctionName" = var.function_name }
+      }
+    },
+    {
+      Sid      = "SendFailedInvocations"
+      Effect   = "Allow"
+      Action   = ["sqs:SendMessage"]
+      Resource = [var.on_failure_destination_arn]
+    },
+    {
+      Sid      = "EncryptFailedInvocations"
+      Effect   = "Allow"
+      Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource = [var.kms_key_arn]
+      Condition = {
+        StringEquals = { "kms:ViaService" = local.sqs_via }
+      }
+    },
+  ]
+}
+
+resource "aws_iam_role" "this" {
+  name        = var.function_name
+  description = "Execution role of the ${var.function_name} Lambda function."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "Lambda"
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "handler" {
+  name   = "handler"
+  role   = aws_iam_role.this.id
+  policy = var.policy_json
+}
+
+resource "aws_iam_role_policy" "runtime" {
+  name   = "runtime"
+  role   = aws_iam_role.this.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.runtime_statements })
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Asynchronous failures go to the on-failure destination of aws_lambda_function_event_invoke_config, which records the error and the request (a DLQ records only the event).
+  #checkov:skip=CKV_AWS_117:The functions call only public AWS APIs (Scheduler, SES, EventBridge, DynamoDB); a VPC would add NAT or endpoints and no protection.
+  #checkov:skip=CKV_AWS_272:Integrity comes from source_code_hash (local zip) or the pinned S3 object version of the release artifact; no signing profile exists yet.
+  function_name                  = var.function_name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = var.runtime
+  architectures                  = [var.architecture]
+  timeout                        = var.timeout
+  memory_size                    = var.memory_size
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+  kms_key_arn                    = var.kms_key_arn
+
+  filename          = var.code.filename
+  source_code_hash  = var.code.filename != null ? var.code.source_code_hash : null
+  s3_bucket         = var.code.s3_bucket
+  s3_key            = var.code.s3_key
+  s3_object_version = var.code.s3_object_version
+
+  environment {
+    variables = var.environment_variables
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  tags = var.tags
+
+  # The role must be able to write logs before the first invocation.
+  depends_on = [aws_iam_role_policy.runtime, aws_iam_role_policy.handler]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
+
+  destination_config {
+    on_failure {
+      destination = var.on_failure_destination_arn
+    }
+  }
+}
