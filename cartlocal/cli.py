@@ -119,8 +119,9 @@ def _report_side_effects(running: LocalStack) -> None:
     assert running.outbox is not None
     assert running.stack is not None
     deadline = time.monotonic() + INVOKE_SETTLE_SECONDS
-    while running.tap.step(wait_seconds=0) or time.monotonic() < deadline:
-        time.sleep(0.1)
+    while time.monotonic() < deadline:
+        if not running.tap.step(wait_seconds=0):
+            time.sleep(0.1)
     running.outbox.step()
     scheduler = running.client("scheduler")
     group = running.stack.settings["SCHEDULE_GROUP"]
@@ -164,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     except LocalError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the stack has already been shut down by its context manager
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

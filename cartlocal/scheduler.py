@@ -23,6 +23,9 @@ from cartlocal.timing import TimeScale
 AT_EXPRESSION = re.compile(r"^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$")
 # Scheduler backs off exponentially between attempts; this is the first wait in AWS seconds.
 FIRST_BACKOFF_SECONDS = 1.0
+# Scheduler's RetryPolicy when a schedule sets none (EventBridge Scheduler API reference).
+DEFAULT_RETRY_ATTEMPTS = 185
+DEFAULT_EVENT_AGE_SECONDS = 86400
 
 
 @dataclass
@@ -90,8 +93,9 @@ class ScheduleRunner:
         attempts.last_error = error
         policy = target.get("RetryPolicy", {})
         age = (datetime.now(UTC) - due).total_seconds()
-        retries_left = attempts.count <= policy.get("MaximumRetryAttempts", 185)
-        if retries_left and age < self._scale.seconds(policy.get("MaximumEventAgeInSeconds", 86400)):
+        retries_left = attempts.count <= policy.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS)
+        maximum_age = self._scale.seconds(policy.get("MaximumEventAgeInSeconds", DEFAULT_EVENT_AGE_SECONDS))
+        if retries_left and age < maximum_age:
             backoff = self._scale.seconds(FIRST_BACKOFF_SECONDS * 2 ** (attempts.count - 1))
             attempts.next_at = time.monotonic() + backoff
             self._timeline.log(
