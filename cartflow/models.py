@@ -33,10 +33,15 @@ def constrained(detail_type: str, field: str) -> Any:
     return Field(**kwargs)
 
 
+# Each function validates only two or three of these models: building a model's validator when
+# it is first used, not at import, keeps the others out of every function's cold start.
+DEFERRED = ConfigDict(defer_build=True)
+
+
 class Detail(BaseModel):
     """Details reject unknown fields, like the schemas' ``additionalProperties: false``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, **DEFERRED)
 
 
 class ItemAdded(Detail):
@@ -82,18 +87,26 @@ class ReminderSent(Detail):
 
 
 class ItemAddedEvent(EventBridgeModel):
+    model_config = DEFERRED
+
     detail: ItemAdded
 
 
 class ItemRemovedEvent(EventBridgeModel):
+    model_config = DEFERRED
+
     detail: ItemRemoved
 
 
 class CartCheckedOutEvent(EventBridgeModel):
+    model_config = DEFERRED
+
     detail: CartCheckedOut
 
 
 class ReminderDueEvent(EventBridgeModel):
+    model_config = DEFERRED
+
     detail: ReminderDue
 
 
