@@ -2,11 +2,13 @@
 
 Lambda receives SQS messages as an ``{"Records": [...]}`` event and EventBridge events as the
 bare envelope. moto's rule delivery leaves out the ``account`` field AWS always sends, which
-Powertools' ``EventBridgeModel`` requires, so it is restored here from the bus ARN.
+Powertools' ``EventBridgeModel`` requires, so it is restored here from the bus ARN. Message
+attributes are renamed to the camel case Lambda uses in SQS events.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -30,8 +32,11 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
                 "receiptHandle": message["ReceiptHandle"],
                 "body": message["Body"],
                 "attributes": message.get("Attributes", {}),
-                "messageAttributes": message.get("MessageAttributes", {}),
+                "messageAttributes": {
+                    name: _lambda_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+                },
                 "md5OfBody": message["MD5OfBody"],
+                "md5OfMessageAttributes": message.get("MD5OfMessageAttributes"),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn,
                 "awsRegion": region,
@@ -39,3 +44,13 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
             for message in messages
         ]
     }
+
+
+def _lambda_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """A message attribute as Lambda spells it (``stringValue``), not as ReceiveMessage does."""
+    converted: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+    if "StringValue" in value:
+        converted["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        converted["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode("ascii")
+    return converted
