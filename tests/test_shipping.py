@@ -7,6 +7,7 @@ targets); the zips are small real zip files described by a build manifest of bui
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import io
 import json
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ from cartship.errors import ShipError
 from cartship.materialize import materialize
 from cartship.promote import enter, promote
 from cartship.publish import publish
-from cartship.release import artifact_key
+from cartship.release import Release, artifact_key
 from cartship.smoke import Target, smoke
+from cartship.status import status
 from cartship.store import ArtifactStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -784,3 +786,72 @@ def test_bootstrap_variables_are_typed_and_described() -> None:
         for name, body in block.items():
             assert body.get("description"), name
             assert body.get("type"), name
+
+
+def role_statements(document: str, environment: str) -> list[tuple[set[str], list[str]]]:
+    """(actions, resource patterns) of one bootstrap policy document, for the test bucket and ``environment``."""
+    statements = bootstrap_blocks("data")[f"aws_iam_policy_document.{document}"]["statement"]
+    names = {
+        "${local.artifacts_arn}": f"arn:aws:s3:::{BUCKET}",
+        "${each.key}": environment,
+        "${var.name_prefix}": "cartflow",
+    }
+
+    def resolve(template: str) -> str:
+        for name, value in names.items():
+            template = template.replace(name, value)
+        return template
+
+    return [(set(statement["actions"]), [resolve(t) for t in statement["resources"]]) for statement in statements]
+
+
+def s3_actions_of(run: Callable[[ArtifactStore], object], s3: Any) -> set[tuple[str, str]]:
+    """The (IAM action, object ARN) pairs ``run`` needs, recorded from the S3 calls it makes."""
+    needed: set[tuple[str, str]] = set()
+    action_of = {"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject"}
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        action = action_of[model.name]
+        if params.get("VersionId"):
+            action = "s3:GetObjectVersion"
+        needed.add((action, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"))
+
+    # provide-client-params sees the API parameters (Bucket, Key, VersionId) before serialisation.
+    s3.meta.events.register("provide-client-params.s3", record)
+    try:
+        run(ArtifactStore(s3, BUCKET))
+    finally:
+        s3.meta.events.unregister("provide-client-params.s3", record)
+    return needed
+
+
+def allowed(needed: set[tuple[str, str]], statements: list[tuple[set[str], list[str]]]) -> set[tuple[str, str]]:
+    """The needed pairs no statement allows."""
+    return {
+        (action, arn)
+        for action, arn in needed
+        if not any(
+            action in actions and any(fnmatch.fnmatchcase(arn, p) for p in resources)
+            for actions, resources in statements
+        )
+    }
+
+
+def test_each_bootstrap_role_allows_the_s3_calls_its_cartship_commands_make(s3: Any, dist: Path) -> None:
+    releases: list[Release] = []
+    published_release = s3_actions_of(lambda store: releases.append(publish(store, dist, COMMIT, "now", [])), s3)
+    release_id = releases[0].release_id
+    entered = s3_actions_of(lambda store: enter(store, "dev", release_id, "test"), s3)
+    promoted = s3_actions_of(lambda store: promote(store, "dev", "staging", "test"), s3)
+    reported = s3_actions_of(lambda store: status(store, "staging", verify=True), s3)
+
+    assert allowed(published_release, role_statements("publish", "dev")) == set()
+    assert allowed(entered, role_statements("deploy_shipping", "dev")) == set()
+    assert allowed(promoted | reported, role_statements("deploy_shipping", "staging")) == set()
+    # And no more: staging's role may not move dev, nor may the publisher move any environment.
+    assert allowed(entered, role_statements("deploy_shipping", "staging")) == {
+        ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/environments/dev.json")
+    }
+    assert allowed(entered, role_statements("publish", "dev")) >= {
+        ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/environments/dev.json")
+    }
