@@ -319,3 +319,17 @@ def test_every_route_is_served_with_its_model_and_rendered_template() -> None:
         "integration.request.header.Content-Type": "'application/x-amz-json-1.1'",
     }
     assert resources[("aws_api_gateway_model", "request")]["schema"] == "${each.value.schema_json}"
+
+
+# ---------------------------------------------------------------- documentation
+
+
+@pytest.mark.parametrize("module", [CONTRACT_MODULE, LAMBDA_MODULE, COMPOSITION], ids=lambda path: path.name)
+def test_module_readme_tables_list_every_input_and_output(module: Path) -> None:
+    readme = (module / "README.md").read_text()
+    for kind, section in (("variable", "## Inputs"), ("output", "## Outputs")):
+        source = "variables.tf" if kind == "variable" else "outputs.tf"
+        names = [name for entry in load_hcl(module / source).get(kind, []) for name in entry]
+        table = readme.split(section, 1)[1].split("\n## ", 1)[0]
+        documented = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+        assert documented == names, f"{module.name}/README.md {section} is out of date with {source}"
