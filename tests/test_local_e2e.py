@@ -30,7 +30,7 @@ from tests.conftest import ROOT, cart_detail
 
 pytestmark = pytest.mark.e2e
 
-DELAY_SECONDS = 3
+DELAY_SECONDS = 4
 # Retry back-off and visibility timeouts become ~1 s each (SQS counts whole seconds).
 TIME_SCALE = 1 / 360
 FAILURE_PATH_SECONDS = 30.0
