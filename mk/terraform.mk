@@ -5,7 +5,7 @@
 
 TF := $(PY) tools/terraform.py
 TF_ENVS := $(notdir $(wildcard terraform/environments/*))
-TF_MODULES := $(wildcard terraform/modules/*)
+TF_MODULES := $(wildcard terraform/modules/*) $(wildcard terraform/bootstrap)
 TF_DIR = terraform/environments/$(ENV)
 
 .PHONY: validate plan apply fmt tf-env
@@ -17,18 +17,18 @@ tf-env:
 	  exit 2; \
 	fi
 
-validate: venv ## terraform init -backend=false + validate in every environment root and module
+validate: venv ## terraform init -backend=false + validate in every module, environment root and the bootstrap
 	@for dir in $(TF_MODULES) $(addprefix terraform/environments/,$(TF_ENVS)); do \
 	  echo "== $$dir"; \
 	  $(TF) -chdir=$$dir init -backend=false -input=false -no-color >/dev/null || exit 1; \
 	  $(TF) -chdir=$$dir validate -no-color || exit 1; \
 	done
 
-plan: venv tf-env ## Plan ENV=dev|staging|prod into terraform/environments/$ENV/tfplan (needs AWS credentials; `make package` first for local code)
+plan: tf-env venv ## Plan ENV=dev|staging|prod into terraform/environments/$ENV/tfplan (needs AWS credentials; `make package` first for local code)
 	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl
 	$(TF) -chdir=$(TF_DIR) plan -input=false -out=tfplan
 
-apply: venv tf-env ## Apply the plan saved by `make plan ENV=...` (exactly what was reviewed)
+apply: tf-env venv ## Apply the plan saved by `make plan ENV=...` (exactly what was reviewed)
 	@test -f $(TF_DIR)/tfplan || { echo "error: no saved plan in $(TF_DIR); run: make plan ENV=$(ENV)" >&2; exit 2; }
 	$(TF) -chdir=$(TF_DIR) apply -input=false tfplan
 	rm -f $(TF_DIR)/tfplan
