@@ -88,6 +88,8 @@ class Worker:
             "AWS_LAMBDA_LOG_STREAM_NAME": f"local/{uuid.uuid4().hex}",
             "AWS_LAMBDA_RUNTIME_API": self.api.address,
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "_HANDLER": config.handler,
             "LAMBDA_TASK_ROOT": str(config.task_root),
             "LAMBDA_RUNTIME_DIR": str(config.sdk_dir),
             # The task root comes first, then the runtime's SDK, as in Lambda's python3.13 image.
@@ -214,10 +216,25 @@ class Worker:
     def _report(self, result: Result) -> None:
         init = f" Init Duration: {result.init_ms:.0f} ms (cold start)" if result.init_ms is not None else ""
         status = "" if result.ok else f" Error: {result.error.get('errorType') if result.error else ''}"
+        used = self._max_memory_mb()
+        memory = f" Max Memory Used: {used} MB" if used is not None else ""
         self._log(
             f"REPORT {self.config.name} RequestId: {result.request_id} Duration: {result.duration_ms:.0f} ms"
-            f"{init} Memory Size: {self.config.memory_mb} MB{status}"
+            f"{init} Memory Size: {self.config.memory_mb} MB{memory}{status}"
         )
+
+    def _max_memory_mb(self) -> int | None:
+        """Peak resident memory of the environment (Linux's VmHWM), like Lambda's Max Memory Used."""
+        if self._process is None:
+            return None
+        try:
+            status = Path(f"/proc/{self._process.pid}/status").read_text(encoding="ascii")
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+        return None
 
     def stop(self) -> None:
         """Kill the environment, even mid-invocation (that invocation then fails, never hangs)."""
