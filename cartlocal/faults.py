@@ -1,0 +1,153 @@
+"""A fault-injecting HTTP proxy in front of moto, for one AWS service of one function.
+
+moto cannot be told to throttle, fail or stall, and the functions run in their own processes, so
+faults cannot be injected inside boto3 there. Instead a function's worker gets a per-service
+endpoint (``AWS_ENDPOINT_URL_SESV2=<proxy>``, see ``Options.extra_environment``) and this proxy
+forwards each request to moto unless a :class:`Fault` matches it. An injected error has the shape
+AWS's restJson services answer (status, ``x-amzn-ErrorType``, ``{"message": ...}``), so botocore
+parses it into the modelled exception (``TooManyRequestsException``, ``MessageRejected``) and its
+own retry rules apply exactly as against AWS. The upstream may be set after the proxy starts,
+because the proxy's address has to be known before the local stack (and moto) start.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+# Hop-by-hop headers are the proxy's own business (RFC 9110 section 7.6.1).
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+UPSTREAM_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do with a request whose body contains ``match`` (every request when empty).
+
+    ``delay_seconds`` stalls the request first (longer than a function's timeout: a timeout).
+    Then, with a ``status``, the proxy answers that AWS error and the request never reaches moto;
+    without one it is forwarded (slow but successful).
+    """
+
+    match: bytes = b""
+    status: int = 0
+    code: str = ""
+    delay_seconds: float = 0.0
+
+    def applies(self, body: bytes) -> bool:
+        return self.match in body
+
+
+def throttled(match: bytes = b"") -> Fault:
+    """What SES answers over its sending rate (sesv2: HTTP 429 TooManyRequestsException)."""
+    return Fault(match, 429, "TooManyRequestsException")
+
+
+def rejected(match: bytes = b"") -> Fault:
+    """SES refusing a message for good (sesv2: HTTP 400 MessageRejected)."""
+    return Fault(match, 400, "MessageRejected")
+
+
+def stalled(seconds: float, match: bytes = b"") -> Fault:
+    """A request that hangs ``seconds`` and then fails with a 500, never reaching moto."""
+    return Fault(match, 500, "InternalFailure", seconds)
+
+
+class FaultProxy:
+    """Forwards HTTP requests to ``upstream`` on 127.0.0.1, injecting the current faults."""
+
+    def __init__(self, upstream: str | None = None) -> None:
+        self.upstream = upstream
+        self._faults: tuple[Fault, ...] = ()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.forwarded = 0
+        self.injected: Counter[str] = Counter()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes stalled requests
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def inject(self, *faults: Fault) -> None:
+        """Replace the active faults (the first that applies to a request wins); none: pass through."""
+        with self._lock:
+            self._faults = faults
+
+    def _fault_for(self, body: bytes) -> Fault | None:
+        with self._lock:
+            return next((fault for fault in self._faults if fault.applies(body)), None)
+
+    def _count(self, fault: Fault | None) -> None:
+        with self._lock:
+            if fault is None or not fault.status:
+                self.forwarded += 1
+            else:
+                self.injected[fault.code] += 1
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
+        """Status, headers and body for one request."""
+        fault = self._fault_for(body)
+        self._count(fault)
+        if fault is not None and fault.delay_seconds:
+            self._stopping.wait(fault.delay_seconds)
+        if fault is not None and fault.status:
+            payload = json.dumps({"message": f"injected {fault.code}"}).encode()
+            error_headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", fault.code)]
+            return fault.status, error_headers, payload
+        return self._forward(method, path, headers, body)
+
+    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
+        if self.upstream is None:
+            raise RuntimeError("FaultProxy: no upstream set")
+        target = urlsplit(self.upstream)
+        connection = http.client.HTTPConnection(target.netloc, timeout=UPSTREAM_TIMEOUT_SECONDS)
+        try:
+            kept = {name: value for name, value in headers.items() if name.lower() not in _HOP_BY_HOP}
+            connection.request(method, path, body=body, headers=kept)
+            response = connection.getresponse()
+            payload = response.read()
+            relayed = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP | {"content-length"}]
+            return response.status, relayed, payload
+        finally:
+            connection.close()
+
+
+def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # base-class signature
+            """The proxy's counters say what happened; per-request lines would only be noise."""
+
+        def _serve(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, headers, payload = proxy.answer(self.command, self.path, dict(self.headers.items()), body)
+            try:
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the caller gave up (its function was killed at its timeout): nothing to answer
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+    return Handler

@@ -1,0 +1,169 @@
+"""Redrive a dead-letter queue back to the queue it serves: ``make redrive QUEUE=<dlq name or URL>``.
+
+On AWS this is SQS's own redrive, ``StartMessageMoveTask`` (moves every message back to the
+source queue it came from), followed until the task completes. moto does not implement that API,
+so against a local endpoint the same semantics are applied by hand: receive from the DLQ, send the
+body and message attributes to the source queue, then delete from the DLQ (a message is deleted
+only once its copy was accepted, so a failure half-way duplicates at most, never loses; the
+consumer is idempotent per reminder). Both ways are bounded: only as many messages as the DLQ held
+when the redrive started are moved, so messages that fail again and return cannot loop forever.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from cartlocal.moto_endpoint import CREDENTIALS
+from cartlocal.provision import REGION
+
+SQS_MAX_BATCH = 10
+# A received message stays hidden this long while its copy is sent (then it is deleted).
+IN_FLIGHT_SECONDS = 30
+MOVE_TASK_POLL_SECONDS = 2.0
+
+
+class RedriveError(Exception):
+    """The queue is not a DLQ of exactly one queue, or the move did not finish in time."""
+
+
+@dataclass(frozen=True)
+class Redriven:
+    """What a redrive did."""
+
+    dlq_url: str
+    source_url: str
+    moved: int
+    method: str
+
+
+def queue_url(sqs: Any, queue: str) -> str:
+    """The URL of ``queue`` (a name or already a URL)."""
+    if queue.startswith(("http://", "https://")):
+        return queue
+    return str(sqs.get_queue_url(QueueName=queue)["QueueUrl"])
+
+
+def _attributes(sqs: Any, url: str, *names: str) -> dict[str, str]:
+    # A queue without one of the attributes (no RedrivePolicy) answers without the key at all.
+    return dict(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names)).get("Attributes", {}))
+
+
+def source_of(sqs: Any, dlq_url: str) -> str:
+    """The one queue whose RedrivePolicy sends its dead letters to ``dlq_url``."""
+    dlq_arn = _attributes(sqs, dlq_url, "QueueArn")["QueueArn"]
+    sources: list[str] = []
+    for page in sqs.get_paginator("list_queues").paginate():
+        for url in page.get("QueueUrls", []):
+            policy = _attributes(sqs, url, "RedrivePolicy").get("RedrivePolicy")
+            if policy and json.loads(policy).get("deadLetterTargetArn") == dlq_arn:
+                sources.append(url)
+    if len(sources) != 1:
+        raise RedriveError(f"{dlq_url} is the dead-letter queue of {len(sources)} queues, not exactly one")
+    return sources[0]
+
+
+def copy_back(sqs: Any, dlq_url: str, source_url: str, limit: int) -> int:
+    """Move at most ``limit`` messages from ``dlq_url`` to ``source_url``; return how many moved."""
+    moved = 0
+    while moved < limit:
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=min(SQS_MAX_BATCH, limit - moved),
+            VisibilityTimeout=IN_FLIGHT_SECONDS,
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=1,
+        ).get("Messages", [])
+        if not messages:
+            break
+        entries = [
+            {
+                "Id": str(index),
+                "MessageBody": message["Body"],
+                "MessageAttributes": message.get("MessageAttributes", {}),
+            }
+            for index, message in enumerate(messages)
+        ]
+        sent = sqs.send_message_batch(QueueUrl=source_url, Entries=entries)
+        accepted = [messages[int(entry["Id"])] for entry in sent.get("Successful", [])]
+        if accepted:
+            sqs.delete_message_batch(
+                QueueUrl=dlq_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(accepted)],
+            )
+        moved += len(accepted)
+        if sent.get("Failed"):
+            raise RedriveError(f"the source queue refused {len(sent['Failed'])} message(s): {sent['Failed'][0]}")
+    return moved
+
+
+def move_task(sqs: Any, dlq_url: str, timeout_seconds: float) -> int:
+    """AWS's redrive: StartMessageMoveTask to the original sources, followed until it completes."""
+    dlq_arn = _attributes(sqs, dlq_url, "QueueArn")["QueueArn"]
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        for task in sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=10).get("Results", []):
+            if task.get("TaskHandle") != handle:
+                continue
+            if task["Status"] == "COMPLETED":
+                return int(task.get("ApproximateNumberOfMessagesMoved", 0))
+            if task["Status"] in {"FAILED", "CANCELLED"}:
+                raise RedriveError(f"move task {task['Status']}: {task.get('FailureReason', '')}")
+        time.sleep(MOVE_TASK_POLL_SECONDS)
+    raise RedriveError(f"move task {handle} did not complete within {timeout_seconds:.0f} s")
+
+
+def redrive(sqs: Any, queue: str, *, method: str = "copy", timeout_seconds: float = 300.0) -> Redriven:
+    """Send every message ``queue`` (a DLQ) holds now back to its source queue."""
+    dlq_url = queue_url(sqs, queue)
+    source_url = source_of(sqs, dlq_url)
+    if method == "move-task":
+        return Redriven(dlq_url, source_url, move_task(sqs, dlq_url, timeout_seconds), method)
+    waiting = int(_attributes(sqs, dlq_url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"])
+    return Redriven(dlq_url, source_url, copy_back(sqs, dlq_url, source_url, waiting), method)
+
+
+def _client(endpoint_url: str | None) -> Any:
+    if endpoint_url is None:
+        return boto3.client("sqs")
+    # A local endpoint (moto) accepts any credentials; use the local runtime's fake ones.
+    session = boto3.session.Session(
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=CREDENTIALS["AWS_SESSION_TOKEN"],
+        region_name=REGION,
+    )
+    return session.client("sqs", endpoint_url=endpoint_url)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cartlocal.redrive", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("queue", help="the dead-letter queue: name or URL")
+    parser.add_argument("--endpoint-url", help="a local endpoint (the moto URL `make local` prints); default: AWS")
+    parser.add_argument(
+        "--method",
+        choices=["auto", "move-task", "copy"],
+        default="auto",
+        help="move-task: SQS StartMessageMoveTask; copy: receive → send → delete; auto: copy for a local endpoint",
+    )
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for a move task")
+    args = parser.parse_args(argv)
+    method = args.method if args.method != "auto" else ("copy" if args.endpoint_url else "move-task")
+    try:
+        done = redrive(_client(args.endpoint_url), args.queue, method=method, timeout_seconds=args.timeout)
+    except RedriveError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"redrove {done.moved} message(s) from {done.dlq_url} to {done.source_url} ({done.method})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

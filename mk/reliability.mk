@@ -1,0 +1,11 @@
+# Reliability: the six failure scenarios of issue 7 against the local stack, and DLQ redrive.
+.PHONY: reliability redrive
+
+reliability: package ## Run the six reliability scenarios on the local stack (< 10 min) and rewrite docs/reliability.md
+	$(PY) -m tests.reliability --write docs/reliability.md
+
+# make redrive QUEUE=<dlq name or URL>                       on AWS (StartMessageMoveTask)
+# make redrive QUEUE=cartflow-local-reminders-dlq ENDPOINT=<moto URL from make local>   locally
+redrive: venv ## Move a DLQ's messages back to its source queue: make redrive QUEUE=<dlq> [ENDPOINT=<local moto URL>]
+	@test -n "$(QUEUE)" || { echo "error: usage: make redrive QUEUE=<dlq name or URL> [ENDPOINT=http://127.0.0.1:<port>]" >&2; exit 2; }
+	$(PY) -m cartlocal.redrive "$(QUEUE)" $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(METHOD),--method $(METHOD))

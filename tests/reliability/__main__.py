@@ -1,0 +1,93 @@
+"""`make reliability`: the six scenarios at full size on one local stack, and the published table.
+
+Prints each scenario's figures as it finishes; with ``--write FILE`` replaces the table between
+the markers in that file (docs/reliability.md) with this run's, stamped with the command and date.
+Exit status 1 when any scenario lost or duplicated something or missed an expectation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.reliability import scenarios
+from tests.reliability.harness import Harness, Outcome
+
+BEGIN, END = "<!-- reliability-table:begin -->", "<!-- reliability-table:end -->"
+COMMAND = "make reliability"
+
+
+def full_run(h: Harness) -> list[Callable[[], Outcome]]:
+    """The scenarios in issue order, at the sizes issue 7 names (bounded: < 10 minutes here)."""
+    return [
+        lambda: scenarios.bad_input(h, 1000),
+        lambda: scenarios.at_least_once(h, users=10, products=3),
+        lambda: scenarios.ses_outage(h, 20),
+        lambda: scenarios.crashes(h, timeouts=True),
+        lambda: scenarios.load(h, adds=1000, users=100),
+        lambda: scenarios.poison(h, 9),
+    ]
+
+
+def table(outcomes: list[Outcome], total_seconds: float) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    rows = [
+        "| Scenario | What was done | Figures | Lost | Duplicated | Held |",
+        "|---|---|---|---|---|---|",
+    ]
+    for outcome in outcomes:
+        figures = "; ".join(f"{name}: {value}" for name, value in outcome.figures.items())
+        held = "yes" if outcome.ok else "NO: " + "; ".join(outcome.failures)
+        rows.append(
+            f"| {cell(outcome.scenario)} | {cell(outcome.done)} | {cell(figures)} | {outcome.lost} | "
+            f"{outcome.duplicated} | {cell(held)} |"
+        )
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"Produced by `{COMMAND}` on {stamp} in {total_seconds:.0f} s "
+        f"(scenario times: {', '.join(f'{o.scenario.split(".")[0]}: {o.seconds:.0f} s' for o in outcomes)}).\n\n"
+        + "\n".join(rows)
+    )
+
+
+def write_table(path: Path, text: str) -> None:
+    document = path.read_text(encoding="utf-8")
+    head, begin, rest = document.partition(BEGIN)
+    _, end, tail = rest.partition(END)
+    if not begin or not end:
+        raise SystemExit(f"error: {path} has no {BEGIN} … {END} markers")
+    path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tests.reliability", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--dist", default="dist", type=Path, help="folder with build.py's zips")
+    parser.add_argument(
+        "--workdir", default=Path(".local/reliability"), type=Path, help="outbox, function logs and timeline.log"
+    )
+    parser.add_argument("--write", type=Path, help="rewrite the table in this Markdown file")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    outcomes = []
+    with Harness(args.dist, args.workdir) as h:
+        for scenario in full_run(h):
+            began = time.monotonic()
+            outcome = scenario()
+            outcome.seconds = time.monotonic() - began
+            print(outcome.summary(), flush=True)
+            outcomes.append(outcome)
+    total = time.monotonic() - started
+    print(f"{sum(o.ok for o in outcomes)}/{len(outcomes)} scenarios held in {total:.0f} s", flush=True)
+    if args.write is not None:
+        write_table(args.write, table(outcomes, total))
+    return 0 if all(outcome.ok for outcome in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Fixtures of the reliability scenarios: one harnessed local stack per module, and the marker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.harness import Harness
+from tests.test_local_e2e import dist  # noqa: F401  # the session fixture that builds the zips once
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "reliability: a failure scenario of issue 7 at a small size (full size: make reliability)"
+    )
+
+
+@pytest.fixture(scope="module")
+def harness(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:  # noqa: F811
+    with Harness(dist, tmp_path_factory.mktemp("reliability"), name="cartflow-rel-test") as running:
+        yield running

@@ -1,0 +1,472 @@
+"""The six reliability scenarios of issue 7, each a function of a running Harness and a size.
+
+Each returns an Outcome: what was done, the figures measured, and lost / duplicated counts that
+are computed from what the stack observably did (emails in the outbox, schedules in Scheduler,
+events on the bus, messages in the dead-letter queues) — never from what the scenario sent.
+Users carry a per-run marker so a scenario only counts its own traffic.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from cartflow import contract, reminders
+from cartflow.models import ItemAdded
+from cartlocal import faults
+from tests.conftest import cart_detail
+from tests.reliability.bodies import corpus
+from tests.reliability.harness import (
+    CANCEL,
+    REMINDER_DELAY_SECONDS,
+    SCHEDULE,
+    SEND,
+    Harness,
+    Outcome,
+    Reply,
+    percentile,
+    reminder_due,
+    settle,
+    typed,
+    wait,
+)
+
+# A few concurrent API clients: moto (one process, ~55 matched PutEvents/s) is the bottleneck.
+CLIENTS = 4
+OUTCOME_TIMEOUT_SECONDS = 120.0
+# SES throttles for at least this long (and until every reminder was attempted), then rejects.
+THROTTLE_SECONDS = 5.0
+CART_TYPES = ("ItemAddedToCart", "ItemRemovedFromCart", "CartCheckedOut")
+
+
+def _run_id() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+def _extra(counts: Counter[str], keys: list[str]) -> int:
+    return sum(max(0, counts[key] - 1) for key in keys)
+
+
+def _missing(counts: Counter[str], keys: list[str]) -> int:
+    return sum(counts[key] == 0 for key in keys)
+
+
+def _cart_events(h: Harness) -> list[dict[str, Any]]:
+    return [detail for detail_type in CART_TYPES for detail in h.bus_events(detail_type)]
+
+
+# --- 1. bad input ---------------------------------------------------------------------------------
+
+
+def bad_input(h: Harness, size: int) -> Outcome:
+    cases = corpus(size)
+    outcome = Outcome("1. bad input at the API", f"{len(cases)} generated requests over HTTP")
+    seen_before = {detail["request_id"] for detail in _cart_events(h)}
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        replies = list(pool.map(lambda case: h.call(case.method, case.path, case.body, case.content_type), cases))
+    wrong_status, unnamed = [], []
+    for case, reply in zip(cases, replies, strict=True):
+        if reply.status != case.status:
+            wrong_status.append(f"{case.kind}: {reply.status} (expected {case.status}) {reply.body[:120]!r}")
+        elif reply.status == 400:
+            reasons = reply.message().split("; ")
+            if not all(any(reason.startswith(f"{path}:") for reason in reasons) for path in case.fields):
+                unnamed.append(f"{case.kind}: {case.fields} not named in {reply.message()[:160]!r}")
+    accepted = {reply.headers["x-amzn-requestid"] for reply in replies if reply.status == 200}
+
+    def events() -> list[str]:
+        return [d["request_id"] for d in _cart_events(h) if d["request_id"] not in seen_before]
+
+    wait(lambda: accepted <= set(events()), OUTCOME_TIMEOUT_SECONDS)
+    settle()
+    ids = events()
+    statuses = Counter(reply.status for reply in replies)
+    outcome.figures = {
+        "kinds": len({case.kind for case in cases}),
+        **{f"HTTP {status}": count for status, count in sorted(statuses.items())},
+        "5xx": sum(count for status, count in statuses.items() if status >= 500),
+        "wrong status": len(wrong_status),
+        "400 not naming the field": len(unnamed),
+        "events for rejected requests": len(set(ids) - accepted),
+    }
+    outcome.lost = len(accepted - set(ids))
+    outcome.duplicated = len(ids) - len(set(ids))
+    outcome.expect(not wrong_status, f"status as the contract demands: {wrong_status[:3]}")
+    outcome.expect(not unnamed, f"every 400 names the field: {unnamed[:3]}")
+    outcome.expect(set(ids) <= accepted, "no event for a rejected request")
+    outcome.expect(len(cases) >= size, f"{size} requests generated")
+    return outcome
+
+
+# --- 2. at-least-once delivery --------------------------------------------------------------------
+
+
+class _Duplicator:
+    """A rule copying what another rule delivers to a queue of its own, to deliver it a second time."""
+
+    def __init__(self, h: Harness, name: str, rule: str) -> None:
+        self._events, self._sqs = h.local.client("events"), h.local.client("sqs")
+        self._bus, self._rule = h.settings["EVENT_BUS_ARN"], f"{h.local.options.name}-{name}"
+        self.url = self._sqs.create_queue(QueueName=self._rule)["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self._events.put_rule(
+            Name=self._rule, EventBusName=self._bus, EventPattern=json.dumps(contract.rule_pattern(rule))
+        )
+        self._events.put_targets(Rule=self._rule, EventBusName=self._bus, Targets=[{"Id": "copy", "Arn": arn}])
+
+    def copies(self) -> list[str]:
+        """The bodies captured so far (removed from the capture queue)."""
+        bodies: list[str] = []
+        while messages := self._sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                bodies.append(message["Body"])
+                self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return bodies
+
+    def redeliver(self, bodies: list[str], queue_url: str) -> None:
+        """Deliver ``bodies`` again to ``queue_url``, last first (so also out of order)."""
+        reverse = list(reversed(bodies))
+        for start in range(0, len(reverse), 10):
+            chunk = reverse[start : start + 10]
+            self._sqs.send_message_batch(
+                QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)]
+            )
+
+    def remove(self) -> None:
+        self._events.remove_targets(Rule=self._rule, EventBusName=self._bus, Ids=["copy"])
+        self._events.delete_rule(Name=self._rule, EventBusName=self._bus)
+        self._sqs.delete_queue(QueueUrl=self.url)
+
+
+def at_least_once(h: Harness, users: int, products: int) -> Outcome:
+    run = _run_id()
+    pairs = [(f"dup-{run}-{u}", f"sku-{p}") for u in range(users) for p in range(products)]
+    outcome = Outcome(
+        "2. at-least-once delivery",
+        f"{len(pairs)} (user, product) pairs, each added twice (newer first); every event and every SQS"
+        " message delivered twice, the copies in reverse order",
+    )
+    # The reminders fire once every delivery was handled: added_at is back-dated so they fire soon.
+    fire_in = 10 + 0.1 * len(pairs)
+    newer_at = datetime.now(UTC) - timedelta(seconds=REMINDER_DELAY_SECONDS - fire_in)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    adds = {
+        (user, product): [
+            cart_detail(
+                "ItemAddedToCart",
+                user=user,
+                product=product,
+                email=f"{user}-{product}@example.com",
+                occurred_at=(newer_at - timedelta(seconds=age)).strftime(stamp),
+            )
+            for age in (0, 60)
+        ]
+        for user, product in pairs
+    }
+    newer_ids = {pair: reminders.reminder_id(ItemAdded.model_validate(adds[pair][0])) for pair in pairs}
+    stale_ids = {pair: reminders.reminder_id(ItemAdded.model_validate(adds[pair][1])) for pair in pairs}
+    assert h.local.stack is not None
+    add_copies = _Duplicator(h, f"dup-adds-{run}", SCHEDULE)
+    due_copies = _Duplicator(h, f"dup-due-{run}", "reminder_due")
+    try:
+        h.put_events(typed("ItemAddedToCart", [adds[pair][0] for pair in pairs]))
+        h.put_events(typed("ItemAddedToCart", [adds[pair][1] for pair in pairs]))
+        captured: list[str] = []
+
+        def all_captured() -> bool:
+            captured.extend(add_copies.copies())
+            return len(captured) >= 2 * len(pairs)
+
+        wait(all_captured, OUTCOME_TIMEOUT_SECONDS)
+        add_copies.redeliver(captured, h.local.stack.lambda_delivery_queues[SCHEDULE])
+        handled = wait(lambda: h.records_handed(SCHEDULE, f"dup-{run}-") >= 4 * len(pairs), OUTCOME_TIMEOUT_SECONDS)
+        live = {pair: [s for s in h.schedules_of(pair[0]) if s["product"] == pair[1]] for pair in pairs}
+        one_live = sum(len(found) == 1 and found[0]["reminder_id"] == newer_ids[pair] for pair, found in live.items())
+        outcome.expect(handled, "every add event handled twice before the reminders fire")
+        outcome.expect(one_live == len(pairs), f"one live schedule per pair, the newest add's: {one_live}")
+
+        redelivered: list[str] = []
+
+        def redeliver_due() -> bool:
+            fresh = due_copies.copies()
+            due_copies.redeliver(fresh, h.queue("reminders"))
+            redelivered.extend(fresh)
+            return len(redelivered) >= len(pairs)
+
+        wait(redeliver_due, fire_in + OUTCOME_TIMEOUT_SECONDS)
+        wait(lambda: h.records_handed(SEND, f"dup-{run}-") >= 2 * len(pairs), OUTCOME_TIMEOUT_SECONDS)
+        settle()
+    finally:
+        add_copies.remove()
+        due_copies.remove()
+    emails = h.emails()
+    recipients = [f"{user}-{product}@example.com" for user, product in pairs]
+    sent = Counter(detail["reminder_id"] for detail in h.bus_events("CartReminderSent"))
+    names = {reminders.schedule_name(user, product) for user, product in pairs}
+    outcomes = Counter(
+        str(result.payload["outcome"])
+        for result in h.local.workers[SCHEDULE].results
+        if result.ok and isinstance(result.payload, dict) and result.payload.get("schedule") in names
+    )
+    outcome.figures = {
+        "add events delivered": h.records_handed(SCHEDULE, f"dup-{run}-"),
+        "live schedules before firing": one_live,
+        "CartReminderDue messages delivered": h.records_handed(SEND, f"dup-{run}-"),
+        "emails": sum(emails[r] for r in recipients),
+        "CartReminderSent": sum(sent[newer_ids[pair]] for pair in pairs),
+        "schedule_reminder outcomes": dict(sorted(outcomes.items())),
+    }
+    outcome.lost = _missing(emails, recipients)
+    outcome.duplicated = _extra(emails, recipients) + _extra(sent, list(newer_ids.values()))
+    outcome.expect(not any(sent[stale_ids[pair]] for pair in pairs), "no reminder for the older (stale) add")
+    outcome.expect(_missing(sent, list(newer_ids.values())) == 0, "CartReminderSent for every reminder")
+    return outcome
+
+
+# --- 3. SES outage ----------------------------------------------------------------------------------
+
+
+def ses_outage(h: Harness, count: int) -> Outcome:
+    run = _run_id()
+    details = [reminder_due(f"ses-{run}-{i}", "sku-9") for i in range(count)]
+    recipients = [detail["email"] for detail in details]
+    ids = [detail["reminder_id"] for detail in details]
+    outcome = Outcome(
+        "3. SES outage",
+        f"{count} reminders due while SES throttles (429), then rejects (400 MessageRejected);"
+        " after recovery `make redrive` moves the DLQ back",
+    )
+    dlq = h.dlq("reminders")
+    max_receives = contract.stack()["queues"]["reminders"]["max_receive_count"]
+    h.ses.inject(faults.throttled())
+    try:
+        h.put_events(typed("CartReminderDue", details))
+        throttled_until = time.monotonic() + THROTTLE_SECONDS
+        wait(
+            lambda: time.monotonic() > throttled_until and all(h.records_handed(SEND, rid) >= 1 for rid in ids),
+            OUTCOME_TIMEOUT_SECONDS,
+        )
+        h.ses.inject(faults.rejected())
+        dead = wait(lambda: h.depth(dlq) >= count, OUTCOME_TIMEOUT_SECONDS)
+        during = h.emails()
+        receives = [h.records_handed(SEND, rid) for rid in ids]
+    finally:
+        h.ses.inject()
+    assert h.local.moto is not None
+    redriven = subprocess.run(  # the command `make redrive` runs
+        [sys.executable, "-m", "cartlocal.redrive", dlq.rsplit("/", 1)[-1], "--endpoint-url", h.local.moto.url],
+        capture_output=True,
+        text=True,
+        timeout=OUTCOME_TIMEOUT_SECONDS,
+        check=False,
+    )
+    wait(lambda: _missing(h.emails(), recipients) == 0, OUTCOME_TIMEOUT_SECONDS)
+    settle()
+    emails = h.emails()
+    sent = Counter(detail["reminder_id"] for detail in h.bus_events("CartReminderSent"))
+    outcome.figures = {
+        "SES 429 answers": h.ses.injected["TooManyRequestsException"],
+        "SES MessageRejected answers": h.ses.injected["MessageRejected"],
+        "receives per message before the DLQ": f"{min(receives)}-{max(receives)}",
+        "emails during the outage": sum(during[r] for r in recipients),
+        "redriven": redriven.stdout.strip() or redriven.stderr.strip()[-200:],
+        "emails after redrive": sum(emails[r] for r in recipients),
+        "CartReminderSent": sum(sent[rid] for rid in ids),
+    }
+    outcome.lost = _missing(emails, recipients)
+    outcome.duplicated = _extra(emails, recipients) + _extra(sent, ids)
+    outcome.expect(dead, f"all {count} reminders reached the DLQ during the outage")
+    outcome.expect(min(receives) >= max_receives, f"each retried {max_receives} times before the DLQ: {receives}")
+    outcome.expect(redriven.returncode == 0, f"redrive succeeded: {redriven.stderr[-300:]}")
+    outcome.expect(h.depth(dlq) == 0, "the DLQ is empty after the redrive")
+    return outcome
+
+
+# --- 4. crashes and timeouts ------------------------------------------------------------------------
+
+
+def crashes(h: Harness, timeouts: bool) -> Outcome:
+    run = _run_id()
+    outcome = Outcome(
+        "4. function crash / timeout",
+        "schedule_reminder and cancel_reminders get an event that makes them raise"
+        + (
+            "; schedule_reminder's Scheduler call and send_reminder's SES call hang past the function timeout once"
+            if timeouts
+            else ""
+        )
+        + "; other users keep using the API meanwhile",
+    )
+    failures_dlq = h.dlq("async_failures")
+    crash_add = cart_detail("ItemAddedToCart", user=f"crash-{run}", quantity=0)
+    crash_checkout = cart_detail("CartCheckedOut", user=f"crash {run}")
+    h.put_events(typed("ItemAddedToCart", [crash_add]) + typed("CartCheckedOut", [crash_checkout]))
+    markers = {SCHEDULE: crash_add["request_id"], CANCEL: crash_checkout["request_id"]}
+    bystanders = [f"bystander-{run}-{i}" for i in range(3)]
+    replies = [_add(h, user, "sku-1") for user in bystanders]
+    hung: dict[str, bool] = {}
+    if timeouts:
+        hung = _timeouts(h, run)
+    dead: dict[str, list[dict[str, Any]]] = {name: [] for name in markers}
+
+    def dead_lettered() -> bool:
+        for name, marker in markers.items():
+            dead[name] += h.take(failures_dlq, partial(_invocation_of, marker))
+        return all(dead.values())
+
+    wait(dead_lettered, OUTCOME_TIMEOUT_SECONDS)
+    scheduled = sum(len(h.schedules_of(user)) for user in bystanders)
+    settle()
+    attempts = {name: h.records_handed(name, marker) for name, marker in markers.items()}
+    expected_attempts = {name: contract.function_spec(name)["maximum_retry_attempts"] + 1 for name in markers}
+    outcome.figures = {
+        **{f"{name} attempts": attempts[name] for name in markers},
+        **{f"{name} on-failure records": len(dead[name]) for name in markers},
+        **{f"{name} timed out then done once": held for name, held in hung.items()},
+        "bystander adds answered 200": sum(reply.status == 200 for reply in replies),
+        "bystander schedules": scheduled,
+    }
+    outcome.lost = sum(not records for records in dead.values()) + (len(bystanders) - min(scheduled, len(bystanders)))
+    outcome.lost += sum(not held for held in hung.values())
+    outcome.duplicated = sum(max(0, len(records) - 1) for records in dead.values()) + max(
+        0, scheduled - len(bystanders)
+    )
+    outcome.expect(attempts == expected_attempts, f"Lambda's retries: {attempts}, expected {expected_attempts}")
+    conditions = {record["requestContext"]["condition"] for records in dead.values() for record in records}
+    outcome.expect(conditions <= {"RetriesExhausted"}, f"on-failure condition {conditions}")
+    return outcome
+
+
+def _invocation_of(request_id: str, record: dict[str, Any]) -> bool:
+    """Whether an on-failure record is about the event of ``request_id``."""
+    return bool(record["requestPayload"]["detail"].get("request_id") == request_id)
+
+
+def _add(h: Harness, user: str, product: str) -> Reply:
+    body = {"user": user, "product": product, "quantity": 1, "email": f"{user}@example.com"}
+    return h.call("POST", "/cart", json.dumps(body).encode())
+
+
+def _timeouts(h: Harness, run: str) -> dict[str, bool]:
+    """One hung call per function, then recovery: the retry must do the work exactly once."""
+    done: dict[str, bool] = {}
+    user = f"hang-{run}"
+    stall = contract.function_spec(SCHEDULE)["timeout"] + 2
+    h.scheduler.inject(faults.stalled(stall, user.encode()))
+    try:
+        _add(h, user, "sku-1")
+        wait(lambda: "Sandbox.Timedout" in h.function_errors(SCHEDULE), stall + OUTCOME_TIMEOUT_SECONDS)
+    finally:
+        h.scheduler.inject()
+    wait(lambda: bool(h.schedules_of(user)), OUTCOME_TIMEOUT_SECONDS)
+    settle()
+    done[SCHEDULE] = len(h.schedules_of(user)) == 1
+
+    details = [reminder_due(f"hang-{run}-{i}", "sku-1") for i in range(4)]
+    recipients = [detail["email"] for detail in details]
+    stall = contract.function_spec(SEND)["timeout"] + 2
+    h.ses.inject(faults.stalled(stall, recipients[0].encode()))
+    try:
+        h.put_events(typed("CartReminderDue", details))
+        wait(lambda: "Sandbox.Timedout" in h.function_errors(SEND), stall + OUTCOME_TIMEOUT_SECONDS)
+    finally:
+        h.ses.inject()
+    wait(lambda: _missing(h.emails(), recipients) == 0, OUTCOME_TIMEOUT_SECONDS)
+    settle()
+    emails = h.emails()
+    done[SEND] = all(emails[r] == 1 for r in recipients)
+    return done
+
+
+# --- 5. load ------------------------------------------------------------------------------------------
+
+
+def load(h: Harness, adds: int, users: int, products: int = 20) -> Outcome:
+    run = _run_id()
+    rng = random.Random(7)  # the same workload every run
+    requests = [(f"load-{run}-{i % users}", f"sku-{rng.randrange(products)}") for i in range(adds)]
+    pairs = set(requests)
+    outcome = Outcome(
+        "5. load",
+        f"{adds} adds from {users} users over HTTP, {CLIENTS} concurrent clients, {len(pairs)} distinct pairs",
+    )
+    before = len(h.local.workers[SCHEDULE].results)
+    errors_before = len(h.function_errors(SCHEDULE))
+    started = time.monotonic()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        replies = list(pool.map(lambda request: _add(h, *request), requests))
+    api_seconds = time.monotonic() - started
+    handled = wait(lambda: len(h.local.workers[SCHEDULE].results) - before >= adds, 4 * OUTCOME_TIMEOUT_SECONDS)
+    drained_seconds = time.monotonic() - started
+    settle()
+    expected = {reminders.schedule_name(user, product) for user, product in pairs}
+    found = [schedule["Name"] for user in sorted({user for user, _ in pairs}) for schedule in h.schedules_of(user)]
+    latencies = [reply.seconds * 1000 for reply in replies]
+    outcome.figures = {
+        "accepted": f"{sum(reply.status == 200 for reply in replies)}/{adds}",
+        "API p50 ms": f"{percentile(latencies, 0.5):.0f}",
+        "API p99 ms": f"{percentile(latencies, 0.99):.0f}",
+        "adds/s": f"{adds / api_seconds:.0f}",
+        "all scheduled after s": f"{drained_seconds:.0f}",
+        "schedules": len(found),
+        "distinct pairs": len(pairs),
+        "schedule_reminder errors": len(h.function_errors(SCHEDULE)) - errors_before,
+    }
+    outcome.lost = len(expected - set(found))
+    outcome.duplicated = len(found) - len(set(found)) + len(set(found) - expected)
+    outcome.expect(all(reply.status == 200 for reply in replies), "every add accepted")
+    outcome.expect(handled, "every add handled by schedule_reminder")
+    outcome.expect(outcome.figures["schedule_reminder errors"] == 0, "no add failed in schedule_reminder")
+    return outcome
+
+
+# --- 6. poison message --------------------------------------------------------------------------------
+
+
+def poison(h: Harness, good: int) -> Outcome:
+    run = _run_id()
+    details = [reminder_due(f"poison-ok-{run}-{i}", "sku-1") for i in range(good)]
+    recipients = [detail["email"] for detail in details]
+    poison_id = uuid.uuid4().hex
+    # Matches the reminder_due rule but lacks fields send_reminder requires: it can never succeed.
+    bad = {"user": f"poison-{run}", "product": "sku-1", "scheduled_event": True, "reminder_id": poison_id}
+    outcome = Outcome(
+        "6. poison message",
+        f"1 malformed CartReminderDue among {good} valid ones, put in one PutEvents call (one batch)",
+    )
+    h.put_events(typed("CartReminderDue", [bad, *details]))
+    dead: list[dict[str, Any]] = []
+
+    def done() -> bool:
+        dead.extend(h.take(h.dlq("reminders"), lambda body: body.get("detail", {}).get("reminder_id") == poison_id))
+        return bool(dead) and _missing(h.emails(), recipients) == 0
+
+    wait(done, OUTCOME_TIMEOUT_SECONDS)
+    settle()
+    emails = h.emails()
+    max_receives = contract.stack()["queues"]["reminders"]["max_receive_count"]
+    receives = h.records_handed(SEND, poison_id)
+    shared = h.batches_with_all(SEND, [poison_id, details[0]["reminder_id"]])
+    handed_once = sum(h.records_handed(SEND, detail["reminder_id"]) == 1 for detail in details)
+    outcome.figures = {
+        "poison receives": receives,
+        "poison in DLQ": len(dead),
+        "batches shared by poison and valid": shared,
+        "valid records handed exactly once": f"{handed_once}/{good}",
+        "emails": sum(emails[r] for r in recipients),
+    }
+    outcome.lost = _missing(emails, recipients) + (0 if dead else 1)
+    outcome.duplicated = _extra(emails, recipients) + max(0, len(dead) - 1)
+    outcome.expect(receives == max_receives, f"poison received maxReceiveCount={max_receives} times: {receives}")
+    outcome.expect(shared >= 1, "the poison shared a batch with valid messages")
+    outcome.expect(handed_once == good, "valid messages were not redelivered because of the poison")
+    return outcome

@@ -1,0 +1,52 @@
+"""The six reliability scenarios at a small size, so `make test` keeps them honest.
+
+Each must lose nothing, duplicate nothing and meet its own expectations; the full-size run
+(`make reliability`) publishes the figures. The timeout paths wait out real function timeouts
+(10 s and 30 s), so only the full run exercises them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability import scenarios
+from tests.reliability.harness import Harness, Outcome
+
+pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
+
+
+def held(outcome: Outcome) -> None:
+    print(outcome.summary())
+    assert outcome.failures == []
+    assert (outcome.lost, outcome.duplicated) == (0, 0)
+
+
+def test_bad_input_is_rejected_with_the_field_named_and_puts_no_event(harness: Harness) -> None:
+    outcome = scenarios.bad_input(harness, 60)
+
+    held(outcome)
+    assert outcome.figures["5xx"] == 0
+    assert outcome.figures["events for rejected requests"] == 0
+
+
+def test_a_poison_message_reaches_the_dlq_without_blocking_its_batch(harness: Harness) -> None:
+    held(scenarios.poison(harness, 4))
+
+
+def test_an_ses_outage_dead_letters_and_a_redrive_emails_each_reminder_once(harness: Harness) -> None:
+    outcome = scenarios.ses_outage(harness, 3)
+
+    held(outcome)
+    assert outcome.figures["emails during the outage"] == 0
+
+
+def test_crashing_consumers_are_retried_then_dead_lettered_and_others_are_served(harness: Harness) -> None:
+    held(scenarios.crashes(harness, timeouts=False))
+
+
+def test_every_event_and_message_twice_out_of_order_gives_one_schedule_and_one_email(harness: Harness) -> None:
+    held(scenarios.at_least_once(harness, users=2, products=2))
+
+
+def test_load_schedules_every_distinct_pair_once(harness: Harness) -> None:
+    held(scenarios.load(harness, adds=40, users=5, products=4))
