@@ -59,18 +59,35 @@ class ScheduleRunner:
         self._scale, self._timeline = scale, timeline
         self._attempts: dict[tuple[str, str], _Attempts] = {}
         self._completed: set[tuple[str, str]] = set()
+        # Schedules by name, with the LastModificationDate they were read at: ListSchedules does not
+        # return the expression, and a GetSchedule per schedule per poll would load moto needlessly.
+        self._known: dict[str, tuple[str, dict[str, Any]]] = {}
         self.fired: list[dict[str, Any]] = []
 
     def step(self) -> bool:
-        busy = False
         pages = self._scheduler.get_paginator("list_schedules").paginate(GroupName=self.group)
-        for summary in (item for page in pages for item in page["Schedules"]):
-            try:
-                schedule = self._scheduler.get_schedule(Name=summary["Name"], GroupName=self.group)
-            except self._scheduler.exceptions.ResourceNotFoundException:
-                continue  # deleted (cancelled) between list and get
-            busy |= self._consider(schedule)
+        listed = {item["Name"]: str(item.get("LastModificationDate")) for page in pages for item in page["Schedules"]}
+        self._known = {name: known for name, known in self._known.items() if name in listed}
+        busy = False
+        now = datetime.now(UTC)
+        for name, modified in listed.items():
+            if name not in self._known or self._known[name][0] != modified:
+                schedule = self._get(name)
+                if schedule is None:
+                    continue
+                self._known[name] = (modified, schedule)
+            due = due_time(self._known[name][1])
+            if due is not None and due <= now:
+                fresh = self._get(name)  # it may have been cancelled or re-timed since it was read
+                busy |= fresh is not None and self._consider(fresh)
         return busy
+
+    def _get(self, name: str) -> dict[str, Any] | None:
+        try:
+            schedule: dict[str, Any] = self._scheduler.get_schedule(Name=name, GroupName=self.group)
+        except self._scheduler.exceptions.ResourceNotFoundException:
+            return None  # deleted (cancelled) since it was listed
+        return schedule
 
     def _consider(self, schedule: dict[str, Any]) -> bool:
         due = due_time(schedule)
