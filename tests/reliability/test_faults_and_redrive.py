@@ -1,0 +1,123 @@
+"""The two tools the scenarios rely on, against a moto server: the fault proxy and the redrive.
+
+The proxy must produce what botocore parses into SES's modelled errors (otherwise the scenarios
+would test a fault AWS never raises), and the redrive must move exactly what a DLQ held, with
+message attributes, to the queue that DLQ serves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from cartlocal import faults, redrive
+from cartlocal.faults import FaultProxy
+from cartlocal.moto_endpoint import CREDENTIALS, MotoEndpoint
+from cartlocal.provision import REGION
+
+SENDER = "sender@cartflow.example"
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoEndpoint]:
+    endpoint = MotoEndpoint(0)
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture
+def proxy(moto: MotoEndpoint) -> Iterator[FaultProxy]:
+    running = FaultProxy(moto.url)
+    running.start()
+    yield running
+    running.stop()
+
+
+def ses_through(proxy: FaultProxy) -> Any:
+    """An SESv2 client that reaches moto through ``proxy`` and does not retry (one request per call)."""
+    session = boto3.session.Session(
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+    return session.client("sesv2", endpoint_url=proxy.url, config=Config(retries={"total_max_attempts": 1}))
+
+
+def send(ses: Any, recipient: str) -> Any:
+    return ses.send_email(
+        FromEmailAddress=SENDER,
+        Destination={"ToAddresses": [recipient]},
+        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+    )
+
+
+def test_the_proxy_forwards_and_injects_the_errors_botocore_models(moto: MotoEndpoint, proxy: FaultProxy) -> None:
+    moto.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+    ses = ses_through(proxy)
+
+    assert send(ses, "a@example.com")["MessageId"]
+    proxy.inject(faults.throttled())
+    with pytest.raises(ses.exceptions.TooManyRequestsException):
+        send(ses, "a@example.com")
+    proxy.inject(faults.rejected(b"b@example.com"))
+    assert send(ses, "a@example.com")["MessageId"]  # the fault only matches b's request
+    with pytest.raises(ses.exceptions.MessageRejected):
+        send(ses, "b@example.com")
+    proxy.inject()
+    assert send(ses, "b@example.com")["MessageId"]
+
+    assert proxy.forwarded == 3
+    assert proxy.injected == {"TooManyRequestsException": 1, "MessageRejected": 1}
+
+
+def test_a_stalled_request_fails_after_the_delay_without_reaching_moto(proxy: FaultProxy) -> None:
+    ses = ses_through(proxy)
+    proxy.inject(faults.stalled(0.2))
+    with pytest.raises(ses.exceptions.ClientError, match="InternalFailure"):
+        send(ses, "c@example.com")
+    assert proxy.forwarded == 0
+
+
+def queues(moto: MotoEndpoint, name: str) -> tuple[str, str]:
+    sqs = moto.client("sqs")
+    dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 1})
+    source = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    return source, dlq
+
+
+def test_copy_redrive_moves_every_dead_letter_with_its_attributes_to_the_source(moto: MotoEndpoint) -> None:
+    sqs = moto.client("sqs")
+    source, dlq = queues(moto, "redrive-copy")
+    attributes = {"origin": {"DataType": "String", "StringValue": "test"}}
+    for index in range(13):  # more than one receive batch
+        sqs.send_message(QueueUrl=dlq, MessageBody=f"m{index}", MessageAttributes=attributes)
+
+    done = redrive.redrive(sqs, "redrive-copy-dlq")
+
+    assert (done.moved, done.source_url, done.method) == (13, source, "copy")
+    moved = []
+    while batch := sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+        "Messages", []
+    ):
+        for message in batch:
+            moved.append(message)
+            sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
+    assert sorted(message["Body"] for message in moved) == sorted(f"m{index}" for index in range(13))
+    assert all(message["MessageAttributes"]["origin"]["StringValue"] == "test" for message in moved)
+    assert sqs.receive_message(QueueUrl=dlq).get("Messages", []) == []
+
+
+def test_redrive_refuses_a_queue_that_is_no_queue_s_dlq(moto: MotoEndpoint, capsys: pytest.CaptureFixture[str]) -> None:
+    moto.client("sqs").create_queue(QueueName="redrive-orphan")
+
+    assert redrive.main(["redrive-orphan", "--endpoint-url", moto.url]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ")
+    assert "is the dead-letter queue of 0 queues" in error
