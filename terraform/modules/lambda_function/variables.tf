@@ -72,7 +72,7 @@ variable "code" {
 
   validation {
     condition     = (var.code.filename != null) != (var.code.s3_bucket != null && var.code.s3_key != null)
-    error_message = "code must set either filename or both s3_bucket and s3_key (not both kinds)."
+    error_message = "code must set either filename (a local zip: run `make package` to write dist/manifest.json) or both s3_bucket and s3_key (a released artifact), not both."
   }
   validation {
     condition     = var.code.filename == null || var.code.source_code_hash != null
