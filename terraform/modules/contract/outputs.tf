@@ -85,6 +85,11 @@ output "function_policy_statements" {
 output "function_policies" {
   description = "IAM policy document (JSON) per function: everything the handler calls, on this deployment's resources only."
   value       = local.policy_documents.functions
+
+  precondition {
+    condition     = length(setsubtract(keys(local.function_statements), keys(local.stack.functions))) == 0
+    error_message = "IAM statements are written for functions stack.json does not declare: ${join(", ", sort(tolist(setsubtract(keys(local.function_statements), keys(local.stack.functions)))))}."
+  }
 }
 
 output "scheduler_role_policy" {
