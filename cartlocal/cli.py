@@ -137,6 +137,10 @@ def _report_side_effects(running: LocalStack) -> None:
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cartlocal", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dist", default="dist", help="folder with build.py's zips and manifest.json")
@@ -160,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("function")
     call.add_argument("event", help="JSON file with the event")
     args = parser.parse_args(argv)
+    # SIGTERM shuts down as cleanly as Ctrl-C (`local` waits for either itself).
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return {"demo": demo, "local": local, "invoke": invoke}[args.command](args)
     except LocalError as error:

@@ -32,7 +32,8 @@ class Loop:
             try:
                 busy = self._step()
             except Exception as error:  # a poller reports and carries on, like AWS's
-                self._on_error(f"{self.name}: {type(error).__name__}: {error}")
+                if not self._stopping.is_set():  # failures caused by shutting down are expected
+                    self._on_error(f"{self.name}: {type(error).__name__}: {error}")
                 busy = False
             if not busy:
                 self._stopping.wait(IDLE_SECONDS)

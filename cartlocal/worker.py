@@ -31,6 +31,10 @@ TERMINATE_SECONDS = 2.0
 Log = Callable[[str], None]
 
 
+class WorkerStoppedError(RuntimeError):
+    """The local runtime is shutting down; the event was not handled and stays where it came from."""
+
+
 @dataclass(frozen=True)
 class FunctionConfig:
     """Everything Lambda knows about a function before its first invocation."""
@@ -143,7 +147,7 @@ class Worker:
         """Invoke synchronously and wait at most the function's timeout (plus its cold start)."""
         with self._lock:
             if self._closed:
-                raise RuntimeError(f"{self.config.name}: the local runtime is shutting down")
+                raise WorkerStoppedError(f"{self.config.name}: the local runtime is shutting down")
             cold = not self._running()
             if cold:
                 self._kill()
@@ -155,6 +159,8 @@ class Worker:
                 function_arn=self.config.function_arn,
             )
             error = self._run(invocation)
+            if self._closed:  # killed by stop(): not the function's failure, so no result to act on
+                raise WorkerStoppedError(f"{self.config.name}: stopped during invocation {invocation.request_id}")
             init_ms = None
             if cold:
                 init_ms = ((invocation.started or time.monotonic()) - self._spawned_at) * 1000
