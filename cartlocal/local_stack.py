@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TextIO
 
 from cartflow import contract
 from cartlocal import artifacts
@@ -73,6 +73,7 @@ class LocalStack:
     scheduler: ScheduleRunner | None = None
     api: HttpApi | None = None
     _loops: list[Loop] = field(default_factory=list)
+    _log_files: list[TextIO] = field(default_factory=list)
     _scratch: Path | None = None
 
     def __enter__(self) -> Self:
@@ -99,19 +100,20 @@ class LocalStack:
         missing = [name for name in names if name not in manifest]
         if missing:
             raise LocalError(f"{options.dist}/manifest.json has no zip for {', '.join(missing)}: run make package")
-        self.moto = MotoEndpoint(options.moto_port)
-        self.timeline.log("moto", f"AWS services at {self.moto.url}")
-        self.stack = provision(options.name, options.reminder_delay_seconds, client=self.moto.client)
-        sqs = self.client("sqs")
-        self.tap = BusTap(options.name, self.stack.settings["EVENT_BUS_ARN"], self.client("events"), sqs, self.timeline)
-        self.outbox = Outbox(options.workdir / "outbox", self.timeline)
-        self._scratch = Path(tempfile.mkdtemp(prefix="cartflow-local-"))
-        sdk = artifacts.runtime_sdk(self._scratch / "runtime-sdk")
-        cache = options.workdir / "tasks"
-        with ThreadPoolExecutor() as pool:  # zlib releases the GIL: unpack zips side by side
-            trees = {name: pool.submit(artifacts.unpack, manifest[name], cache) for name in names}
-        for name in names:
-            self.workers[name] = self._worker(name, manifest[name].handler, trees[name].result(), sdk)
+        # Zips unpack side by side (zlib releases the GIL) while moto starts and is provisioned.
+        with ThreadPoolExecutor() as pool:
+            trees = {name: pool.submit(artifacts.unpack, manifest[name], options.workdir / "tasks") for name in names}
+            self.moto = MotoEndpoint(options.moto_port)
+            self.timeline.log("moto", f"AWS services at {self.moto.url}")
+            self.stack = provision(options.name, options.reminder_delay_seconds, client=self.moto.client)
+            sqs = self.client("sqs")
+            bus = self.stack.settings["EVENT_BUS_ARN"]
+            self.tap = BusTap(options.name, bus, self.client("events"), sqs, self.timeline)
+            self.outbox = Outbox(options.workdir / "outbox", self.timeline)
+            self._scratch = Path(tempfile.mkdtemp(prefix="cartflow-local-"))
+            sdk = artifacts.runtime_sdk(self._scratch / "runtime-sdk")
+            for name in names:
+                self.workers[name] = self._worker(name, manifest[name].handler, trees[name].result(), sdk)
         self.timeline.log("lambda", f"{len(names)} function(s) unpacked from {options.dist}: {', '.join(names)}")
         if options.event_sources:
             self._start_event_sources()
@@ -137,6 +139,7 @@ class LocalStack:
         logs = self.options.workdir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log_file = (logs / f"{name}.log").open("a", encoding="utf-8")
+        self._log_files.append(log_file)
 
         def function_output(line: str) -> None:
             log_file.write(line + "\n")
@@ -197,6 +200,9 @@ class LocalStack:
             loop.join()
         self._loops.clear()
         self.workers.clear()
+        for log_file in self._log_files:
+            log_file.close()
+        self._log_files.clear()
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
