@@ -18,8 +18,6 @@ locals {
   # empty and the plan fails naming the function without code.
   manifest = try(jsondecode(file("${local.repo_root}/dist/manifest.json")), { functions = {} })
 
-  functions = keys(jsondecode(file("${local.repo_root}/cartflow/contract/stack.json")).functions)
-
   # Both code sources have the same shape; the lambda_function module accepts exactly one kind.
   local_code = {
     for fn, artifact in local.manifest.functions : fn => {
@@ -31,22 +29,31 @@ locals {
     }
   }
 
-  s3_code = {
-    for fn in local.functions : fn => {
-      filename          = tostring(null)
-      source_code_hash  = tostring(null)
-      s3_bucket         = var.artifact_bucket
-      s3_key            = "cartflow/${coalesce(var.artifact_version, "unset")}/${fn}.zip"
-      s3_object_version = lookup(var.artifact_object_versions, fn, null)
+  # A published release (cartship): each zip pinned to its content-addressed key and S3 object
+  # version in the artifact bucket, so the environment runs exactly the bytes that were promoted.
+  release_file = "${local.repo_root}/${coalesce(var.release_manifest, "releases/${var.environment}.json")}"
+  # Read only in release mode; a missing file then fails the plan naming it (run `make pull`).
+  release_files = var.code_source == "release" ? [local.release_file] : []
+  releases      = [for path in local.release_files : jsondecode(file(path))]
+
+  release_code = merge([
+    for release in local.releases : {
+      for fn, artifact in release.functions : fn => {
+        filename          = tostring(null)
+        source_code_hash  = artifact.base64_sha256
+        s3_bucket         = artifact.bucket
+        s3_key            = artifact.key
+        s3_object_version = artifact.version_id
+      }
     }
-  }
+  ]...)
 }
 
 module "cartflow" {
   source = "../../modules/cartflow"
 
   name          = "cartflow-${var.environment}"
-  function_code = var.code_source == "local" ? local.local_code : local.s3_code
+  function_code = var.code_source == "local" ? tomap(local.local_code) : tomap(local.release_code)
 
   reminder_delay_seconds     = var.reminder_delay_seconds
   sender_email               = var.sender_email

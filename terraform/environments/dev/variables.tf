@@ -19,37 +19,20 @@ variable "environment" {
 }
 
 variable "code_source" {
-  description = "Where the function zips come from: \"local\" (dist/manifest.json written by `make package`) or \"s3\" (a released artifact, for promotion)."
+  description = "Where the function zips come from: \"local\" (dist/manifest.json written by `make package`) or \"release\" (a published release: releases/<environment>.json written by `make pull ENV=<environment>`, naming each zip's S3 bucket, key and object version)."
   type        = string
   default     = "local"
 
   validation {
-    condition     = contains(["local", "s3"], var.code_source)
-    error_message = "code_source must be local or s3."
+    condition     = contains(["local", "release"], var.code_source)
+    error_message = "code_source must be local or release."
   }
 }
 
-variable "artifact_bucket" {
-  description = "S3 bucket of released artifacts (code_source = \"s3\")."
+variable "release_manifest" {
+  description = "Path of the release manifest for code_source = \"release\", relative to the repository root; null means releases/<environment>.json."
   type        = string
   default     = null
-}
-
-variable "artifact_version" {
-  description = "Release to deploy (code_source = \"s3\"): objects are read from s3://<artifact_bucket>/cartflow/<artifact_version>/<function>.zip."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.artifact_version == null || can(regex("^[A-Za-z0-9._-]+$", var.artifact_version))
-    error_message = "artifact_version must be letters, digits, dots, hyphens or underscores."
-  }
-}
-
-variable "artifact_object_versions" {
-  description = "S3 object version of each function's zip (code_source = \"s3\"), pinning exactly the released bytes."
-  type        = map(string)
-  default     = {}
 }
 
 variable "reminder_delay_seconds" {

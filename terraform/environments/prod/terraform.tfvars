@@ -1,11 +1,9 @@
 environment = "prod"
 region      = "eu-west-1"
 
-# Code: the released artifact promoted from staging (pin each object version after release).
-code_source              = "s3"
-artifact_bucket          = "REPLACE-ME-cartflow-artifacts"
-artifact_version         = "REPLACE-ME-release"
-artifact_object_versions = {}
+# Code: the published release this environment points at (`make pull ENV=prod` writes
+# releases/prod.json: bucket, content-addressed key and object version of every zip).
+code_source = "release"
 
 reminder_delay_seconds = 86400
 # The domain is the verified identity in prod, managed outside this stack.

@@ -1,10 +1,9 @@
 environment = "staging"
 region      = "eu-west-1"
 
-# Code: a released artifact, the same bytes that will be promoted to prod.
-code_source      = "s3"
-artifact_bucket  = "REPLACE-ME-cartflow-artifacts"
-artifact_version = "REPLACE-ME-release"
+# Code: the published release this environment points at (`make pull ENV=staging` writes
+# releases/staging.json: bucket, content-addressed key and object version of every zip).
+code_source = "release"
 
 reminder_delay_seconds = 3600
 sender_email           = "reminders-staging@cartflow.example"

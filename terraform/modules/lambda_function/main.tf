@@ -100,7 +100,7 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = var.kms_key_arn
 
   filename          = var.code.filename
-  source_code_hash  = var.code.filename != null ? var.code.source_code_hash : null
+  source_code_hash  = var.code.source_code_hash
   s3_bucket         = var.code.s3_bucket
   s3_key            = var.code.s3_key
   s3_object_version = var.code.s3_object_version

@@ -61,7 +61,7 @@ variable "memory_size" {
 }
 
 variable "code" {
-  description = "Where the deployment package comes from: a local zip (filename + source_code_hash, the base64 SHA-256 of the zip) or an S3 object (s3_bucket + s3_key, optionally s3_object_version) for promoting a released artifact."
+  description = "Where the deployment package comes from: a local zip (filename + source_code_hash) or an S3 object (s3_bucket + s3_key, optionally s3_object_version, e.g. from a release manifest). source_code_hash is the base64 SHA-256 of the zip; a change redeploys."
   type = object({
     filename          = optional(string)
     source_code_hash  = optional(string)
