@@ -10,9 +10,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cartlocal.apigateway import LocalRestApi
+from cartlocal.apigateway import ApiResponse, LocalRestApi
 from cartlocal.moto_endpoint import ensure_free
 from cartlocal.timeline import Timeline
+
+INTERNAL_ERROR = b'{"message": "Internal server error"}'
 
 
 class HttpApi:
@@ -44,7 +46,11 @@ def _handler(api: LocalRestApi, timeline: Timeline) -> type[BaseHTTPRequestHandl
 
         def _serve(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            response = api.handle(self.command, self.path, dict(self.headers.items()), body)
+            try:
+                response = api.handle(self.command, self.path, dict(self.headers.items()), body)
+            except Exception as error:  # what API Gateway answers when its integration breaks
+                timeline.log("api", f"{self.command} {self.path} failed: {type(error).__name__}: {error}")
+                response = ApiResponse(500, {"Content-Type": "application/json"}, INTERNAL_ERROR)
             answer = " ".join(response.body.decode("utf-8", "replace").split())
             timeline.log("api", f"{self.command} {self.path} → {response.status} {answer[:160]}")
             self.send_response(response.status)
