@@ -62,7 +62,6 @@ class ScheduleRunner:
         # Schedules by name, with the LastModificationDate they were read at: ListSchedules does not
         # return the expression, and a GetSchedule per schedule per poll would load moto needlessly.
         self._known: dict[str, tuple[str, dict[str, Any]]] = {}
-        self.fired: list[dict[str, Any]] = []
 
     def step(self) -> bool:
         pages = self._scheduler.get_paginator("list_schedules").paginate(GroupName=self.group)
@@ -103,7 +102,6 @@ class ScheduleRunner:
             self._timeline.log(
                 "scheduler", f"fired {schedule['Name']} → {target['EventBridgeParameters']['DetailType']}"
             )
-            self.fired.append(schedule)
             self._complete(schedule, key)
             return True
         attempts.count += 1
