@@ -15,7 +15,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from cartlocal.errors import LocalError
-from cartlocal.provision import ACCOUNT_ID, REGION
+from cartlocal.provision import REGION
 
 # Fake credentials: moto accepts any; they only have to look like keys.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
@@ -58,10 +58,6 @@ class MotoEndpoint:
     def environment(self) -> dict[str, str]:
         """What a process needs so boto3 reaches this server: endpoint, region, fake credentials."""
         return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
-
-    @property
-    def account_id(self) -> str:
-        return ACCOUNT_ID
 
     def stop(self) -> None:
         self._server.stop()
