@@ -1,6 +1,6 @@
 # The local runtime (cartlocal): the whole stack on moto, with the real zips under awslambdaric.
 # Every target packages first, so it always runs what `make package` (and so Terraform) ships.
-.PHONY: demo local invoke
+.PHONY: demo local invoke invoke-usage
 
 # Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 DELAY=30
 LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT))
@@ -12,6 +12,9 @@ demo: package ## Run the scripted journey locally (add, bad body, duplicate, rem
 local: package ## Keep the local stack up (API, moto endpoint, curl examples); Ctrl-C stops it
 	$(PY) -m cartlocal.cli $(LOCAL_FLAGS) local $(RUN_FLAGS)
 
-invoke: package ## Invoke one function once from its zip: make invoke FUNCTION=<name> EVENT=<file.json>
-	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "error: usage: make invoke FUNCTION=<name> EVENT=<file.json> (examples/events/)" >&2; exit 2; }
+invoke: invoke-usage package ## Invoke one function once from its zip: make invoke FUNCTION=<name> EVENT=<file.json>
 	$(PY) -m cartlocal.cli $(LOCAL_FLAGS) invoke "$(FUNCTION)" "$(EVENT)"
+
+# Checked before packaging, so a forgotten argument fails at once.
+invoke-usage:
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "error: usage: make invoke FUNCTION=<name> EVENT=<file.json> (examples/events/)" >&2; exit 2; }
