@@ -167,3 +167,20 @@ def test_largest_valid_event_fits_eventbridges_entry_limit(detail_type: str) -> 
     }
     entry = {"Source": "cartflow.reminders", "DetailType": detail_type, "Detail": json.dumps(bounded)}
     assert len(json.dumps(entry).encode()) < EVENTBRIDGE_ENTRY_LIMIT
+
+
+def test_envelope_model_is_powertools_eventbridge_model_field_for_field() -> None:
+    # cartflow.models keeps its own envelope so a cold start does not import Powertools' parser
+    # package; it must stay exactly Powertools' model, or events would be parsed differently.
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+    from cartflow.models import EventBridgeEnvelope
+
+    def shape(model: Any) -> dict[str, tuple[str, str | None, bool]]:
+        return {
+            name: (str(field.annotation), field.alias, field.is_required())
+            for name, field in model.model_fields.items()
+            if name != "detail"
+        }
+
+    assert shape(EventBridgeEnvelope) == shape(EventBridgeModel)
