@@ -38,6 +38,8 @@ TIME_SCALE = 1 / 360
 SETTLE_SECONDS = 3.0
 HTTP_TIMEOUT_SECONDS = 30.0
 PUT_EVENTS_MAX = 10
+# The backlog a scenario may leave behind (e.g. the load's adds) is worked off well within this.
+QUIESCE_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,13 @@ class Harness:
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def quiesce(self, timeout: float = QUIESCE_SECONDS) -> bool:
+        """Wait until no event or message is pending for any function, so a scenario starts from a quiet stack."""
+        assert self.local.stack is not None
+        stack = self.local.stack
+        urls = [*stack.lambda_delivery_queues.values(), *stack.queue_urls.values()]
+        return wait(lambda: all(self.depth(url) == 0 for url in urls), timeout)
 
     def schedules_of(self, user: str) -> list[dict[str, Any]]:
         """The reminder schedules of ``user`` with their Input (the CartReminderDue detail)."""
