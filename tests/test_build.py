@@ -33,8 +33,15 @@ RUNTIME_SDK = ("boto3/", "botocore/", "s3transfer/", "jmespath/", "dateutil/", "
 Zips = dict[str, dict[str, bytes]]
 
 
+# Every clone checks out this one commit, so a commit landing mid-session cannot make two clones differ.
+COMMIT = subprocess.run(
+    ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+).stdout.strip()
+
+
 def clone(destination: Path) -> Path:
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(destination)], check=True)
+    subprocess.run(["git", "checkout", "--quiet", COMMIT], cwd=destination, check=True)
     shutil.copyfile(ROOT / "build.py", destination / "build.py")
     return destination
 
