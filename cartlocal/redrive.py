@@ -7,6 +7,10 @@ body and message attributes to the source queue, then delete from the DLQ (a mes
 only once its copy was accepted, so a failure half-way duplicates at most, never loses; the
 consumer is idempotent per reminder). Both ways are bounded: only as many messages as the DLQ held
 when the redrive started are moved, so messages that fail again and return cannot loop forever.
+
+The on-failure queue of the asynchronously invoked functions is not a queue's DLQ: it holds
+Lambda's invocation records. ``--bus`` redrives it by putting each record's event back on the
+bus (PutEvents, the same on AWS and locally), from where its rule invokes the function again.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +35,7 @@ MOVE_TASK_POLL_SECONDS = 2.0
 
 
 class RedriveError(Exception):
-    """The queue is not a DLQ of exactly one queue, or the move did not finish in time."""
+    """The queue is not a DLQ of exactly one queue, a message was refused, or a move did not finish in time."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Redriven:
     """What a redrive did."""
 
     dlq_url: str
-    source_url: str
+    destination: str
     moved: int
     method: str
 
@@ -69,8 +74,11 @@ def source_of(sqs: Any, dlq_url: str) -> str:
     return sources[0]
 
 
-def copy_back(sqs: Any, dlq_url: str, source_url: str, limit: int) -> int:
-    """Move at most ``limit`` messages from ``dlq_url`` to ``source_url``; return how many moved."""
+Deliver = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def _drain(sqs: Any, dlq_url: str, limit: int, deliver: Deliver) -> int:
+    """Hand at most ``limit`` messages of ``dlq_url`` to ``deliver``; delete those it accepted."""
     moved = 0
     while moved < limit:
         messages = sqs.receive_message(
@@ -82,25 +90,58 @@ def copy_back(sqs: Any, dlq_url: str, source_url: str, limit: int) -> int:
         ).get("Messages", [])
         if not messages:
             break
-        entries = [
-            {
-                "Id": str(index),
-                "MessageBody": message["Body"],
-                "MessageAttributes": message.get("MessageAttributes", {}),
-            }
-            for index, message in enumerate(messages)
-        ]
-        sent = sqs.send_message_batch(QueueUrl=source_url, Entries=entries)
-        accepted = [messages[int(entry["Id"])] for entry in sent.get("Successful", [])]
+        accepted = deliver(messages)
         if accepted:
             sqs.delete_message_batch(
                 QueueUrl=dlq_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(accepted)],
             )
         moved += len(accepted)
-        if sent.get("Failed"):
-            raise RedriveError(f"the source queue refused {len(sent['Failed'])} message(s): {sent['Failed'][0]}")
+        if len(accepted) < len(messages):
+            raise RedriveError(f"{len(messages) - len(accepted)} message(s) not accepted; they stay in the DLQ")
     return moved
+
+
+def copy_back(sqs: Any, dlq_url: str, source_url: str, limit: int) -> int:
+    """Move at most ``limit`` messages from ``dlq_url`` to ``source_url``; return how many moved."""
+
+    def send(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entries = [
+            {"Id": str(i), "MessageBody": message["Body"], "MessageAttributes": message.get("MessageAttributes", {})}
+            for i, message in enumerate(messages)
+        ]
+        sent = sqs.send_message_batch(QueueUrl=source_url, Entries=entries)
+        return [messages[int(entry["Id"])] for entry in sent.get("Successful", [])]
+
+    return _drain(sqs, dlq_url, limit, send)
+
+
+def put_back(sqs: Any, events: Any, dlq_url: str, bus: str, limit: int) -> int:
+    """Put the event of each Lambda on-failure record in ``dlq_url`` on ``bus`` again.
+
+    The records of asynchronously invoked functions (the async-failures queue) carry the event as
+    ``requestPayload``; publishing it again lets the bus route it to its rule's function, with
+    the same detail (so the same request_id: the consumers are idempotent per request).
+    """
+
+    def put(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entries = []
+        for message in messages:
+            event = json.loads(message["Body"]).get("requestPayload")
+            if not isinstance(event, dict) or "detail-type" not in event:
+                raise RedriveError("not a Lambda on-failure record of an EventBridge event: " + message["Body"][:200])
+            entries.append(
+                {
+                    "EventBusName": bus,
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                }
+            )
+        answer = events.put_events(Entries=entries)
+        return [message for message, entry in zip(messages, answer["Entries"], strict=True) if "EventId" in entry]
+
+    return _drain(sqs, dlq_url, limit, put)
 
 
 def move_task(sqs: Any, dlq_url: str, timeout_seconds: float) -> int:
@@ -120,19 +161,33 @@ def move_task(sqs: Any, dlq_url: str, timeout_seconds: float) -> int:
     raise RedriveError(f"move task {handle} did not complete within {timeout_seconds:.0f} s")
 
 
-def redrive(sqs: Any, queue: str, *, method: str = "copy", timeout_seconds: float = 300.0) -> Redriven:
-    """Send every message ``queue`` (a DLQ) holds now back to its source queue."""
+def redrive(
+    sqs: Any,
+    queue: str,
+    *,
+    method: str = "copy",
+    timeout_seconds: float = 300.0,
+    bus: str | None = None,
+    events: Any = None,
+) -> Redriven:
+    """Send every message ``queue`` (a DLQ) holds now back where it failed.
+
+    With ``bus`` (and an EventBridge client ``events``), ``queue`` holds Lambda on-failure records
+    and their events go back on that bus; otherwise the messages go back to the queue ``queue`` serves.
+    """
     dlq_url = queue_url(sqs, queue)
+    waiting = int(_attributes(sqs, dlq_url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"])
+    if bus is not None:
+        return Redriven(dlq_url, bus, put_back(sqs, events, dlq_url, bus, waiting), "put-events")
     source_url = source_of(sqs, dlq_url)
     if method == "move-task":
         return Redriven(dlq_url, source_url, move_task(sqs, dlq_url, timeout_seconds), method)
-    waiting = int(_attributes(sqs, dlq_url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"])
     return Redriven(dlq_url, source_url, copy_back(sqs, dlq_url, source_url, waiting), method)
 
 
-def _client(endpoint_url: str | None) -> Any:
+def _client(service: str, endpoint_url: str | None) -> Any:
     if endpoint_url is None:
-        return boto3.client("sqs")
+        return boto3.client(service)  # type: ignore[call-overload]
     # A local endpoint (moto) accepts any credentials; use the local runtime's fake ones.
     session = boto3.session.Session(
         aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
@@ -140,7 +195,7 @@ def _client(endpoint_url: str | None) -> Any:
         aws_session_token=CREDENTIALS["AWS_SESSION_TOKEN"],
         region_name=REGION,
     )
-    return session.client("sqs", endpoint_url=endpoint_url)
+    return session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,14 +209,24 @@ def main(argv: list[str] | None = None) -> int:
         help="move-task: SQS StartMessageMoveTask; copy: receive → send → delete; auto: copy for a local endpoint",
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for a move task")
+    parser.add_argument(
+        "--bus", help="the queue holds Lambda on-failure records (async-failures): put their events on this bus"
+    )
     args = parser.parse_args(argv)
     method = args.method if args.method != "auto" else ("copy" if args.endpoint_url else "move-task")
     try:
-        done = redrive(_client(args.endpoint_url), args.queue, method=method, timeout_seconds=args.timeout)
+        done = redrive(
+            _client("sqs", args.endpoint_url),
+            args.queue,
+            method=method,
+            timeout_seconds=args.timeout,
+            bus=args.bus,
+            events=_client("events", args.endpoint_url),
+        )
     except RedriveError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"redrove {done.moved} message(s) from {done.dlq_url} to {done.source_url} ({done.method})")
+    print(f"redrove {done.moved} message(s) from {done.dlq_url} to {done.destination} ({done.method})")
     return 0
 
 

@@ -267,14 +267,7 @@ def ses_outage(h: Harness, count: int) -> Outcome:
         receives = [h.records_handed(SEND, rid) for rid in ids]
     finally:
         h.ses.inject()
-    assert h.local.moto is not None
-    redriven = subprocess.run(  # the command `make redrive` runs
-        [sys.executable, "-m", "cartlocal.redrive", dlq.rsplit("/", 1)[-1], "--endpoint-url", h.local.moto.url],
-        capture_output=True,
-        text=True,
-        timeout=OUTCOME_TIMEOUT_SECONDS,
-        check=False,
-    )
+    redriven = _redrive(h, dlq)
     wait(lambda: _missing(h.emails(), recipients) == 0, OUTCOME_TIMEOUT_SECONDS)
     settle()
     emails = h.emails()
@@ -307,7 +300,8 @@ def crashes(h: Harness, timeouts: bool) -> Outcome:
         "4. function crash / timeout",
         "schedule_reminder and cancel_reminders get an event that makes them raise"
         + (
-            "; schedule_reminder's Scheduler call and send_reminder's SES call hang past the function timeout once"
+            "; schedule_reminder's Scheduler call and send_reminder's SES call hang past the function timeout once;"
+            " Scheduler fails (HTTP 500) for one user until the on-failure record is redriven with `make redrive`"
             if timeouts
             else ""
         )
@@ -331,6 +325,8 @@ def crashes(h: Harness, timeouts: bool) -> Outcome:
         return all(dead.values())
 
     wait(dead_lettered, OUTCOME_TIMEOUT_SECONDS)
+    if timeouts:
+        hung[f"{SCHEDULE} failed every attempt, redriven from the on-failure queue, done once"] = _redriven(h, run)
     scheduled = sum(len(h.schedules_of(user)) for user in bystanders)
     settle()
     attempts = {name: h.records_handed(name, marker) for name, marker in markers.items()}
@@ -338,7 +334,8 @@ def crashes(h: Harness, timeouts: bool) -> Outcome:
     outcome.figures = {
         **{f"{name} attempts": attempts[name] for name in markers},
         **{f"{name} on-failure records": len(dead[name]) for name in markers},
-        **{f"{name} timed out then done once": held for name, held in hung.items()},
+        **hung,
+        "Scheduler 500 answers": h.scheduler.injected["InternalServerException"],
         "bystander adds answered 200": sum(reply.status == 200 for reply in replies),
         "bystander schedules": scheduled,
     }
@@ -351,6 +348,42 @@ def crashes(h: Harness, timeouts: bool) -> Outcome:
     conditions = {record["requestContext"]["condition"] for records in dead.values() for record in records}
     outcome.expect(conditions <= {"RetriesExhausted"}, f"on-failure condition {conditions}")
     return outcome
+
+
+def _redriven(h: Harness, run: str) -> bool:
+    """An add whose every attempt fails reaches the on-failure queue; redriven after recovery, it is done once."""
+    user = f"down-{run}"
+    failures_dlq = h.dlq("async_failures")
+    h.scheduler.inject(faults.Fault(user.encode(), 500, "InternalServerException"))
+    try:
+        _add(h, user, "sku-1")
+        dead = wait(lambda: h.depth(failures_dlq) >= 1, OUTCOME_TIMEOUT_SECONDS)
+    finally:
+        h.scheduler.inject()
+    redriven = _redrive(h, failures_dlq, "--bus", h.settings["EVENT_BUS_ARN"])
+    wait(lambda: bool(h.schedules_of(user)), OUTCOME_TIMEOUT_SECONDS)
+    settle()
+    return dead and redriven.returncode == 0 and len(h.schedules_of(user)) == 1 and h.depth(failures_dlq) == 0
+
+
+def _redrive(h: Harness, dlq_url: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """Run what `make redrive QUEUE=<dlq> ENDPOINT=<moto>` runs."""
+    assert h.local.moto is not None
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cartlocal.redrive",
+            dlq_url.rsplit("/", 1)[-1],
+            "--endpoint-url",
+            h.local.moto.url,
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=OUTCOME_TIMEOUT_SECONDS,
+        check=False,
+    )
 
 
 def _invocation_of(request_id: str, record: dict[str, Any]) -> bool:
@@ -376,7 +409,7 @@ def _timeouts(h: Harness, run: str) -> dict[str, bool]:
         h.scheduler.inject()
     wait(lambda: bool(h.schedules_of(user)), OUTCOME_TIMEOUT_SECONDS)
     settle()
-    done[SCHEDULE] = len(h.schedules_of(user)) == 1
+    done[f"{SCHEDULE} timed out, then done once"] = len(h.schedules_of(user)) == 1
 
     details = [reminder_due(f"hang-{run}-{i}", "sku-1") for i in range(4)]
     recipients = [detail["email"] for detail in details]
@@ -390,7 +423,7 @@ def _timeouts(h: Harness, run: str) -> dict[str, bool]:
     wait(lambda: _missing(h.emails(), recipients) == 0, OUTCOME_TIMEOUT_SECONDS)
     settle()
     emails = h.emails()
-    done[SEND] = all(emails[r] == 1 for r in recipients)
+    done[f"{SEND} timed out, then every reminder of the batch emailed once"] = all(emails[r] == 1 for r in recipients)
     return done
 
 

@@ -101,7 +101,7 @@ def test_copy_redrive_moves_every_dead_letter_with_its_attributes_to_the_source(
 
     done = redrive.redrive(sqs, "redrive-copy-dlq")
 
-    assert (done.moved, done.source_url, done.method) == (13, source, "copy")
+    assert (done.moved, done.destination, done.method) == (13, source, "copy")
     moved = []
     while batch := sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
         "Messages", []
@@ -121,3 +121,36 @@ def test_redrive_refuses_a_queue_that_is_no_queue_s_dlq(moto: MotoEndpoint, caps
     error = capsys.readouterr().err
     assert error.startswith("error: ")
     assert "is the dead-letter queue of 0 queues" in error
+
+
+def test_bus_redrive_puts_each_on_failure_record_s_event_back_on_the_bus(moto: MotoEndpoint) -> None:
+    sqs, events = moto.client("sqs"), moto.client("events")
+    bus = events.create_event_bus(Name="redrive-bus")["EventBusArn"]
+    target = sqs.create_queue(QueueName="redrive-target")["QueueUrl"]
+    target_arn = sqs.get_queue_attributes(QueueUrl=target, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all", EventBusName=bus, EventPattern=json.dumps({"source": ["cartflow.cart"]}))
+    events.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "q", "Arn": target_arn}])
+    failures = sqs.create_queue(QueueName="redrive-failures")["QueueUrl"]
+    detail = {"user": "ada", "request_id": "r-1"}
+    event = {"source": "cartflow.cart", "detail-type": "ItemAddedToCart", "detail": detail}
+    sqs.send_message(QueueUrl=failures, MessageBody=json.dumps({"requestPayload": event}))
+
+    done = redrive.redrive(sqs, "redrive-failures", bus=bus, events=events)
+
+    assert (done.moved, done.destination, done.method) == (1, bus, "put-events")
+    [routed] = sqs.receive_message(QueueUrl=target).get("Messages", [])
+    assert json.loads(routed["Body"])["detail"] == detail
+    assert sqs.receive_message(QueueUrl=failures).get("Messages", []) == []
+
+
+def test_bus_redrive_leaves_a_message_that_is_no_on_failure_record_in_place(moto: MotoEndpoint) -> None:
+    sqs, events = moto.client("sqs"), moto.client("events")
+    failures = sqs.create_queue(QueueName="redrive-junk")["QueueUrl"]
+    sqs.send_message(QueueUrl=failures, MessageBody=json.dumps({"not": "a record"}))
+
+    with pytest.raises(redrive.RedriveError, match="not a Lambda on-failure record"):
+        redrive.redrive(sqs, "redrive-junk", bus="default", events=events)
+    counts = sqs.get_queue_attributes(
+        QueueUrl=failures, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    assert int(counts["ApproximateNumberOfMessages"]) + int(counts["ApproximateNumberOfMessagesNotVisible"]) == 1
