@@ -8,24 +8,37 @@ PYTHON ?= python3.13
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
+# The local runtime's own small venv: packaging and `make demo/local/invoke` need only this.
+RUN_VENV ?= .venv-local
+RUN_PY := $(RUN_VENV)/bin/python
 FUNCTIONS := $(patsubst functions/%/app.py,%,$(wildcard functions/*/app.py))
-LOCKS := requirements.txt tools/checkov/requirements.txt $(foreach f,$(FUNCTIONS),functions/$(f)/requirements.txt)
+LOCKS := requirements.txt cartlocal/requirements.txt tools/checkov/requirements.txt $(foreach f,$(FUNCTIONS),functions/$(f)/requirements.txt)
 
-.PHONY: help venv lint typecheck test lock
+.PHONY: help venv run-venv lint typecheck test lock
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt
+# $(call make-venv,DIR,LOCK): a venv at DIR holding exactly the hash-pinned LOCK, on Python 3.13.
+define make-venv
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { \
 	  echo "error: '$(PYTHON)' is not a working Python 3.13 (the Lambda runtime's version)." >&2; \
 	  echo "       Install it (pyenv install 3.13) or name one: make $(or $(MAKECMDGOALS),test) PYTHON=/path/to/python3.13" >&2; exit 1; }
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.txt
-	touch $@
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(2)
+	touch $(1)/.installed
+endef
+
+$(VENV)/.installed: requirements.txt
+	$(call make-venv,$(VENV),requirements.txt)
+
+$(RUN_VENV)/.installed: cartlocal/requirements.txt
+	$(call make-venv,$(RUN_VENV),cartlocal/requirements.txt)
 
 venv: $(VENV)/.installed ## Create .venv from the hash-pinned lock
+
+run-venv: $(RUN_VENV)/.installed ## Create .venv-local (what packaging and the local runtime need) from its lock
 
 lint: venv ## ruff: lint and formatting
 	$(BIN)/ruff check .

@@ -1,5 +1,5 @@
 # Lambda packaging (build.py): one reproducible zip per function plus dist/manifest.json.
 .PHONY: package
 
-package: venv ## Build dist/<function>.zip for every function (reproducible, incremental) and dist/manifest.json
-	$(PY) build.py
+package: run-venv ## Build dist/<function>.zip for every function (reproducible, incremental) and dist/manifest.json
+	$(RUN_PY) build.py

@@ -7,13 +7,13 @@ LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT))
 RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY))
 
 demo: package ## Run the scripted journey locally (add, bad body, duplicate, remove, email, checkout); exit 0 only if all held
-	$(PY) -m cartlocal.cli $(LOCAL_FLAGS) demo $(RUN_FLAGS)
+	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) demo $(RUN_FLAGS)
 
 local: package ## Keep the local stack up (API, moto endpoint, curl examples); Ctrl-C stops it
-	$(PY) -m cartlocal.cli $(LOCAL_FLAGS) local $(RUN_FLAGS)
+	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) local $(RUN_FLAGS)
 
 invoke: invoke-usage package ## Invoke one function once from its zip: make invoke FUNCTION=<name> EVENT=<file.json>
-	$(PY) -m cartlocal.cli $(LOCAL_FLAGS) invoke "$(FUNCTION)" "$(EVENT)"
+	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) invoke "$(FUNCTION)" "$(EVENT)"
 
 # Checked before packaging, so a forgotten argument fails at once.
 invoke-usage:
