@@ -855,3 +855,21 @@ def test_each_bootstrap_role_allows_the_s3_calls_its_cartship_commands_make(s3: 
     assert allowed(entered, role_statements("publish", "dev")) >= {
         ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/environments/dev.json")
     }
+
+
+def test_deploy_jobs_plan_the_published_release_and_no_tfvars_overrides_them() -> None:
+    # terraform.tfvars outranks TF_VAR_ variables: a tfvars value would silently win over the pipeline.
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    for name, job in workflow("deploy.yml")["jobs"].items():
+        runs = " ".join(step.get("run", "") for step in job.get("steps", []))
+        planned = re.findall(r"make plan ENV=(\w+)", runs)
+        if not planned:
+            continue
+        environment = job.get("env", {})
+        assert environment.get("TF_VAR_code_source") == "release", f"{name} would plan local dist/ zips"
+        for env in planned:
+            with (ROOT / "terraform" / "environments" / env / "terraform.tfvars").open() as handle:
+                tfvars = hcl2.load(handle, serialization_options=options)
+            for variable, value in environment.items():
+                if variable.startswith("TF_VAR_") and variable[7:] in tfvars:
+                    assert str(tfvars[variable[7:]]) == str(value), f"{env}/terraform.tfvars overrides {variable}"

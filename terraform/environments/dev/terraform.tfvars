@@ -1,8 +1,8 @@
 environment = "dev"
 region      = "eu-west-1"
 
-# Code: the zips `make package` wrote to dist/ (dist/manifest.json).
-code_source = "local"
+# Code: left to code_source's default ("local": the zips `make package` wrote to dist/), because
+# terraform.tfvars outranks TF_VAR_ variables and the pipeline sets TF_VAR_code_source=release.
 
 # Short delay so a developer sees the reminder the same hour.
 reminder_delay_seconds = 300
