@@ -32,6 +32,14 @@ data "aws_iam_policy_document" "deploy_stack" {
     }
   }
 
+  # The provider's default_tags tag mappings too; tagging takes no lambda:FunctionArn condition, so
+  # it is scoped to this account's and region's mappings (tags carry no access).
+  statement {
+    sid       = "TagEventSourceMappings"
+    actions   = ["lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"]
+    resources = ["${local.arn.lambda}:event-source-mapping:*"]
+  }
+
   statement {
     sid       = "CreateEventSourceMappingsOfOwnFunctions"
     actions   = ["lambda:CreateEventSourceMapping"]
