@@ -205,7 +205,9 @@ data "aws_iam_policy_document" "deploy_stack" {
     }
   }
 
-  # kms:CreateKey has no resource to name; the key must carry this environment's tag.
+  # kms:CreateKey has no resource to name; the key must carry this environment's tag. Tagging at
+  # creation needs kms:TagResource on "*" too; IfExists keeps it from re-tagging another
+  # environment's key into this one (which would hand over that key's management).
   statement {
     sid       = "CreateOwnKey"
     actions   = ["kms:CreateKey", "kms:TagResource"]
@@ -214,6 +216,12 @@ data "aws_iam_policy_document" "deploy_stack" {
     condition {
       test     = "StringEquals"
       variable = "aws:RequestTag/Environment"
+      values   = [each.key]
+    }
+
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:ResourceTag/Environment"
       values   = [each.key]
     }
 
