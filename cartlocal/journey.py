@@ -41,7 +41,7 @@ def request(base_url: str, method: str, path: str, body: Any) -> tuple[int, dict
         f"{base_url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(call, timeout=STEP_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(call, timeout=STEP_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())

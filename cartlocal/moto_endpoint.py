@@ -18,7 +18,7 @@ from cartlocal.errors import LocalError
 from cartlocal.provision import REGION
 
 # Fake credentials: moto accepts any; they only have to look like keys.
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}  # nosec B105
 
 
 def ensure_free(port: int, what: str) -> None:

@@ -102,7 +102,7 @@ def _call(api_url: str, method: str, body: dict[str, Any], region: str) -> tuple
         headers = dict(signed.headers.items())
     request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310  # scheme checked
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")[:200]
