@@ -22,6 +22,15 @@ Choices where AWS behaviour depends on configuration, documented so they can be 
 - A mapping template that fails at run time is 500 ``Internal server error``, as in AWS, and logged;
   EventBridge unreachable (no HTTP answer) is INTEGRATION_FAILURE, 504.
 - ``x-amzn-ErrorType`` is set on the gateway responses whose AWS error type is well known.
+
+Authorization (``auth``): "iam", the default, does not check SigV4 locally (there are no local IAM
+principals) and leaves ``$context.authorizer`` out, as for an IAM-authorized method. "cognito"
+plays the COGNITO_USER_POOLS authorizer Terraform attaches to every method: after routing and the
+size check, the ``Authorization`` header (a raw ID token, or ``Bearer <token>``) must verify against
+``user_pool`` (see :mod:`cartlocal.tokens`), else 401 ``Unauthorized``; its claims become
+``$context.authorizer.claims`` (strings, as API Gateway passes them), from which the request
+template takes ``user`` and ``email``. The models are then :func:`identity_model` of the contract
+schemas, the same derivation the contract module applies in Terraform.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -40,13 +49,17 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from cartflow import contract
 from cartlocal.api_templatefile import render_templatefile
 from cartlocal.api_validation import BodyValidator
-from cartlocal.vtl import ApiInput, MappingTemplate, VtlError
+from cartlocal.tokens import InvalidToken, LocalUserPool
+from cartlocal.vtl import ApiInput, MappingTemplate, VtlError, VtlMap, java_string
 
 LOG = logging.getLogger(__name__)
 JSON = "application/json"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Body fields a Cognito token supplies (claims sub and email): never required from the client then.
+IDENTITY_FIELDS = ("user", "email")
 _ERROR_TYPES = {
     400: "BadRequestException",
+    401: "UnauthorizedException",
     403: "MissingAuthenticationTokenException",
     415: "UnsupportedMediaTypeException",
     500: "InternalServerErrorException",
@@ -71,6 +84,18 @@ class _Route:
     method: str
     validator: BodyValidator
     request_template: MappingTemplate
+
+
+def identity_model(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without :data:`IDENTITY_FIELDS` in ``required``: the model of a Cognito-authorized route.
+
+    The fields stay declared (a body may still carry them; the template ignores them) so the one
+    schema file remains the only description of the body. Draft 4 forbids an empty ``required``,
+    so the keyword is dropped when nothing is left; the contract module derives the same in HCL.
+    """
+    required = [name for name in schema.get("required", []) if name not in IDENTITY_FIELDS]
+    relaxed = {key: value for key, value in schema.items() if key != "required"}
+    return relaxed | ({"required": required} if required else {})
 
 
 def clf_time(moment: datetime) -> str:
@@ -100,7 +125,12 @@ class LocalRestApi:
         api_id: str = "cartflowlocal",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         request_ids: Callable[[], str] = lambda: str(uuid.uuid4()),
+        auth: Literal["iam", "cognito"] = "iam",
+        user_pool: LocalUserPool | None = None,
     ) -> None:
+        if (auth == "cognito") != (user_pool is not None):
+            raise ValueError('a user pool is needed exactly when auth is "cognito"')
+        self._user_pool = user_pool
         self._events = events_client
         self._stage, self._account_id, self._api_id, self._region = stage, account_id, api_id, region
         self._clock, self._request_ids = clock, request_ids
@@ -115,7 +145,9 @@ class LocalRestApi:
             (route["path"], route["method"]): _Route(
                 path=route["path"],
                 method=route["method"],
-                validator=BodyValidator(contract.load(route["schema"])),
+                validator=BodyValidator(
+                    identity_model(contract.load(route["schema"])) if user_pool else contract.load(route["schema"])
+                ),
                 # Terraform's pass happens once, at deploy time: a bad template fails here, loudly.
                 request_template=MappingTemplate(
                     render_templatefile(
@@ -141,16 +173,17 @@ class LocalRestApi:
         route = self._routes.get((resource, method))
         if route is None:
             return self._gateway_error(request_id, 403, "Missing Authentication Token")
-        if len(body) > self.max_body_bytes:
-            return self._gateway_error(
-                request_id, 413, f"Request body is {len(body)} bytes; the limit is {self.max_body_bytes}"
-            )
+        refusal, claims = self._admit(request_id, lowered, body)
+        if refusal is not None:
+            return refusal
         media_type = lowered.get("content-type", JSON).split(";", 1)[0].strip().lower()
         if media_type != JSON:
             return self._gateway_error(request_id, 415, "Unsupported Media Type")
         if violations := route.validator.violations(body):
             return self._bad_request_body(request_id, "; ".join(violations))
         context = self._context(request_id, route, lowered, source_ip)
+        if claims is not None:
+            context["authorizer"] = {"claims": VtlMap({name: java_string(value) for name, value in claims.items()})}
         params = {"path": {}, "querystring": dict(parse_qsl(query)), "header": dict(headers)}
         try:
             rendered = route.request_template.render(context, ApiInput(body.decode("utf-8"), params))
@@ -158,6 +191,21 @@ class LocalRestApi:
             LOG.exception("integration request template failed")
             return self._gateway_error(request_id, 500, "Internal server error")
         return self._integrate(request_id, context, params, rendered)
+
+    def _admit(
+        self, request_id: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[ApiResponse | None, dict[str, Any] | None]:
+        """The front door, before the method runs: the size limit, then the authorizer (claims or 401)."""
+        if len(body) > self.max_body_bytes:
+            message = f"Request body is {len(body)} bytes; the limit is {self.max_body_bytes}"
+            return self._gateway_error(request_id, 413, message), None
+        if self._user_pool is None:
+            return None, None
+        try:
+            return None, self._user_pool.verify(_bearer(headers.get("authorization", "")), self._clock())
+        except InvalidToken as error:
+            LOG.info("request %s unauthorized: %s", request_id, error)
+            return self._gateway_error(request_id, 401, "Unauthorized"), None
 
     def _context(self, request_id: str, route: _Route, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
         moment = self._clock()
@@ -232,3 +280,9 @@ class LocalRestApi:
         if status in _ERROR_TYPES:
             headers["x-amzn-ErrorType"] = _ERROR_TYPES[status]
         return ApiResponse(status, headers, body.encode("utf-8"))
+
+
+def _bearer(header: str) -> str:
+    """The token of an ``Authorization`` header: API Gateway takes it raw or after ``Bearer ``."""
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else header.strip()
