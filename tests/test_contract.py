@@ -10,8 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import hcl2
 import jsonschema
 import pytest
+from hcl2.utils import SerializationOptions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.events.models import EventPattern
@@ -184,3 +186,19 @@ def test_envelope_model_is_powertools_eventbridge_model_field_for_field() -> Non
         }
 
     assert shape(EventBridgeEnvelope) == shape(EventBridgeModel)
+
+
+def test_default_reminder_delay_outlasts_every_redelivery_of_the_add() -> None:
+    # A copy of an older add delivered after its reminder fired (and Scheduler deleted the
+    # schedule) would schedule a second reminder. EventBridge retries the rule target and Lambda
+    # retries the async invoke for at most these ages, so a longer delay rules that out.
+    # Shorter delays (dev, staging, make demo) trade this for fast feedback: docs/reliability.md.
+    stack = contract.stack()
+    longest_redelivery = (
+        stack["rules"]["schedule_reminder"]["retry"]["maximum_event_age_in_seconds"]
+        + stack["functions"]["schedule_reminder"]["maximum_event_age_in_seconds"]
+    )
+    assert int(stack["settings"]["REMINDER_DELAY_SECONDS"]["default"]) > longest_redelivery
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    with (ROOT / "terraform" / "environments" / "prod" / "terraform.tfvars").open() as handle:
+        assert int(hcl2.load(handle, serialization_options=options)["reminder_delay_seconds"]) > longest_redelivery
