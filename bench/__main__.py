@@ -29,11 +29,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="the zips to measure (make package)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder of benchmarks.md and benchmarks.png")
     parser.add_argument("--json", type=Path, help="raw results (default: OUT/bench.json in smoke mode, else .cache)")
-    parser.add_argument("--runs", type=int, default=15, help="cold-init runs per side and function")
+    parser.add_argument("--runs", type=int, default=10, help="cold-init runs per side and function")
     parser.add_argument("--invocations", type=int, default=1000, help="warm invocations per function")
     parser.add_argument("--events", type=int, default=200, help="cart adds for the end-to-end throughput")
     parser.add_argument("--latency-samples", type=int, default=10, help="API to email samples")
-    parser.add_argument("--packaging-runs", type=int, default=3, help="runs per packaging timing")
+    parser.add_argument("--packaging-runs", type=int, default=2, help="runs per packaging timing")
     parser.add_argument("--sam", type=Path, help="`sam` of a throwaway venv: the packaging row's anchor")
     arguments = parser.parse_args(argv)
     if arguments.smoke:
