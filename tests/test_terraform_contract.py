@@ -26,6 +26,7 @@ import pytest
 from hcl2.utils import SerializationOptions
 
 from cartflow import config, contract
+from cartlocal.apigateway import identity_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM = ROOT / "terraform"
@@ -115,14 +116,18 @@ def terraform(*args: str, cwd: Path) -> str:
 
 
 @cache
-def evaluate_contract() -> dict[str, Any]:
-    """The contract module's outputs for DEPLOYMENT, computed by Terraform itself (provider-free)."""
+def evaluate_contract(auth: str | None = None) -> dict[str, Any]:
+    """The contract module's outputs for DEPLOYMENT, computed by Terraform itself (provider-free).
+
+    ``auth`` None leaves the module's default; "cognito" evaluates the identity variant.
+    """
     with tempfile.TemporaryDirectory(prefix="cartflow-contract-") as scratch:
         root = Path(scratch)
         # An absolute module source is copied into .terraform/, so the contract path is given too.
-        inputs = {**DEPLOYMENT, "contract_dir": CONTRACT_DIR.as_posix()}
+        inputs = {**DEPLOYMENT, "contract_dir": CONTRACT_DIR.as_posix(), **({"auth": auth} if auth else {})}
         arguments = "\n".join(f"  {key} = {json.dumps(value)}" for key, value in inputs.items())
-        outputs = "\n".join(f'output "{name}" {{\n  value = module.contract.{name}\n}}' for name in CONTRACT_OUTPUTS)
+        names = CONTRACT_OUTPUTS if auth is None else ("routes",)
+        outputs = "\n".join(f'output "{name}" {{\n  value = module.contract.{name}\n}}' for name in names)
         # Terraform accepts JSON syntax for values, so json.dumps writes valid HCL literals.
         (root / "main.tf").write_text(
             f'module "contract" {{\n  source = "{CONTRACT_MODULE.as_posix()}"\n{arguments}\n}}\n\n{outputs}\n'
@@ -321,6 +326,42 @@ def test_every_route_is_served_with_its_model_and_rendered_template() -> None:
         "integration.request.header.Content-Type": "'application/x-amz-json-1.1'",
     }
     assert resources[("aws_api_gateway_model", "request")]["schema"] == "${each.value.schema_json}"
+
+
+def test_cognito_auth_guards_every_route_with_the_local_apis_relaxed_models() -> None:
+    """The contract module (Terraform) and cartlocal derive the same models from the one schema file."""
+    iam, cognito = evaluate_contract()["routes"], evaluate_contract("cognito")["routes"]
+    assert sorted(cognito) == sorted(iam)
+    assert not any(route["cognito_authorizer"] for route in iam.values())
+    assert all(route["cognito_authorizer"] for route in cognito.values())
+    for key, route in cognito.items():
+        assert json.loads(route["schema_json"]) == identity_model(contract.load(route["schema"])), key
+        # Only the models differ: the same rendered template serves both (it reads the claims itself).
+        assert route["request_template"] == iam[key]["request_template"]
+
+
+def test_every_method_takes_the_cognito_authorizer_exactly_when_auth_is_cognito() -> None:
+    resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
+    method = resources[("aws_api_gateway_method", "this")]
+    assert method["for_each"] == "${module.contract.routes}"
+    assert method["authorization"] == '${each.value.cognito_authorizer ? "COGNITO_USER_POOLS" : var.api_authorization}'
+    assert method["authorizer_id"] == (
+        "${each.value.cognito_authorizer ? one(aws_api_gateway_authorizer.cognito[*].id) : null}"
+    )
+    authorizer = resources[("aws_api_gateway_authorizer", "cognito")]
+    assert authorizer["type"] == "COGNITO_USER_POOLS"
+    assert authorizer["provider_arns"] == ["${aws_cognito_user_pool.this[0].arn}"]
+    assert authorizer["identity_source"] == "method.request.header.Authorization"
+    # Pool, client and authorizer exist exactly when auth = "cognito", the same switch the contract reads.
+    for kind in ("aws_api_gateway_authorizer", "aws_cognito_user_pool", "aws_cognito_user_pool_client"):
+        [name] = [name for (found, name) in resources if found == kind]
+        assert resources[(kind, name)]["count"] == "${local.cognito ? 1 : 0}", kind
+    assert 'cognito = var.auth == "cognito"' in (COMPOSITION / "cognito.tf").read_text()
+    assert module_calls(COMPOSITION)["contract"]["auth"] == "${var.auth}"
+    client = resources[("aws_cognito_user_pool_client", "this")]
+    assert client["generate_secret"] is False
+    for environment in ("dev", "staging", "prod"):
+        assert module_calls(TERRAFORM / "environments" / environment)["cartflow"]["auth"] == "${var.auth}"
 
 
 # ---------------------------------------------------------------- documentation

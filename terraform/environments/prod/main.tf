@@ -64,6 +64,7 @@ module "cartflow" {
   archive_retention_days     = var.archive_retention_days
   api_throttling_rate_limit  = var.api_throttling_rate_limit
   api_throttling_burst_limit = var.api_throttling_burst_limit
+  auth                       = var.auth
   api_authorization          = var.api_authorization
   manage_api_gateway_account = var.manage_api_gateway_account
   deletion_protection        = var.deletion_protection

@@ -22,3 +22,13 @@ output "alarm_topic_arn" {
   description = "SNS topic of the alarms."
   value       = module.cartflow.alarm_topic_arn
 }
+
+output "cognito_user_pool_id" {
+  description = "Cognito user pool of the API's callers (null unless auth = \"cognito\")."
+  value       = module.cartflow.cognito_user_pool_id
+}
+
+output "cognito_user_pool_client_id" {
+  description = "App client shoppers sign in with (null unless auth = \"cognito\")."
+  value       = module.cartflow.cognito_user_pool_client_id
+}

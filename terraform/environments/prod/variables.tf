@@ -83,6 +83,17 @@ variable "api_throttling_burst_limit" {
   type        = number
 }
 
+variable "auth" {
+  description = "Who API callers are: \"iam\" (SigV4, api_authorization) or \"cognito\" (a user pool; every method requires its ID token and the user comes from the token)."
+  type        = string
+  default     = "iam"
+
+  validation {
+    condition     = contains(["iam", "cognito"], var.auth)
+    error_message = "auth must be \"iam\" or \"cognito\"."
+  }
+}
+
 variable "api_authorization" {
   description = "AWS_IAM or NONE for every API method."
   type        = string

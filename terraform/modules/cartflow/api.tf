@@ -63,13 +63,15 @@ resource "aws_api_gateway_resource" "this" {
   path_part   = each.value
 }
 
+# The contract marks every route for the Cognito authorizer when auth = "cognito" (cognito.tf).
 resource "aws_api_gateway_method" "this" {
   for_each = module.contract.routes
 
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = aws_api_gateway_resource.this[each.value.path_part].id
   http_method          = each.value.method
-  authorization        = var.api_authorization
+  authorization        = each.value.cognito_authorizer ? "COGNITO_USER_POOLS" : var.api_authorization
+  authorizer_id        = each.value.cognito_authorizer ? one(aws_api_gateway_authorizer.cognito[*].id) : null
   request_validator_id = aws_api_gateway_request_validator.body.id
   request_models       = { "application/json" = aws_api_gateway_model.request[each.key].name }
 }
@@ -134,6 +136,8 @@ resource "aws_api_gateway_deployment" "this" {
       module.contract.api_templates,
       module.contract.response_schema_json,
       var.api_authorization,
+      var.auth,
+      aws_api_gateway_authorizer.cognito[*].id,
       aws_iam_role.api.arn,
       [for k, v in aws_api_gateway_resource.this : v.id],
       [for k, v in aws_api_gateway_model.request : v.id],
@@ -168,7 +172,7 @@ resource "aws_cloudwatch_log_group" "api_access" {
 
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Every route is a POST/DELETE command; nothing is cacheable.
-  #checkov:skip=CKV2_AWS_29:Methods require AWS_IAM signatures and the stage is throttled; a WAF web ACL can be associated per environment outside this module.
+  #checkov:skip=CKV2_AWS_29:Methods require AWS_IAM signatures or Cognito ID tokens (var.auth) and the stage is throttled; a WAF web ACL can be associated per environment outside this module.
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to an HTTP backend; this API's only backend is EventBridge, called with an IAM role.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id

@@ -19,6 +19,7 @@ module "contract" {
   source = "../contract"
 
   contract_dir    = var.contract_dir
+  auth            = var.auth
   name            = var.name
   partition       = local.partition
   region          = local.region

@@ -49,3 +49,13 @@ output "kms_key_arn" {
   description = "ARN of the stack's KMS key."
   value       = aws_kms_key.this.arn
 }
+
+output "cognito_user_pool_id" {
+  description = "Id of the Cognito user pool whose ID tokens the API requires (null unless auth = \"cognito\")."
+  value       = one(aws_cognito_user_pool.this[*].id)
+}
+
+output "cognito_user_pool_client_id" {
+  description = "Id of the public app client shoppers sign in with (null unless auth = \"cognito\")."
+  value       = one(aws_cognito_user_pool_client.this[*].id)
+}

@@ -123,8 +123,19 @@ variable "api_stage_name" {
   }
 }
 
+variable "auth" {
+  description = "Who API callers are: \"iam\" (methods use api_authorization; the body names the user) or \"cognito\" (a user pool is created and every method requires its ID token; user and email come from the token's claims, any in the body are ignored)."
+  type        = string
+  default     = "iam"
+
+  validation {
+    condition     = contains(["iam", "cognito"], var.auth)
+    error_message = "auth must be \"iam\" or \"cognito\"."
+  }
+}
+
 variable "api_authorization" {
-  description = "Authorization of every API method: AWS_IAM (callers sign requests, e.g. with Cognito identity-pool credentials) or NONE (anonymous, only behind another guard)."
+  description = "Authorization of every API method when auth = \"iam\": AWS_IAM (callers sign requests, e.g. with Cognito identity-pool credentials) or NONE (anonymous, only behind another guard)."
   type        = string
   default     = "AWS_IAM"
 
@@ -164,7 +175,7 @@ variable "setting_overrides" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the idempotency table from deletion (true in production)."
+  description = "Protect the idempotency table (and, with auth = \"cognito\", the user pool) from deletion (true in production)."
   type        = bool
   default     = true
 }

@@ -69,11 +69,30 @@ locals {
   }
 
   # ---------------------------------------------------------------- API
+  # With auth = "cognito" the token supplies these body fields (the request template takes them
+  # from the claims and ignores the body's), so each model is its schema file with them removed
+  # from "required" (and "required" removed when empty: draft 4 forbids []). The fields stay
+  # declared, so the schema files remain the one description of a body. cartlocal.apigateway's
+  # identity_model is the same derivation for the local API.
+  identity_fields = ["user", "email"]
+  route_schemas   = { for route in local.api.routes : "${route.method} ${route.path}" => jsondecode(file("${local.dir}/${route.schema}")) }
+  identity_required = {
+    for key, schema in local.route_schemas : key => [for field in try(schema.required, []) : field if !contains(local.identity_fields, field)]
+  }
+  identity_models = {
+    for key, schema in local.route_schemas : key => jsonencode(merge(
+      { for name, value in schema : name => value if name != "required" },
+      [for required in [local.identity_required[key]] : { required = required } if length(required) > 0]...
+    ))
+  }
+  cognito = var.auth == "cognito"
+
   routes = {
     for route in local.api.routes : "${route.method} ${route.path}" => merge(route, {
-      resource_path = route.path
-      path_part     = trimprefix(route.path, "/")
-      schema_json   = file("${local.dir}/${route.schema}")
+      resource_path      = route.path
+      path_part          = trimprefix(route.path, "/")
+      cognito_authorizer = local.cognito
+      schema_json        = local.cognito ? local.identity_models["${route.method} ${route.path}"] : file("${local.dir}/${route.schema}")
       request_template = templatefile("${local.dir}/${local.api.templates.request}", {
         event_bus_name = local.names.event_bus
         source         = route.source

@@ -44,7 +44,7 @@ output "archive_event_pattern" {
 }
 
 output "routes" {
-  description = "API routes keyed \"METHOD /path\": model name, schema JSON text, rendered PutEvents request template."
+  description = "API routes keyed \"METHOD /path\": model name, schema JSON text (with auth = \"cognito\", user and email are not required), whether the Cognito authorizer guards it, rendered PutEvents request template."
   value       = local.routes
 }
 

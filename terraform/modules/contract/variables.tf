@@ -4,6 +4,17 @@ variable "contract_dir" {
   default     = null
 }
 
+variable "auth" {
+  description = "How API callers authenticate: \"iam\" (SigV4; the body names the user) or \"cognito\" (a user-pool ID token; user and email come from its claims, so the route models no longer require them)."
+  type        = string
+  default     = "iam"
+
+  validation {
+    condition     = contains(["iam", "cognito"], var.auth)
+    error_message = "auth must be \"iam\" or \"cognito\"."
+  }
+}
+
 variable "name" {
   description = "Name of this deployment of the stack, e.g. cartflow-dev. Every resource name is derived from it."
   type        = string

@@ -169,3 +169,59 @@ run "invalid_names_are_rejected" {
 
   expect_failures = [var.name]
 }
+
+run "iam_auth_serves_the_schema_files_without_an_authorizer" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for key, route in output.routes : route.schema_json == file("${path.module}/../../../cartflow/contract/${route.schema}")])
+    error_message = "With auth = \"iam\" (the default) every model is its schema file, verbatim."
+  }
+  assert {
+    condition     = alltrue([for key, route in output.routes : !route.cognito_authorizer])
+    error_message = "With auth = \"iam\" no route is guarded by the Cognito authorizer."
+  }
+}
+
+run "cognito_auth_guards_every_route_and_relaxes_only_the_identity_fields" {
+  command = plan
+
+  variables {
+    auth = "cognito"
+  }
+
+  assert {
+    condition     = alltrue([for key, route in output.routes : route.cognito_authorizer])
+    error_message = "With auth = \"cognito\" every route is guarded by the Cognito authorizer."
+  }
+  assert {
+    condition = alltrue([
+      for key, route in output.routes : (
+        sort(try(jsondecode(route.schema_json).required, [])) == sort(setsubtract(jsondecode(file("${path.module}/../../../cartflow/contract/${route.schema}")).required, ["user", "email"]))
+      )
+    ])
+    error_message = "A Cognito model requires what its schema file requires, minus user and email."
+  }
+  assert {
+    condition     = !can(jsondecode(output.routes["POST /checkout"].schema_json).required)
+    error_message = "A model left with nothing required has no \"required\" keyword (draft 4 forbids an empty one)."
+  }
+  assert {
+    condition = alltrue([
+      for key, route in output.routes : (
+        jsondecode(route.schema_json).properties == jsondecode(file("${path.module}/../../../cartflow/contract/${route.schema}")).properties
+      )
+    ])
+    error_message = "The identity fields stay declared: only \"required\" changes."
+  }
+}
+
+run "auth_must_be_iam_or_cognito" {
+  command = plan
+
+  variables {
+    auth = "oidc"
+  }
+
+  expect_failures = [var.auth]
+}
