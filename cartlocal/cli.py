@@ -53,7 +53,7 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def local(args: argparse.Namespace) -> int:
-    options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay)
+    options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay, auth=args.auth)
     stopping = threading.Event()
     # Explicit handlers: a shell may start a background job with SIGINT ignored, and SIGTERM
     # (e.g. from a supervisor) must shut down as cleanly as Ctrl-C.
@@ -64,6 +64,8 @@ def local(args: argparse.Namespace) -> int:
         assert running.moto is not None
         assert running.stack is not None
         print(_banner(running.api.url, running.moto.url, running.stack.settings["SCHEDULE_GROUP"], options), flush=True)
+        if running.user_pool is not None:
+            print(_token_banner(running.api.url, running.user_pool.mint("ada", "ada@example.com")), flush=True)
         stopping.wait()
         print("shutting down…", file=sys.stderr, flush=True)
     print("stopped.", file=sys.stderr)
@@ -87,6 +89,14 @@ Try:
       scheduler list-schedules --group-name {group}
 
 Ctrl-C stops everything.
+"""
+
+
+def _token_banner(api: str, token: str) -> str:
+    auth_header = '-H "Authorization: Bearer $TOKEN"'
+    return f"""auth = cognito: every request needs an ID token; the user and email are the token's. One for ada (1 h):
+  TOKEN={token}
+  curl -s -X POST {api}/cart -H 'Content-Type: application/json' {auth_header} -d '{{"product": "sku-42"}}'
 """
 
 
@@ -160,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--api-port", type=int, default=0, help="local API port (default: a free one)")
         command.add_argument("--delay", type=int, default=delay, help="REMINDER_DELAY_SECONDS for this run")
+        if name == "local":
+            command.add_argument(
+                "--auth", choices=("iam", "cognito"), default="iam", help="API authorization, as Terraform's auth"
+            )
     call = commands.add_parser("invoke", help="invoke one function once from its zip")
     call.add_argument("function")
     call.add_argument("event", help="JSON file with the event")

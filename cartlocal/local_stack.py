@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TextIO
+from typing import Any, Literal, Self, TextIO
 
 from cartflow import contract
 from cartlocal import artifacts
@@ -33,6 +33,7 @@ from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
 from cartlocal.scheduler import ScheduleRunner
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
+from cartlocal.tokens import LocalUserPool
 from cartlocal.worker import FunctionConfig, Result, Worker
 
 # Default local time scale: one AWS minute of retry back-off is half a second here.
@@ -57,6 +58,9 @@ class Options:
     # Extra environment variables per function, on top of the contract's settings: e.g. a
     # per-service endpoint (AWS_ENDPOINT_URL_SESV2) pointing one function at a fault injector.
     extra_environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The API's authorization, as Terraform's `auth`: "cognito" requires an ID token of
+    # LocalStack.user_pool (mint one with user_pool.mint) and takes user/email from its claims.
+    auth: Literal["iam", "cognito"] = "iam"
 
 
 @dataclass
@@ -72,6 +76,7 @@ class LocalStack:
     outbox: Outbox | None = None
     scheduler: ScheduleRunner | None = None
     api: HttpApi | None = None
+    user_pool: LocalUserPool | None = None
     _loops: list[Loop] = field(default_factory=list)
     _log_files: list[TextIO] = field(default_factory=list)
     _scratch: Path | None = None
@@ -179,7 +184,16 @@ class LocalStack:
             loop = Loop(name, step, lambda message: self.timeline.log("local", f"poller error: {message}"))
             loop.start()
             self._loops.append(loop)
-        api = LocalRestApi(self.client("events"), self.stack.settings["EVENT_BUS_ARN"], REGION, ACCOUNT_ID)
+        if self.options.auth == "cognito":
+            self.user_pool = LocalUserPool.generate(REGION)
+        api = LocalRestApi(
+            self.client("events"),
+            self.stack.settings["EVENT_BUS_ARN"],
+            REGION,
+            ACCOUNT_ID,
+            auth=self.options.auth,
+            user_pool=self.user_pool,
+        )
         self.api = HttpApi(api, self.options.api_port, self.timeline)
         self.api.start()
         self.timeline.log("api", f"listening on {self.api.url}")
