@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 # Cognito's ID tokens live one hour by default (the app client's id_token_validity).
 DEFAULT_LIFETIME_SECONDS = 3600
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class InvalidToken(ValueError):
@@ -40,7 +42,8 @@ def _b64url(data: bytes) -> str:
 
 
 def _unb64url(text: str) -> bytes:
-    if not text or any(char not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for char in text):
+    # Python's decoder skips characters outside the alphabet; a JWS segment must not contain any.
+    if not _BASE64URL.fullmatch(text):
         raise InvalidToken("segment is not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

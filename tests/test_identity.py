@@ -163,6 +163,8 @@ BAD_TOKENS: dict[str, Callable[[LocalUserPool], str | None]] = {
     "access token": lambda pool: pool.mint(now=NOW, token_use="access", **ADA),
     "another app client": lambda pool: pool.mint(now=NOW, aud="another-client", **ADA),
     "another issuer": lambda pool: pool.mint(now=NOW, iss="https://cognito-idp.eu-west-1.amazonaws.com/x", **ADA),
+    # A lenient base64 decoder would skip the stray characters and accept the signature.
+    "stray characters in the signature": lambda pool: pool.mint(now=NOW, **ADA) + "!!!!",
     "no exp": lambda pool: pool.sign({"alg": "RS256", "kid": pool.key_id}, _claims(pool, exp=None)),
 }
 
