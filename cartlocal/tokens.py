@@ -104,7 +104,7 @@ class LocalUserPool:
             "cognito:username": sub,
             "aud": self.client_id,
             "event_id": str(uuid.uuid4()),
-            "token_use": "id",
+            "token_use": "id",  # nosec B105  # the token kind (id vs access), not a secret
             "auth_time": issued,
             "exp": issued + lifetime_seconds,
             "iat": issued,

@@ -667,7 +667,7 @@ def test_deploy_promotes_one_release_through_gated_environments_with_oidc() -> N
         job = jobs[env]
         assert job["environment"] == env
         assert job["env"]["RELEASE"] == "${{ needs.publish.outputs.release_id }}"
-        assert job["env"]["TF_VAR_release_manifest"] == f"${{{{ github.workspace }}}}/releases/{env}.json"
+        assert job["env"]["TF_VAR_code_source"] == "release"
         lines = run_lines(job)
         order = [
             next(i for i, line in enumerate(lines) if command in line)
@@ -682,7 +682,7 @@ def test_ci_checks_pull_requests_and_keeps_the_zips() -> None:
     assert ci["on"] == {"pull_request": None}
     assert ci["permissions"] == {"contents": "read"}
     [job] = ci["jobs"].values()
-    assert make_targets(run_lines(job)) == ["lint", "typecheck", "test", "package"]
+    assert make_targets(run_lines(job)) == ["lint", "typecheck", "test", "audit", "package"]
     upload = [step for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
     assert upload[0]["with"]["path"] == "dist/"
 
