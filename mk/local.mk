@@ -2,7 +2,7 @@
 # Every target packages first, so it always runs what `make package` (and so Terraform) ships.
 .PHONY: demo local invoke invoke-usage
 
-# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 DELAY=30
+# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 DELAY=30 AUTH=cognito
 LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT))
 RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY))
 
@@ -10,7 +10,7 @@ demo: package ## Run the scripted journey locally (add, bad body, duplicate, rem
 	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) demo $(RUN_FLAGS)
 
 local: package ## Keep the local stack up (API, moto endpoint, curl examples); Ctrl-C stops it
-	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) local $(RUN_FLAGS)
+	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) local $(RUN_FLAGS) $(if $(AUTH),--auth $(AUTH))
 
 invoke: invoke-usage package ## Invoke one function once from its zip: make invoke FUNCTION=<name> EVENT=<file.json>
 	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) invoke "$(FUNCTION)" "$(EVENT)"
