@@ -27,6 +27,6 @@ smoke: venv ## Smoke-test ENV after apply: a real POST, the event seen on its bu
 ifneq ($(API_URL),)
 	$(SHIP) smoke --api-url "$(API_URL)" --bus "$(EVENT_BUS)"
 else
-	@test -n "$(ENV)" -a -d "terraform/environments/$(ENV)" || { echo "error: unknown environment '$(ENV)' (make smoke ENV=dev|staging|prod)" >&2; exit 1; }
+	@test -n "$(ENV)" -a -f "terraform/environments/$(ENV)/backend.hcl" || { echo "error: unknown environment '$(ENV)' (make smoke ENV=dev|staging|prod)" >&2; exit 1; }
 	$(PY) tools/terraform.py -chdir=terraform/environments/$(ENV) output -json | $(SHIP) smoke --terraform-outputs -
 endif

@@ -4,7 +4,8 @@
 # plan/apply, AWS credentials); the offline proof is `make test` (tests/test_terraform_*.py).
 
 TF := $(PY) tools/terraform.py
-TF_ENVS := $(notdir $(wildcard terraform/environments/*))
+# An environment is a folder with a backend.hcl; its .tf files link terraform/root (one root module).
+TF_ENVS := $(patsubst terraform/environments/%/backend.hcl,%,$(wildcard terraform/environments/*/backend.hcl))
 TF_MODULES := $(wildcard terraform/modules/*) $(wildcard terraform/bootstrap)
 TF_DIR = terraform/environments/$(ENV)
 
