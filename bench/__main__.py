@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="raw results (default: OUT/bench.json in smoke mode, else .cache)")
     parser.add_argument("--runs", type=int, default=10, help="cold-init runs per side and function")
     parser.add_argument("--invocations", type=int, default=1000, help="warm invocations per function")
-    parser.add_argument("--events", type=int, default=200, help="cart adds for the end-to-end throughput")
-    parser.add_argument("--latency-samples", type=int, default=10, help="API to email samples")
+    parser.add_argument("--events", type=int, default=150, help="cart adds for the end-to-end throughput")
+    parser.add_argument("--latency-samples", type=int, default=8, help="API to email samples")
     parser.add_argument("--packaging-runs", type=int, default=2, help="runs per packaging timing")
     parser.add_argument("--sam", type=Path, help="`sam` of a throwaway venv: the packaging row's anchor")
     arguments = parser.parse_args(argv)
@@ -70,15 +71,30 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     started = time.monotonic()
     results: dict[str, Any] = {}
-    log(f"cold init, {arguments.runs} runs per side")
-    with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
-        results["cold_init"] = cold_init.measure(cold_init.unpack(arguments.dist, Path(scratch)), arguments.runs)
-    log(f"warm invocations, {arguments.invocations} per function")
-    results["warm"] = warm.measure(arguments.dist, arguments.invocations)
-    log("packaging")
-    results["packaging"] = packaging_row(arguments)
-    log(f"end to end, {arguments.events} adds, {arguments.latency_samples} latency samples")
-    results["e2e"] = e2e.measure(arguments.dist, arguments.events, arguments.latency_samples)
+    phases: dict[str, float] = {}  # seconds per row: what to trim when the bench outgrows its 10 minutes
+
+    def phase(name: str, description: str, run: Callable[[], Any]) -> None:
+        log(description)
+        phase_started = time.monotonic()
+        results[name] = run()
+        phases[name] = round(time.monotonic() - phase_started, 1)
+
+    def cold() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
+            return cold_init.measure(cold_init.unpack(arguments.dist, Path(scratch)), arguments.runs)
+
+    phase("cold_init", f"cold init, {arguments.runs} runs per side", cold)
+    phase(
+        "warm",
+        f"warm invocations, {arguments.invocations} per function",
+        lambda: warm.measure(arguments.dist, arguments.invocations),
+    )
+    phase("packaging", "packaging", lambda: packaging_row(arguments))
+    phase(
+        "e2e",
+        f"end to end, {arguments.events} adds, {arguments.latency_samples} latency samples",
+        lambda: e2e.measure(arguments.dist, arguments.events, arguments.latency_samples),
+    )
     results["memory_size"] = {name: contract.function_spec(name)["memory_size"] for name in results["cold_init"]}
     results["meta"] = {
         "command": "make bench-smoke" if arguments.smoke else "make bench",
@@ -91,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "e2e_events": arguments.events,
         "latency_samples": arguments.latency_samples,
         "seconds": time.monotonic() - started,
+        "phase_seconds": phases,
     }
     arguments.out.mkdir(parents=True, exist_ok=True)
     raw = arguments.json or (arguments.out / "bench.json" if arguments.smoke else ROOT / ".cache" / "bench.json")
