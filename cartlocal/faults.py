@@ -131,6 +131,9 @@ class FaultProxy:
 def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY: a reply goes out as two writes (headers, body); with Nagle the body waits for
+        # the client's delayed ACK, ~40 ms per request (docs/benchmarks.md, row 2).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # base-class signature
             """The proxy's counters say what happened; per-request lines would only be noise."""

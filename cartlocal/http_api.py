@@ -40,6 +40,9 @@ class HttpApi:
 def _handler(api: LocalRestApi, timeline: Timeline) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY: a reply goes out as two writes (headers, body); with Nagle the body waits for
+        # the client's delayed ACK, ~40 ms per request (docs/benchmarks.md, row 2).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # base-class signature
             """Requests are logged on the timeline with their outcome instead."""

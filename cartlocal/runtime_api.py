@@ -104,6 +104,9 @@ class RuntimeApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # TCP_NODELAY: a reply goes out as two writes (headers, body); with Nagle the body waits for
+            # the client's delayed ACK, ~40 ms per request (docs/benchmarks.md, row 2).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # base-class signature
                 """The runtime logs invocations itself; per-request access logs would be noise."""
