@@ -17,7 +17,7 @@ import importlib.util
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,19 +214,16 @@ def emitted_metrics(output: str) -> dict[str, float]:
 
 
 @contextmanager
-def aws_error(client: Any, operation: str, code: str, status: int) -> Iterator[None]:
-    """Make ``client``'s ``operation`` answer an AWS error, before the request reaches moto.
+def aws_answer(client: Any, operation: str, status: int, parsed: dict[str, Any]) -> Iterator[None]:
+    """Make ``client``'s ``operation`` answer ``status`` and ``parsed`` without reaching moto.
 
-    moto cannot be told to throttle or fail, so the fault is injected at botocore's
-    ``before-call`` hook: the call is never sent and botocore raises the modelled error class.
+    moto cannot be told to throttle, fail or drop an entry, so the answer is injected at
+    botocore's ``before-call`` hook: the call is never sent, and an error status makes botocore
+    raise the modelled error class as it would for AWS's own answer.
     """
 
     def answer(**_: Any) -> tuple[Any, dict[str, Any]]:
-        http = AWSResponse("https://fault.injected", status, HTTPHeaders(), None)
-        return http, {
-            "Error": {"Code": code, "Message": f"injected {code}"},
-            "ResponseMetadata": {"HTTPStatusCode": status},
-        }
+        return AWSResponse("https://answer.injected", status, HTTPHeaders(), None), parsed
 
     event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
     client.meta.events.register(event, answer)
@@ -234,3 +231,9 @@ def aws_error(client: Any, operation: str, code: str, status: int) -> Iterator[N
         yield
     finally:
         client.meta.events.unregister(event, answer)
+
+
+def aws_error(client: Any, operation: str, code: str, status: int) -> AbstractContextManager[None]:
+    """Make ``client``'s ``operation`` fail with the AWS error ``code``."""
+    error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return aws_answer(client, operation, status, error)

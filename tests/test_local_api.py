@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -30,7 +28,7 @@ from cartlocal.api_validation import BodyValidator
 from cartlocal.apigateway import ApiResponse, LocalRestApi, clf_time
 from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
 from cartlocal.vtl import ApiInput, MappingTemplate, VtlError, escape_ecmascript
-from tests.conftest import aws_error, cart_detail, drain, queue_arn, routed_envelopes
+from tests.conftest import aws_answer, aws_error, cart_detail, drain, queue_arn, routed_envelopes
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 NOW = datetime(2026, 11, 28, 4, 5, 6, 789000, tzinfo=UTC)
@@ -108,21 +106,6 @@ def stack(shared_stack: Stack, tap: str) -> Stack:
 @pytest.fixture
 def api(stack: Stack) -> LocalRestApi:
     return LocalRestApi(boto3.client("events"), stack.settings["EVENT_BUS_ARN"], REGION, ACCOUNT_ID, clock=lambda: NOW)
-
-
-@contextmanager
-def aws_answer(client: Any, operation: str, parsed: dict[str, Any]) -> Iterator[None]:
-    """Make ``client``'s ``operation`` return ``parsed`` with HTTP 200 (moto cannot drop an entry)."""
-
-    def answer(**_: Any) -> tuple[Any, dict[str, Any]]:
-        return AWSResponse("https://answer.injected", 200, HTTPHeaders(), None), parsed
-
-    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-    client.meta.events.register(event, answer)
-    try:
-        yield
-    finally:
-        client.meta.events.unregister(event, answer)
 
 
 # --- valid requests -------------------------------------------------------------------------------
@@ -359,7 +342,7 @@ def test_dropped_entry_is_500_event_not_accepted(stack: Stack) -> None:
     events = boto3.client("events")
     api = LocalRestApi(events, stack.settings["EVENT_BUS_ARN"], REGION, ACCOUNT_ID)
     dropped = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "dropped"}]}
-    with aws_answer(events, "PutEvents", dropped):
+    with aws_answer(events, "PutEvents", 200, dropped):
         response = send(api, "ItemAddedToCart", valid_body("ItemAddedToCart"))
     assert (response.status, response.json()) == (500, {"message": "event not accepted"})
 
