@@ -47,17 +47,21 @@ events = boto3.client("events")
 # A batch whose every record failed still answers with item failures (rather than raising), so
 # the event source mapping treats it exactly like a partial failure and redrive counts apply.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
 # Sending and announcing are separate idempotent units, so a failed announcement is retried
 # without sending the email again. Powertools needs one persistence layer per config; explicit
 # key prefixes keep the records valid across deployments that rename the module or function.
-email_idempotency = IdempotencyConfig(
-    event_key_jmespath="reminder_id",
-    expires_after_seconds=settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1),
-)
-announce_idempotency = IdempotencyConfig(
-    event_key_jmespath="reminder_id",
-    expires_after_seconds=settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1),
-)
+def reminder_idempotency() -> IdempotencyConfig:
+    """Records keyed by reminder_id, kept as long as a redrive may bring a reminder back."""
+    return IdempotencyConfig(
+        event_key_jmespath="reminder_id",
+        expires_after_seconds=settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1),
+    )
+
+
+email_idempotency = reminder_idempotency()
+announce_idempotency = reminder_idempotency()
 # Both layers share one client: left to themselves, each builds its own boto3 session and
 # DynamoDB client at cold start (~90 ms of init here, see docs/benchmarks.md).
 idempotency_table = boto3.client("dynamodb")
