@@ -15,6 +15,8 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "cartflow")
 
 import importlib.util
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -237,3 +239,24 @@ def aws_error(client: Any, operation: str, code: str, status: int) -> AbstractCo
     """Make ``client``'s ``operation`` fail with the AWS error ``code``."""
     error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
     return aws_answer(client, operation, status, error)
+
+
+@pytest.fixture(scope="session")
+def built_dist() -> Path:
+    """The zips `make package` ships, built once per session (build.py is incremental)."""
+    built = subprocess.run(
+        [sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    return ROOT / "dist"
+
+
+class RecordingEvents:
+    """Stands in for EventBridge to capture the exact PutEvents request a template rendered."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def put_events(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}

@@ -36,7 +36,7 @@ from cartlocal.provision import ACCOUNT_ID, REGION, Stack
 from cartlocal.timeline import Timeline
 from cartlocal.tokens import LocalUserPool
 from cartlocal.vtl import ApiInput, MappingTemplate, VtlMap
-from tests.conftest import ROOT, FakeLambdaContext, routed_envelopes
+from tests.conftest import ROOT, FakeLambdaContext, RecordingEvents, routed_envelopes
 
 NOW = datetime(2026, 11, 28, 4, 5, 6, tzinfo=UTC)
 ROUTES = {route["detail_type"]: route for route in contract.routes()}
@@ -184,17 +184,6 @@ def test_a_raw_token_without_the_bearer_scheme_is_accepted(stack: Stack, pool: L
     assert response.status == 200
     [envelope] = everything_routed(stack)
     assert envelope["detail"]["user"] == "ada"
-
-
-class RecordingEvents:
-    """Stands in for EventBridge to capture the exact PutEvents request the template rendered."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-
-    def put_events(self, **request: Any) -> dict[str, Any]:
-        self.requests.append(request)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}
 
 
 def test_claims_with_quotes_still_render_a_valid_detail(pool: LocalUserPool) -> None:

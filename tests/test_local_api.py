@@ -28,7 +28,7 @@ from cartlocal.api_validation import BodyValidator
 from cartlocal.apigateway import ApiResponse, LocalRestApi, clf_time
 from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
 from cartlocal.vtl import ApiInput, MappingTemplate, VtlError, escape_ecmascript
-from tests.conftest import aws_answer, aws_error, cart_detail, drain, queue_arn, routed_envelopes
+from tests.conftest import RecordingEvents, aws_answer, aws_error, cart_detail, drain, queue_arn, routed_envelopes
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 NOW = datetime(2026, 11, 28, 4, 5, 6, 789000, tzinfo=UTC)
@@ -379,17 +379,6 @@ def test_bus_that_does_not_exist_is_500_event_not_accepted(stack: Stack, tap: st
 
 
 # --- rendering -----------------------------------------------------------------------------------------
-
-
-class RecordingEvents:
-    """Stands in for EventBridge to capture the exact PutEvents request the template rendered."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-
-    def put_events(self, **request: Any) -> dict[str, Any]:
-        self.requests.append(request)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}
 
 
 def test_rendering_is_deterministic_for_fixed_inputs() -> None:

@@ -36,20 +36,10 @@ TIME_SCALE = 1 / 360
 FAILURE_PATH_SECONDS = 30.0
 
 
-@pytest.fixture(scope="session")
-def dist() -> Path:
-    """The zips `make package` ships: build.py is incremental, so this is quick when nothing changed."""
-    built = subprocess.run(
-        [sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
-    return ROOT / "dist"
-
-
 @pytest.fixture(scope="module")
-def local(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def local(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     options = Options(
-        dist=dist,
+        dist=built_dist,
         workdir=tmp_path_factory.mktemp("local"),
         name="cartflow-e2e",
         reminder_delay_seconds=DELAY_SECONDS,
@@ -210,7 +200,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_invoke_prints_the_result_last_and_side_effects_on_stderr(dist: Path, tmp_path: Path) -> None:
+def test_invoke_prints_the_result_last_and_side_effects_on_stderr(built_dist: Path, tmp_path: Path) -> None:
     ran = run_cli("--workdir", str(tmp_path), "invoke", "schedule_reminder", "examples/events/item_added.json")
 
     assert ran.returncode == 0, ran.stderr[-2000:]
@@ -219,7 +209,7 @@ def test_invoke_prints_the_result_last_and_side_effects_on_stderr(dist: Path, tm
     assert "schedule cart-" in ran.stderr
 
 
-def test_invoke_exits_non_zero_with_the_error_when_the_function_raises(dist: Path, tmp_path: Path) -> None:
+def test_invoke_exits_non_zero_with_the_error_when_the_function_raises(built_dist: Path, tmp_path: Path) -> None:
     ran = run_cli("--workdir", str(tmp_path), "invoke", "schedule_reminder", "examples/events/item_added_invalid.json")
 
     assert ran.returncode == 1

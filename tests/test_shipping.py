@@ -470,25 +470,15 @@ def handled_an_event(worker: Worker) -> bool:
     return any(result.ok for result in worker.results)
 
 
-@pytest.fixture(scope="module")
-def built() -> Path:
-    """The real zips `make package` ships (build.py is incremental, so quick when nothing changed)."""
-    result = subprocess.run(
-        [sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return ROOT / "dist"
-
-
 @pytest.mark.e2e
 def test_two_local_environments_run_one_release_byte_for_byte_and_pass_the_smoke_test(
-    built: Path, tmp_path: Path
+    built_dist: Path, tmp_path: Path
 ) -> None:
     store_endpoint = MotoEndpoint()
     try:
         s3 = store_endpoint.client("s3")
         store = ArtifactStore(s3, fresh_bucket(s3))
-        release = publish(store, built, COMMIT, pointers.now(), [])
+        release = publish(store, built_dist, COMMIT, pointers.now(), [])
         enter(store, "dev", release.release_id, "test")
         promote(store, "dev", "staging", "test", expect=release.release_id)
 
@@ -499,7 +489,7 @@ def test_two_local_environments_run_one_release_byte_for_byte_and_pass_the_smoke
             folders[env] = materialize(store, runs, tmp_path / "dist" / env)
         built_hashes = {
             name: entry["sha256"]
-            for name, entry in json.loads((built / "manifest.json").read_text())["functions"].items()
+            for name, entry in json.loads((built_dist / "manifest.json").read_text())["functions"].items()
         }
         for name, digest in built_hashes.items():
             assert hashlib.sha256((folders["staging"] / f"{name}.zip").read_bytes()).hexdigest() == digest

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.harness import Harness
-from tests.test_local_e2e import dist  # noqa: F401  # the session fixture that builds the zips once
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -18,6 +17,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="module")
-def harness(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:  # noqa: F811
-    with Harness(dist, tmp_path_factory.mktemp("reliability"), name="cartflow-rel-test") as running:
+def harness(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    with Harness(built_dist, tmp_path_factory.mktemp("reliability"), name="cartflow-rel-test") as running:
         yield running
