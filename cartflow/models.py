@@ -1,98 +1,177 @@
-"""Pydantic models of the event details, with their constraints read from the contract.
+"""Typed event details and their EventBridge envelope, validated by the contract's JSON Schemas.
 
-Types are written here so mypy can check the handlers; every constraint (lengths, patterns,
-ranges, defaults) comes from the detail's JSON Schema, so the models cannot drift from what
-Terraform and the API validate. tests/test_contract.py compares the two.
+Handlers get frozen dataclasses, so mypy checks every attribute they read. What is valid is
+decided by the detail's JSON Schema in the contract (the file API Gateway's models and the
+rules are built from) compiled by fastjsonschema, the engine of Powertools' validation utility:
+the handlers cannot accept anything the contract does not, because the check *is* the contract.
+Pydantic models did this before; importing pydantic alone was ~85 ms of every cold start, a
+compiled schema is a few (docs/benchmarks.md). tests/test_contract.py holds the types to the
+schemas and this envelope to Powertools' ``EventBridgeModel``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+import fastjsonschema
 
 from cartflow import contract
 
-_KEYWORDS = {
-    "minLength": "min_length",
-    "maxLength": "max_length",
-    "pattern": "pattern",
-    "minimum": "ge",
-    "maximum": "le",
+# The envelope Lambda receives from EventBridge, field for field Powertools' EventBridgeModel
+# (unknown envelope fields are ignored there too). Only ``detail`` is ours, checked by its schema.
+ENVELOPE_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "required": ["version", "id", "source", "account", "time", "region", "resources", "detail-type", "detail"],
+    "properties": {
+        "version": {"type": "string"},
+        "id": {"type": "string"},
+        "source": {"type": "string"},
+        "account": {"type": "string"},
+        "time": {"type": "string", "format": "date-time"},
+        "region": {"type": "string"},
+        "resources": {"type": "array", "items": {"type": "string"}},
+        "detail-type": {"type": "string"},
+        "replay-name": {"type": ["string", "null"]},
+        "detail": {"type": "object"},
+    },
+}
+
+Validator = Callable[..., Any]
+
+
+class InvalidPayloadError(ValueError):
+    """The contract rejects a payload; the message names each field and rule, never a value."""
+
+
+def _schema(detail_type: str | None) -> dict[str, Any]:
+    return ENVELOPE_SCHEMA if detail_type is None else contract.event_schema(detail_type)
+
+
+@cache
+def _validator(detail_type: str | None) -> Validator:
+    """The compiled schema of ``detail_type``'s detail (the envelope's for None), once per process."""
+    # Without detailed exceptions the generated code is half the size and compiles twice as fast;
+    # the reason is rebuilt from the message and the schema instead (and never carries a value).
+    return fastjsonschema.compile(_schema(detail_type), detailed_exceptions=False)
+
+
+def _reason(message: str, schema: dict[str, Any], data: Any, location: str) -> str:
+    """One line naming the failing field(s) under ``location`` and the rule, without the value."""
+    name, _, rule = message.partition(" ")
+    if name == "data" and isinstance(data, dict):
+        # The only object-level rules: list every missing and every unexpected property.
+        missing = sorted(set(schema.get("required", ())) - data.keys())
+        closed = schema.get("additionalProperties") is False
+        unexpected = sorted(data.keys() - schema.get("properties", {}).keys()) if closed else []
+        problems = [f"{key}: required property missing" for key in missing]
+        problems += [f"{key}: unexpected property" for key in unexpected]
+        if problems:
+            return "; ".join(f"{location}.{problem}".lstrip(".") for problem in problems)
+    path = (location + name.removeprefix("data")).lstrip(".")
+    return f"{path or '<root>'}: {rule}"
+
+
+def validate(detail_type: str | None, data: Any, location: str = "") -> Any:
+    """``data`` checked by ``detail_type``'s schema (the envelope's for None), defaults filled in.
+
+    Raises :class:`InvalidPayloadError` naming the failing field(s) under ``location``.
+    """
+    # fastjsonschema writes defaults into the object it checks: give it a copy.
+    candidate = dict(data) if isinstance(data, dict) else data
+    try:
+        return _validator(detail_type)(candidate)
+    except fastjsonschema.JsonSchemaValueException as error:
+        raise InvalidPayloadError(_reason(error.message, _schema(detail_type), data, location)) from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Detail:
+    """An event detail; building one in code is held to its schema just like parsing one."""
+
+    DETAIL_TYPE: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        validate(self.DETAIL_TYPE, self.to_dict(), "detail")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Validate ``data`` against the schema (filling defaults) and build the detail."""
+        return cls(**validate(cls.DETAIL_TYPE, data, "detail"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """Compact JSON, as the detail travels in PutEvents and a schedule's Input."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemAdded(Detail):
+    DETAIL_TYPE: ClassVar[str] = "ItemAddedToCart"
+    user: str
+    product: str
+    quantity: int
+    email: str
+    request_id: str
+    occurred_at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemRemoved(Detail):
+    DETAIL_TYPE: ClassVar[str] = "ItemRemovedFromCart"
+    user: str
+    product: str
+    request_id: str
+    occurred_at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CartCheckedOut(Detail):
+    DETAIL_TYPE: ClassVar[str] = "CartCheckedOut"
+    user: str
+    request_id: str
+    occurred_at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReminderDue(Detail):
+    DETAIL_TYPE: ClassVar[str] = "CartReminderDue"
+    user: str
+    product: str
+    quantity: int
+    email: str
+    scheduled_event: bool
+    added_at: str
+    reminder_id: str
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReminderSent(Detail):
+    DETAIL_TYPE: ClassVar[str] = "CartReminderSent"
+    user: str
+    product: str
+    reminder_id: str
+    request_id: str
+    message_id: str
+    sent_at: str
+
+
+DETAIL_MODELS: dict[str, type[Detail]] = {
+    model.DETAIL_TYPE: model for model in (ItemAdded, ItemRemoved, CartCheckedOut, ReminderDue, ReminderSent)
 }
 
 
-def constrained(detail_type: str, field: str) -> Any:
-    """A pydantic ``Field`` carrying the JSON Schema constraints of ``detail_type``'s ``field``."""
-    spec = contract.event_schema(detail_type)["properties"][field]
-    kwargs: dict[str, Any] = {_KEYWORDS[key]: value for key, value in spec.items() if key in _KEYWORDS}
-    if "default" in spec:
-        kwargs["default"] = spec["default"]
-    return Field(**kwargs)
-
-
-# Each function validates only two or three of these models: building a model's validator when
-# it is first used, not at import, keeps the others out of every function's cold start.
-DEFERRED = ConfigDict(defer_build=True)
-
-
-class Detail(BaseModel):
-    """Details reject unknown fields, like the schemas' ``additionalProperties: false``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, **DEFERRED)
-
-
-class ItemAdded(Detail):
-    user: Annotated[str, constrained("ItemAddedToCart", "user")]
-    product: Annotated[str, constrained("ItemAddedToCart", "product")]
-    quantity: Annotated[int, constrained("ItemAddedToCart", "quantity")]
-    email: Annotated[str, constrained("ItemAddedToCart", "email")]
-    request_id: Annotated[str, constrained("ItemAddedToCart", "request_id")]
-    occurred_at: Annotated[str, constrained("ItemAddedToCart", "occurred_at")]
-
-
-class ItemRemoved(Detail):
-    user: Annotated[str, constrained("ItemRemovedFromCart", "user")]
-    product: Annotated[str, constrained("ItemRemovedFromCart", "product")]
-    request_id: Annotated[str, constrained("ItemRemovedFromCart", "request_id")]
-    occurred_at: Annotated[str, constrained("ItemRemovedFromCart", "occurred_at")]
-
-
-class CartCheckedOut(Detail):
-    user: Annotated[str, constrained("CartCheckedOut", "user")]
-    request_id: Annotated[str, constrained("CartCheckedOut", "request_id")]
-    occurred_at: Annotated[str, constrained("CartCheckedOut", "occurred_at")]
-
-
-class ReminderDue(Detail):
-    user: Annotated[str, constrained("CartReminderDue", "user")]
-    product: Annotated[str, constrained("CartReminderDue", "product")]
-    quantity: Annotated[int, constrained("CartReminderDue", "quantity")]
-    email: Annotated[str, constrained("CartReminderDue", "email")]
-    scheduled_event: Literal[True]
-    added_at: Annotated[str, constrained("CartReminderDue", "added_at")]
-    reminder_id: Annotated[str, constrained("CartReminderDue", "reminder_id")]
-    request_id: Annotated[str, constrained("CartReminderDue", "request_id")]
-
-
-class ReminderSent(Detail):
-    user: Annotated[str, constrained("CartReminderSent", "user")]
-    product: Annotated[str, constrained("CartReminderSent", "product")]
-    reminder_id: Annotated[str, constrained("CartReminderSent", "reminder_id")]
-    request_id: Annotated[str, constrained("CartReminderSent", "request_id")]
-    message_id: Annotated[str, constrained("CartReminderSent", "message_id")]
-    sent_at: Annotated[str, constrained("CartReminderSent", "sent_at")]
-
-
-class EventBridgeEnvelope(BaseModel):
-    """The EventBridge envelope Lambda receives: field for field Powertools' ``EventBridgeModel``.
-
-    Defined here instead of imported: importing Powertools' parser package builds its models at
-    import, a measurable share of every cold start (docs/benchmarks.md) for ten plain fields.
-    """
-
-    model_config = ConfigDict(populate_by_name=True, **DEFERRED)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event[DetailT: Detail]:
+    """An EventBridge event as Lambda receives it, with its detail parsed."""
 
     version: str
     id: str
@@ -100,34 +179,47 @@ class EventBridgeEnvelope(BaseModel):
     account: str
     time: datetime
     region: str
-    resources: list[str]
-    detail_type: str = Field(alias="detail-type")
-    replay_name: str | None = Field(None, alias="replay-name")
+    resources: tuple[str, ...]
+    detail_type: str
+    replay_name: str | None
+    detail: DetailT
 
 
-class ItemAddedEvent(EventBridgeEnvelope):
-    detail: ItemAdded
+def parse_event[DetailT: Detail](payload: Any, detail: type[DetailT]) -> Event[DetailT]:
+    """Validate an envelope (a dict or JSON text) whose detail is ``detail``; build it."""
+    if isinstance(payload, (str, bytes)):
+        try:
+            payload = json.loads(payload)
+        except json.JSONDecodeError as error:
+            where = f"line {error.lineno} column {error.colno}"
+            raise InvalidPayloadError(f"<root>: not JSON ({error.msg}, {where})") from None
+    envelope = validate(None, payload)
+    try:
+        time = parse_timestamp(envelope["time"])
+    except ValueError:
+        raise InvalidPayloadError("time: not a valid date-time") from None
+    return Event(
+        version=envelope["version"],
+        id=envelope["id"],
+        source=envelope["source"],
+        account=envelope["account"],
+        time=time,
+        region=envelope["region"],
+        resources=tuple(envelope["resources"]),
+        detail_type=envelope["detail-type"],
+        replay_name=envelope.get("replay-name"),
+        detail=detail.from_dict(envelope["detail"]),
+    )
 
 
-class ItemRemovedEvent(EventBridgeEnvelope):
-    detail: ItemRemoved
+def prepare(*details: type[Detail]) -> None:
+    """Compile the envelope's and these details' schemas now.
 
-
-class CartCheckedOutEvent(EventBridgeEnvelope):
-    detail: CartCheckedOut
-
-
-class ReminderDueEvent(EventBridgeEnvelope):
-    detail: ReminderDue
-
-
-DETAIL_MODELS: dict[str, type[Detail]] = {
-    "ItemAddedToCart": ItemAdded,
-    "ItemRemovedFromCart": ItemRemoved,
-    "CartCheckedOut": CartCheckedOut,
-    "CartReminderDue": ReminderDue,
-    "CartReminderSent": ReminderSent,
-}
+    A function calls this at import with the details it handles, so its cold start (not its
+    first request) pays for compiling them, and the details it never sees cost nothing.
+    """
+    for detail_type in (None, *(detail.DETAIL_TYPE for detail in details)):
+        _validator(detail_type)
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -13,9 +13,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ValidationError
 
 from cartflow import contract
+from cartflow.models import Detail, Event, InvalidPayloadError, parse_event
 
 # Email addresses are the PII this system carries. The contract's own pattern, unanchored, finds
 # them in a log record's message, arguments and extra keys, so none reaches the logs.
@@ -58,15 +58,6 @@ class InvalidEventError(ValueError):
     """The input can never be processed; retrying it only moves it to the DLQ."""
 
 
-def describe(error: ValidationError) -> str:
-    """A one-line reason naming each failing field, without echoing its value."""
-    problems = []
-    for item in error.errors(include_input=False, include_url=False):
-        location = ".".join(str(part) for part in item["loc"]) or "<root>"
-        problems.append(f"{location}: {item['msg']}")
-    return "; ".join(problems)
-
-
 def reject(reason: str, **keys: Any) -> InvalidEventError:
     """Log and count an invalid input; return the error for the caller to raise."""
     logger.error("invalid input rejected", extra={"reason": reason, **keys})
@@ -74,11 +65,9 @@ def reject(reason: str, **keys: Any) -> InvalidEventError:
     return InvalidEventError(reason)
 
 
-def parse[ModelT: BaseModel](payload: Any, model: type[ModelT], **keys: Any) -> ModelT:
-    """Validate ``payload`` (a dict or JSON text) as ``model`` or reject it."""
+def parse[DetailT: Detail](payload: Any, detail: type[DetailT], **keys: Any) -> Event[DetailT]:
+    """Validate ``payload`` (a dict or JSON text) as an event carrying ``detail``, or reject it."""
     try:
-        if isinstance(payload, (str, bytes)):
-            return model.model_validate_json(payload)
-        return model.model_validate(payload)
-    except ValidationError as error:
-        raise reject(describe(error), model=model.__name__, **keys) from None
+        return parse_event(payload, detail)
+    except InvalidPayloadError as error:
+        raise reject(str(error), model=detail.__name__, **keys) from None

@@ -15,15 +15,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cartflow import reminders
 from cartflow.config import load_settings
-from cartflow.models import CartCheckedOutEvent, ItemRemovedEvent
+from cartflow.models import CartCheckedOut, ItemRemoved, prepare
 from cartflow.observability import logger, metrics, parse, reject
 
 settings = load_settings("cancel_reminders")
 scheduler = boto3.client("scheduler")
-EVENT_MODELS: dict[str, type[ItemRemovedEvent] | type[CartCheckedOutEvent]] = {
-    "ItemRemovedFromCart": ItemRemovedEvent,
-    "CartCheckedOut": CartCheckedOutEvent,
+DETAILS: dict[str, type[ItemRemoved] | type[CartCheckedOut]] = {
+    detail.DETAIL_TYPE: detail for detail in (ItemRemoved, CartCheckedOut)
 }
+prepare(*DETAILS.values())
 
 
 def cancel(name: str, happened_at: str) -> str:
@@ -50,10 +50,10 @@ def user_schedules(user: str) -> list[str]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail_type = event.get("detail-type") if isinstance(event, dict) else None
-    if detail_type not in EVENT_MODELS:
-        raise reject(f"detail-type: expected one of {sorted(EVENT_MODELS)}, got {detail_type!r}")
-    parsed = parse(event, EVENT_MODELS[str(detail_type)], detail_type=detail_type)
-    if isinstance(parsed, ItemRemovedEvent):
+    if detail_type not in DETAILS:
+        raise reject(f"detail-type: expected one of {sorted(DETAILS)}, got {detail_type!r}")
+    parsed = parse(event, DETAILS[str(detail_type)], detail_type=detail_type)
+    if isinstance(parsed.detail, ItemRemoved):
         names = [reminders.schedule_name(parsed.detail.user, parsed.detail.product)]
     else:
         names = user_schedules(parsed.detail.user)

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cartflow import contract, reminders
 from cartflow.config import load_settings
-from cartflow.models import ItemAddedEvent, ReminderDue
+from cartflow.models import ItemAdded, ReminderDue, prepare
 from cartflow.observability import logger, metrics, parse
 
 settings = load_settings("schedule_reminder")
@@ -24,6 +24,7 @@ DELAY_SECONDS = settings.integer("REMINDER_DELAY_SECONDS")
 SCHEDULER = contract.stack()["scheduler"]
 REMINDER_EVENT = contract.event_type("CartReminderDue")
 scheduler = boto3.client("scheduler")
+prepare(ItemAdded, ReminderDue)
 
 
 def schedule_request(reminder: ReminderDue, now: datetime) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def schedule_request(reminder: ReminderDue, now: datetime) -> dict[str, Any]:
         "Target": {
             "Arn": settings["EVENT_BUS_ARN"],
             "RoleArn": settings["SCHEDULER_ROLE_ARN"],
-            "Input": reminder.model_dump_json(),
+            "Input": reminder.to_json(),
             "EventBridgeParameters": {
                 "DetailType": REMINDER_EVENT["detail_type"],
                 "Source": REMINDER_EVENT["source"],
@@ -74,7 +75,7 @@ def upsert(reminder: ReminderDue, now: datetime) -> str:
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    added = parse(event, ItemAddedEvent, event_id=event.get("id") if isinstance(event, dict) else None)
+    added = parse(event, ItemAdded, event_id=event.get("id") if isinstance(event, dict) else None)
     reminder = reminders.reminder_for(added.detail)
     outcome = upsert(reminder, datetime.now(UTC))
     metrics.add_metric(name=f"Schedules{outcome.capitalize()}", unit=MetricUnit.Count, value=1)

@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from cartflow import contract
 from cartflow.config import load_settings
-from cartflow.models import ReminderDue, ReminderDueEvent, ReminderSent, format_timestamp
+from cartflow.models import ReminderDue, ReminderSent, format_timestamp, prepare
 from cartflow.observability import logger, metrics, parse
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ PERMANENT_SES_ERRORS = frozenset(
 
 ses = boto3.client("sesv2")
 events = boto3.client("events")
+prepare(ReminderDue, ReminderSent)
 # A batch whose every record failed still answers with item failures (rather than raising), so
 # the event source mapping treats it exactly like a partial failure and redrive counts apply.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -126,7 +127,7 @@ def announce_once(detail: ReminderSent) -> None:
                 "EventBusName": settings["EVENT_BUS_ARN"],
                 "Source": SENT_EVENT["source"],
                 "DetailType": SENT_EVENT["detail_type"],
-                "Detail": detail.model_dump_json(),
+                "Detail": detail.to_json(),
             }
         ]
     )
@@ -135,7 +136,7 @@ def announce_once(detail: ReminderSent) -> None:
 
 
 def record_handler(record: SQSRecord) -> None:
-    envelope = parse(record.body, ReminderDueEvent, message_id=record.message_id)
+    envelope = parse(record.body, ReminderDue, message_id=record.message_id)
     reminder = envelope.detail
     logger.set_correlation_id(reminder.request_id)
     sent = email_once(reminder=reminder)

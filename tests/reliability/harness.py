@@ -287,7 +287,7 @@ def settle() -> None:
 def reminder_due(user: str, product: str, **fields: Any) -> dict[str, Any]:
     """A valid CartReminderDue detail for ``user`` (email ``<user>@example.com``), as a schedule fires it."""
     detail = cart_detail("ItemAddedToCart", user=user, product=product, email=f"{user}@example.com", **fields)
-    return reminders.reminder_for(ItemAdded.model_validate(detail)).model_dump(mode="json")
+    return reminders.reminder_for(ItemAdded.from_dict(detail)).to_dict()
 
 
 def typed(detail_type: str, details: Iterable[dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -176,8 +176,8 @@ def at_least_once(h: Harness, users: int, products: int) -> Outcome:
         ]
         for user, product in pairs
     }
-    newer_ids = {pair: reminders.reminder_id(ItemAdded.model_validate(adds[pair][0])) for pair in pairs}
-    stale_ids = {pair: reminders.reminder_id(ItemAdded.model_validate(adds[pair][1])) for pair in pairs}
+    newer_ids = {pair: reminders.reminder_id(ItemAdded.from_dict(adds[pair][0])) for pair in pairs}
+    stale_ids = {pair: reminders.reminder_id(ItemAdded.from_dict(adds[pair][1])) for pair in pairs}
     assert h.local.stack is not None
     add_copies = _Duplicator(h, f"dup-adds-{run}", SCHEDULE)
     due_copies = _Duplicator(h, f"dup-due-{run}", "reminder_due")
