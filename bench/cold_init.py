@@ -25,7 +25,7 @@ GOAL = 1.25
 # The boto3 clients each handler creates at import (DynamoDB: the idempotency persistence layer's).
 FLOOR_CLIENTS: dict[str, tuple[str, ...]] = {
     "cancel_reminders": ("scheduler",),
-    "schedule_reminder": ("scheduler",),
+    "schedule_reminder": ("scheduler", "dynamodb"),
     "send_reminder": ("sesv2", "events", "dynamodb"),
 }
 PROFILE_TOP = 8

@@ -227,6 +227,11 @@ def parse_timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def epoch_ms(value: str) -> int:
+    """A contract timestamp as epoch milliseconds, for ordering: as strings, ``...:00.5Z`` < ``...:00Z``."""
+    return round(parse_timestamp(value).timestamp() * 1000)
+
+
 def format_timestamp(moment: datetime) -> str:
     """Format an aware datetime the way the contract's timestamps are written."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -78,6 +78,16 @@ def test_late_removal_keeps_a_schedule_added_after_it(stack: Any, load_function:
     assert schedule_names(stack) == {name}
 
 
+def test_a_removal_half_a_second_after_the_add_deletes_it(stack: Any, load_function: Any, add: Any) -> None:
+    # As strings "12:00:00.500Z" < "12:00:00Z"; as times the removal is the later one.
+    name = add("ada", "p1", occurred_at="2030-01-01T12:00:00Z")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("ItemRemovedFromCart", user="ada", product="p1", occurred_at="2030-01-01T12:00:00.500Z")
+    assert app.handler(deliver(stack, "cancel_reminders", "ItemRemovedFromCart", detail), CONTEXT)["outcomes"] == {
+        name: "deleted"
+    }
+
+
 def test_unknown_detail_type_is_rejected_and_counted(
     stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto.events.models import EventPattern
 
-from cartflow import contract, reminders
+from cartflow import contract, reminded, reminders
 from cartflow.config import ConfigurationError
-from cartflow.models import parse_timestamp
+from cartflow.models import ItemAdded, parse_timestamp
 from cartflow.observability import InvalidEventError
 from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, emitted_metrics
 
@@ -88,6 +88,49 @@ def test_adding_again_retimes_and_an_older_add_never_wins(stack: Any, load_funct
     [schedule] = schedules(stack)
     assert schedule["ScheduleExpression"] == "at(2030-01-02T12:00:00)"
     assert json.loads(schedule["Target"]["Input"])["quantity"] == 5
+
+
+def test_which_add_is_newer_is_decided_by_time_not_by_text(stack: Any, load_function: Any) -> None:
+    # As strings "12:00:00.500Z" < "12:00:00Z"; as times it is half a second later.
+    app = load_function("schedule_reminder")
+    whole = deliver(
+        stack,
+        "schedule_reminder",
+        "ItemAddedToCart",
+        cart_detail("ItemAddedToCart", occurred_at="2030-01-01T12:00:00Z"),
+    )
+    later = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T12:00:00.500Z", quantity=7)
+    assert app.handler(whole, CONTEXT)["outcome"] == "created"
+    assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", later), CONTEXT)["outcome"] == "retimed"
+    assert app.handler(whole, CONTEXT)["outcome"] == "stale"
+    [schedule] = schedules(stack)
+    assert json.loads(schedule["Target"]["Input"])["quantity"] == 7
+
+
+def test_once_an_add_was_reminded_its_late_copies_and_older_adds_schedule_nothing(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = load_function("schedule_reminder")
+    older = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T10:00:00Z")
+    newer = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T12:00:00.250Z")
+    newest = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T12:00:01Z")
+    assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", newer), CONTEXT)["outcome"] == "created"
+    # The reminder fired: send_reminder claimed it, Scheduler deleted the schedule.
+    reminder = reminders.reminder_for(ItemAdded.from_dict(newer))
+    table = stack.settings["IDEMPOTENCY_TABLE"]
+    assert reminded.claim(boto3.client("dynamodb"), table, reminder, 60, datetime.now(UTC))
+    boto3.client("scheduler").delete_schedule(
+        Name=reminders.schedule_name(reminder.user, reminder.product), GroupName=stack.settings["SCHEDULE_GROUP"]
+    )
+    capsys.readouterr()
+
+    for late in (newer, older):
+        assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", late), CONTEXT)["outcome"] == "stale"
+        assert emitted_metrics(capsys.readouterr().out).get("SchedulesStale") == 1
+    assert schedules(stack) == []
+    # A later add of the same item is a new reminder.
+    assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", newest), CONTEXT)["outcome"] == "created"
+    assert len(schedules(stack)) == 1
 
 
 def test_products_and_users_get_separate_schedules(stack: Any, load_function: Any) -> None:
@@ -174,8 +217,12 @@ def test_aws_calls_are_recorded_as_the_functions_actions(stack: Any, load_functi
         app = load_function("schedule_reminder")
         envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
         app.handler(envelope, CONTEXT)
-        assert RECORDED_ACTIONS["schedule_reminder"] == {"scheduler:CreateSchedule"}
+        assert RECORDED_ACTIONS["schedule_reminder"] == {"dynamodb:GetItem", "scheduler:CreateSchedule"}
         app.handler(envelope, CONTEXT)
-        assert RECORDED_ACTIONS["schedule_reminder"] == {"scheduler:CreateSchedule", "scheduler:GetSchedule"}
+        assert RECORDED_ACTIONS["schedule_reminder"] == {
+            "dynamodb:GetItem",
+            "scheduler:CreateSchedule",
+            "scheduler:GetSchedule",
+        }
     finally:
         RECORDED_ACTIONS.setdefault("schedule_reminder", set()).update(earlier)

@@ -10,8 +10,9 @@ import jsonschema
 import pytest
 from moto.ses.models import ses_backends
 
-from cartflow import contract
+from cartflow import contract, reminders
 from cartflow.config import ConfigurationError
+from cartflow.models import ItemAdded, ReminderDue
 from cartlocal.provision import ACCOUNT_ID, REGION
 from tests.conftest import (
     FakeLambdaContext,
@@ -20,6 +21,7 @@ from tests.conftest import (
     deliver,
     drain,
     emitted_metrics,
+    publish,
     receive_as_lambda_event,
 )
 
@@ -108,6 +110,34 @@ def test_redelivered_message_sends_no_second_email_or_event(
     assert load_function("send_reminder").handler(event, CONTEXT) == {"batchItemFailures": []}
     assert len(sent_emails()) == 1
     assert len(sent_events()) == 1
+
+
+def test_a_reminder_of_an_add_older_than_one_already_reminded_is_skipped(
+    stack: Any, load_function: Any, sent_events: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # E.g. a late copy of the older add re-scheduled after the newer add's reminder fired.
+    def due(occurred_at: str, quantity: int) -> ReminderDue:
+        added = cart_detail("ItemAddedToCart", occurred_at=occurred_at, quantity=quantity)
+        return reminders.reminder_for(ItemAdded.from_dict(added))
+
+    app = load_function("send_reminder")
+    queue = stack.queue_urls["reminders"]
+    newer, older = due("2030-01-01T12:00:00Z", 5), due("2030-01-01T10:00:00.500Z", 1)
+    for reminder in (newer, older):
+        publish(stack, "cartflow.reminders", "CartReminderDue", reminder.to_dict())
+        event = receive_as_lambda_event(queue)
+        capsys.readouterr()
+        assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+
+    assert emitted_metrics(capsys.readouterr().out).get("RemindersStale") == 1
+    [email] = sent_emails()
+    assert "5 &times; <strong>sku:42</strong>" in email.body
+    assert len(sent_events()) == 1
+    # The reminded one itself, redelivered, still claims its item (and the email stays single).
+    publish(stack, "cartflow.reminders", "CartReminderDue", newer.to_dict())
+    assert app.handler(receive_as_lambda_event(queue), CONTEXT) == {"batchItemFailures": []}
+    assert "RemindersStale" not in emitted_metrics(capsys.readouterr().out)
+    assert len(sent_emails()) == 1
 
 
 def test_bad_records_fail_alone_and_are_counted(

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cartflow import reminders
 from cartflow.config import load_settings
-from cartflow.models import CartCheckedOut, ItemRemoved, prepare
+from cartflow.models import CartCheckedOut, ItemRemoved, epoch_ms, prepare
 from cartflow.observability import logger, metrics, parse, reject
 
 settings = load_settings("cancel_reminders")
@@ -31,7 +31,7 @@ def cancel(name: str, happened_at: str) -> str:
     group = settings["SCHEDULE_GROUP"]
     try:
         current = scheduler.get_schedule(Name=name, GroupName=group)
-        if json.loads(current["Target"]["Input"]).get("added_at", "") > happened_at:
+        if epoch_ms(json.loads(current["Target"]["Input"])["added_at"]) > epoch_ms(happened_at):
             return "kept"
         scheduler.delete_schedule(Name=name, GroupName=group)
         return "deleted"

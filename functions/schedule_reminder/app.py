@@ -1,7 +1,8 @@
 """schedule_reminder: on ItemAddedToCart, create or re-time the reminder of (user, product).
 
 One schedule per (user, product): adding the same item again re-times the existing schedule
-instead of creating a second one, and a redelivered or older event never moves a newer one.
+instead of creating a second one, and a redelivered or older event never moves a newer one, nor
+schedules again once an add at least as new was reminded (cartflow.reminded).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cartflow import contract, reminders
+from cartflow import contract, reminded, reminders
 from cartflow.config import load_settings
-from cartflow.models import ItemAdded, ReminderDue, prepare
+from cartflow.models import ItemAdded, ReminderDue, epoch_ms, prepare
 from cartflow.observability import logger, metrics, parse
 
 settings = load_settings("schedule_reminder")
@@ -24,6 +25,7 @@ DELAY_SECONDS = settings.integer("REMINDER_DELAY_SECONDS")
 SCHEDULER = contract.stack()["scheduler"]
 REMINDER_EVENT = contract.event_type("CartReminderDue")
 scheduler = boto3.client("scheduler")
+reminded_table = boto3.client("dynamodb")
 prepare(ItemAdded, ReminderDue)
 
 
@@ -66,10 +68,16 @@ def upsert(reminder: ReminderDue, now: datetime) -> str:
     current_input = json.loads(current["Target"]["Input"])
     if current_input.get("reminder_id") == reminder.reminder_id:
         return "duplicate"
-    if current_input.get("added_at", "") > reminder.added_at:
+    if epoch_ms(current_input["added_at"]) > epoch_ms(reminder.added_at):
         return "stale"
     scheduler.update_schedule(**request)
     return "retimed"
+
+
+def reminded_already(reminder: ReminderDue) -> bool:
+    """Whether an add of this item at least as new as ``reminder``'s was already reminded."""
+    newest = reminded.newest(reminded_table, settings["IDEMPOTENCY_TABLE"], reminder.user, reminder.product)
+    return newest is not None and newest >= epoch_ms(reminder.added_at)
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
@@ -77,7 +85,9 @@ def upsert(reminder: ReminderDue, now: datetime) -> str:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     added = parse(event, ItemAdded, event_id=event.get("id") if isinstance(event, dict) else None)
     reminder = reminders.reminder_for(added.detail)
-    outcome = upsert(reminder, datetime.now(UTC))
+    # The schedule of a reminded add is gone (ActionAfterCompletion DELETE), so only this record
+    # tells a late copy of it, or of an older add, from an add never scheduled.
+    outcome = "stale" if reminded_already(reminder) else upsert(reminder, datetime.now(UTC))
     metrics.add_metric(name=f"Schedules{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
     logger.info("reminder scheduled", extra={"outcome": outcome, "reminder_id": reminder.reminder_id})
     return {"outcome": outcome, "schedule": reminders.schedule_name(reminder.user, reminder.product)}

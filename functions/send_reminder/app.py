@@ -5,7 +5,8 @@ Each SQS record is an EventBridge envelope of CartReminderDue. Records fail indi
 redelivered until the queue's maxReceiveCount moves it to the DLQ. Sending the email and
 announcing it are two idempotent units keyed by ``reminder_id``: a redelivery never sends a
 second email or a second CartReminderSent, and a retry after a failed announcement does not
-email again.
+email again. A reminder of an add older than one already reminded for the same item is skipped
+(cartflow.reminded).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from cartflow import contract
+from cartflow import contract, reminded
 from cartflow.config import load_settings
 from cartflow.models import ReminderDue, ReminderSent, format_timestamp, prepare
 from cartflow.observability import logger, metrics, parse
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import EmailContentTypeDef
 
 settings = load_settings("send_reminder")
+RECORD_TTL_SECONDS = settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1)
 SENT_EVENT = contract.event_type("CartReminderSent")
 # SES answers these for a message that will never be accepted as it is; retrying cannot help.
 PERMANENT_SES_ERRORS = frozenset(
@@ -55,10 +57,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 # key prefixes keep the records valid across deployments that rename the module or function.
 def reminder_idempotency() -> IdempotencyConfig:
     """Records keyed by reminder_id, kept as long as a redrive may bring a reminder back."""
-    return IdempotencyConfig(
-        event_key_jmespath="reminder_id",
-        expires_after_seconds=settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1),
-    )
+    return IdempotencyConfig(event_key_jmespath="reminder_id", expires_after_seconds=RECORD_TTL_SECONDS)
 
 
 email_idempotency = reminder_idempotency()
@@ -139,6 +138,14 @@ def record_handler(record: SQSRecord) -> None:
     envelope = parse(record.body, ReminderDue, message_id=record.message_id)
     reminder = envelope.detail
     logger.set_correlation_id(reminder.request_id)
+    if not reminded.claim(
+        idempotency_table, settings["IDEMPOTENCY_TABLE"], reminder, RECORD_TTL_SECONDS, datetime.now(UTC)
+    ):
+        metrics.add_metric(name="RemindersStale", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "reminder skipped: a newer add of this item was reminded", extra={"reminder_id": reminder.reminder_id}
+        )
+        return
     sent = email_once(reminder=reminder)
     announce_once(
         detail=ReminderSent(

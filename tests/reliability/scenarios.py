@@ -155,10 +155,10 @@ def at_least_once(h: Harness, users: int, products: int) -> Outcome:
     outcome = Outcome(
         "2. at-least-once delivery",
         f"{len(pairs)} (user, product) pairs, each added twice (newer first); every event and every SQS"
-        " message delivered twice, the copies in reverse order",
+        " message delivered twice, the copies in reverse order; every add a third time after its reminder",
     )
-    # The reminders must fire only after every delivery was handled (see docs/reliability.md: a
-    # redelivery after its reminder fired schedules it again); added_at is back-dated so they fire soon.
+    # The reminders fire only after the first two deliveries were handled (so the live schedule can
+    # be checked), then late copies follow; added_at is back-dated so they fire soon.
     fire_in = 15 + 0.25 * 4 * len(pairs)
     fires_at = time.monotonic() + fire_in
     newer_at = datetime.now(UTC) - timedelta(seconds=REMINDER_DELAY_SECONDS - fire_in)
@@ -210,6 +210,14 @@ def at_least_once(h: Harness, users: int, products: int) -> Outcome:
         wait(redeliver_due, fire_in + OUTCOME_TIMEOUT_SECONDS)
         wait(lambda: h.records_handed(SEND, f"dup-{run}-") >= 2 * len(pairs), OUTCOME_TIMEOUT_SECONDS)
         settle()
+        # Scheduler deleted the fired schedules; every add, the older ones too, now arrives a third
+        # time, late: none may schedule (or email) again.
+        add_copies.redeliver(captured, h.local.stack.lambda_delivery_queues[SCHEDULE])
+        late = wait(lambda: h.records_handed(SCHEDULE, f"dup-{run}-") >= 6 * len(pairs), OUTCOME_TIMEOUT_SECONDS)
+        settle()
+        rescheduled = sum(any(s["product"] == product for s in h.schedules_of(user)) for user, product in pairs)
+        outcome.expect(late, "every add delivered a third time after its reminder was sent")
+        outcome.expect(rescheduled == 0, f"no pair scheduled again by a late copy: {rescheduled}")
     finally:
         add_copies.remove()
         due_copies.remove()

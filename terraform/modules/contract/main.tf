@@ -145,6 +145,12 @@ locals {
         resources = [local.arns.scheduler_role]
         condition = { StringEquals = { "iam:PassedToService" = "scheduler.amazonaws.com" } }
       },
+      {
+        sid       = "ReadTheNewestRemindedAdd"
+        actions   = ["dynamodb:GetItem"]
+        resources = [local.arns.idempotency_table]
+        condition = {}
+      },
     ]
     cancel_reminders = [
       {
