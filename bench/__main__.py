@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     phase("packaging", "packaging", lambda: packaging_row(arguments))
     phase(
         "e2e",
-        f"end to end, {arguments.events} adds, {arguments.latency_samples} latency samples",
+        f"end to end, {arguments.events} adds, {arguments.latency_samples} latency samples ({e2e.SETUP})",
         lambda: e2e.measure(arguments.dist, arguments.events, arguments.latency_samples),
     )
     results["memory_size"] = {name: contract.function_spec(name)["memory_size"] for name in results["cold_init"]}
