@@ -26,6 +26,8 @@ FIRST_BACKOFF_SECONDS = 1.0
 # Scheduler's RetryPolicy when a schedule sets none (EventBridge Scheduler API reference).
 DEFAULT_RETRY_ATTEMPTS = 185
 DEFAULT_EVENT_AGE_SECONDS = 86400
+# ListSchedules' largest page: the fewest requests per poll when many reminders are pending.
+LIST_PAGE_SIZE = 100
 
 
 @dataclass
@@ -64,7 +66,9 @@ class ScheduleRunner:
         self._known: dict[str, tuple[str, dict[str, Any]]] = {}
 
     def step(self) -> bool:
-        pages = self._scheduler.get_paginator("list_schedules").paginate(GroupName=self.group)
+        pages = self._scheduler.get_paginator("list_schedules").paginate(
+            GroupName=self.group, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+        )
         listed = {item["Name"]: str(item.get("LastModificationDate")) for page in pages for item in page["Schedules"]}
         self._known = {name: known for name, known in self._known.items() if name in listed}
         busy = False
