@@ -162,7 +162,6 @@ def _stack(dist: Path, name: str, delay_seconds: int | None) -> Iterator[LocalSt
 
 def measure(dist: Path, events: int, latency_samples: int) -> dict[str, Any]:
     """Throughput with the contract's delay (nothing fires meanwhile), latency with delay 0."""
-    # Stacks and floors need names of their own: moto servers in one process share their state.
     with _stack(dist, "bench-rate", None) as local:
         floor_rate, ours_rate = Floor(local).throughput(events), Ours(local).throughput(events)
     with _stack(dist, "bench-latency", 0) as local:

@@ -117,7 +117,7 @@ class LocalStack:
             if options.bus_tap:
                 bus = self.stack.settings["EVENT_BUS_ARN"]
                 self.tap = BusTap(options.name, bus, self.client("events"), self.client("sqs"), self.timeline)
-            self.outbox = Outbox(options.workdir / "outbox", self.timeline)
+            self.outbox = Outbox(options.workdir / "outbox", self.timeline, self.client("ses"), self.moto.url)
             self._scratch = Path(tempfile.mkdtemp(prefix="cartflow-local-"))
             sdk = artifacts.runtime_sdk(self._scratch / "runtime-sdk")
             for name in names:

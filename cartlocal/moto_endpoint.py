@@ -1,21 +1,33 @@
-"""moto in server mode on 127.0.0.1, and boto3 clients that talk to it.
+"""moto in server mode on 127.0.0.1, in a process of its own, and boto3 clients that talk to it.
 
 Handlers reach it through ``AWS_ENDPOINT_URL`` like any boto3 client would reach AWS; the local
-runtime's own pollers use the same endpoint with the same fake credentials.
+runtime's own pollers use the same endpoint with the same fake credentials. The server runs in
+a child process (cartlocal.moto_server) so that moto's request handling, most of the CPU an
+event costs, runs beside the local API and the pollers instead of taking turns with them for one
+GIL; everything the local runtime knows about moto's state it learns over HTTP, as a client of
+AWS would.
 """
 
 from __future__ import annotations
 
 import errno
-import logging
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from cartlocal.errors import LocalError
 from cartlocal.provision import REGION
+
+# The folder holding the cartlocal package: the child imports cartlocal.moto_server from there,
+# whatever the caller's working directory.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# A server that has not exited this long after its stdin closed is killed.
+STOP_SECONDS = 10.0
 
 # Fake credentials: moto accepts any; they only have to look like keys.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}  # nosec B105
@@ -39,12 +51,24 @@ class MotoEndpoint:
 
     def __init__(self, port: int = 0) -> None:
         ensure_free(port, "moto server")
-        # werkzeug logs every request moto serves; the timeline reports what matters instead.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self._server.start()
-        host, bound = self._server.get_host_and_port()
-        self.url = f"http://{host}:{bound}"
+        path = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH"))))
+        # A session of its own: Ctrl-C reaches only the parent, which then stops the server in order.
+        self._process = subprocess.Popen(  # noqa: S603  # fixed argv, no shell
+            [sys.executable, "-m", "cartlocal.moto_server", str(port)],
+            env=os.environ | {"PYTHONPATH": path},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert self._process.stdout is not None
+        bound = self._process.stdout.readline().strip()
+        if not bound.isdigit():
+            self.stop()
+            raise LocalError(
+                f"the moto server did not start (exit code {self._process.returncode}; its error is above)"
+            )
+        self.url = f"http://127.0.0.1:{bound}"
         self._session = boto3.session.Session(
             aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
@@ -60,4 +84,14 @@ class MotoEndpoint:
         return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
 
     def stop(self) -> None:
-        self._server.stop()
+        """Close the server's stdin, which ends it; kill it if it does not end in time."""
+        process = self._process
+        if process.stdin is not None and not process.stdin.closed:
+            process.stdin.close()
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()

@@ -1,55 +1,76 @@
 """Every email SES accepted, shown on the console and written to ``.local/outbox/<n>.eml``.
 
-moto keeps the messages it accepted in its SES backend (SESv2 stores through it too); the moto
-server runs in this process, so the outbox reads them there rather than from any mail server.
+moto keeps the messages it accepted (SESv2 stores through its SES backend too) and runs in a
+process of its own, so the outbox asks it over HTTP: SES's own GetSendQuota (``SentLast24Hours``
+counts accepted recipients) tells cheaply whether anything was sent since the last look, and only
+then moto's ``/moto-api/data.json``, a dump of every object moto holds, gives the messages.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import threading
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from moto.ses.models import ses_backends
-
-from cartlocal.provision import ACCOUNT_ID, REGION
 from cartlocal.timeline import Timeline
+
+# moto's SES models of sent messages the outbox can write as .eml (a templated message has no body).
+MESSAGE_MODELS = ("Message", "RawMessage")
+DATA_TIMEOUT_SECONDS = 30.0
 
 
 class Outbox:
     """Copies newly accepted SES messages to ``directory`` as .eml files, numbered from 1."""
 
-    def __init__(self, directory: Path, timeline: Timeline) -> None:
+    def __init__(self, directory: Path, timeline: Timeline, ses: Any, moto_url: str) -> None:
         self.directory = directory
-        self._timeline = timeline
-        self._seen = len(self._sent())
-        self.files: list[Path] = []
+        self._timeline, self._ses = timeline, ses
+        self._moto = urlsplit(moto_url).netloc
         self._lock = threading.Lock()
+        self._recipients = self._sent_recipients()
+        self._seen = {message["id"] for message in self._sent()}
+        self.files: list[Path] = []
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob("*.eml"):
             stale.unlink()
 
-    @staticmethod
-    def _sent() -> list[Any]:
-        return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
+    def _sent_recipients(self) -> float:
+        quota: float = self._ses.get_send_quota()["SentLast24Hours"]
+        return quota
+
+    def _sent(self) -> list[dict[str, Any]]:
+        """moto's sent messages, in the order it accepted them (per model)."""
+        connection = http.client.HTTPConnection(self._moto, timeout=DATA_TIMEOUT_SECONDS)
+        try:
+            connection.request("GET", "/moto-api/data.json")
+            models = json.loads(connection.getresponse().read()).get("ses", {})
+        finally:
+            connection.close()
+        return [message for name in MESSAGE_MODELS for message in models.get(name, [])]
 
     def step(self) -> bool:
         with self._lock:
-            fresh = self._sent()[self._seen :]
-            self._seen += len(fresh)
+            recipients = self._sent_recipients()
+            if recipients == self._recipients:
+                return False
+            self._recipients = recipients
+            fresh = [message for message in self._sent() if message["id"] not in self._seen]
             for message in fresh:
+                self._seen.add(message["id"])
                 path = self.directory / f"{len(self.files) + 1}.eml"
                 path.write_bytes(bytes(_as_email(message)))
                 self.files.append(path)
-                recipients = ", ".join(_recipients(message))
-                subject = getattr(message, "subject", "(raw message)")
-                self._timeline.log("ses", f"email to {recipients}: {subject!r} → {path}")
+                subject = message.get("subject", "(raw message)")
+                self._timeline.log("ses", f"email to {', '.join(_recipients(message))}: {subject!r} → {path}")
         return bool(fresh)
 
 
-def _recipients(message: Any) -> list[str]:
-    destinations = message.destinations
+def _recipients(message: dict[str, Any]) -> list[str]:
+    destinations = message["destinations"]
     if isinstance(destinations, dict):
         return [
             address for key in ("ToAddresses", "CcAddresses", "BccAddresses") for address in destinations.get(key, [])
@@ -57,17 +78,17 @@ def _recipients(message: Any) -> list[str]:
     return list(destinations)
 
 
-def _as_email(message: Any) -> EmailMessage | bytes:
+def _as_email(message: dict[str, Any]) -> EmailMessage | bytes:
     """An RFC 5322 message: raw messages as sent, simple ones assembled from their parts."""
-    raw = getattr(message, "raw_data", None)
+    raw = message.get("raw_data")
     if raw is not None:
-        return raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+        return str(raw).encode("utf-8")
     email = EmailMessage()
-    email["Message-ID"] = f"<{message.id}@email.amazonses.com>"
-    email["From"] = message.source
-    email["To"] = ", ".join(message.destinations.get("ToAddresses", []))
-    email["Subject"] = message.subject
+    email["Message-ID"] = f"<{message['id']}@email.amazonses.com>"
+    email["From"] = message["source"]
+    email["To"] = ", ".join(message["destinations"].get("ToAddresses", []))
+    email["Subject"] = message["subject"]
     # moto keeps only the HTML part when a message has both (see offline-aws.md).
-    subtype = "html" if message.body.lstrip().startswith("<") else "plain"
-    email.set_content(message.body, subtype=subtype)
+    subtype = "html" if message["body"].lstrip().startswith("<") else "plain"
+    email.set_content(message["body"], subtype=subtype)
     return email
