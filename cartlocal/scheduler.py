@@ -9,6 +9,7 @@ Then ``ActionAfterCompletion=DELETE`` deletes the schedule, as Scheduler does.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -64,8 +65,18 @@ class ScheduleRunner:
         # Schedules by name, with the LastModificationDate they were read at: ListSchedules does not
         # return the expression, and a GetSchedule per schedule per poll would load moto needlessly.
         self._known: dict[str, tuple[str, dict[str, Any]]] = {}
+        # moto's ListSchedules answer does carry each expression (botocore drops fields its model
+        # lacks): read off the raw answer, a new schedule then costs moto no GetSchedule of its own.
+        self._raw_listed: dict[str, dict[str, Any]] = {}
+        scheduler.meta.events.register("after-call.scheduler.ListSchedules", self._remember_raw_listing)
+
+    def _remember_raw_listing(self, http_response: Any, **_: Any) -> None:
+        for item in json.loads(http_response.content or b"{}").get("Schedules", []):
+            if "ScheduleExpression" in item:
+                self._raw_listed[item["Name"]] = item
 
     def step(self) -> bool:
+        self._raw_listed = {}
         pages = self._scheduler.get_paginator("list_schedules").paginate(
             GroupName=self.group, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
         )
@@ -75,7 +86,7 @@ class ScheduleRunner:
         now = datetime.now(UTC)
         for name, modified in listed.items():
             if name not in self._known or self._known[name][0] != modified:
-                schedule = self._get(name)
+                schedule = self._raw_listed.get(name) or self._get(name)
                 if schedule is None:
                     continue
                 self._known[name] = (modified, schedule)
