@@ -87,6 +87,7 @@ def test_adding_again_retimes_and_an_older_add_never_wins(stack: Any, load_funct
 
     [schedule] = schedules(stack)
     assert schedule["ScheduleExpression"] == "at(2030-01-02T12:00:00)"
+    assert schedule["State"] == "ENABLED"
     assert json.loads(schedule["Target"]["Input"])["quantity"] == 5
 
 

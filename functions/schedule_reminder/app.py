@@ -36,6 +36,9 @@ def schedule_request(reminder: ReminderDue, now: datetime) -> dict[str, Any]:
         "GroupName": settings["SCHEDULE_GROUP"],
         "ScheduleExpression": reminders.at_expression(reminders.fire_time(reminder.added_at, DELAY_SECONDS, now)),
         "ScheduleExpressionTimezone": "UTC",
+        # UpdateSchedule replaces every field, and an omitted State is not ENABLED everywhere
+        # (moto leaves it unset, so a re-timed schedule would never fire locally): say it.
+        "State": "ENABLED",
         "FlexibleTimeWindow": {"Mode": "OFF"},
         "ActionAfterCompletion": SCHEDULER["action_after_completion"],
         "Description": f"cart reminder {reminder.reminder_id}",
