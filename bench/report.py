@@ -262,7 +262,7 @@ def markdown(results: dict[str, Any], image: str) -> str:
             f"{meta['cold_init_runs']} alternating cold-init runs per side, {meta['invocations']:,} warm invocations "
             f"per function, {meta['e2e_events']} adds and {meta['latency_samples']} latency samples end to end; "
             f"took {meta['seconds']:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in meta['phase_seconds'].items())}). "
-            "Every anchor was measured in the same run.",
+            f"Every anchor was measured in the same run. End to end: {results['e2e']['setup']}.",
             "",
             table(HEADER, [row.cells() for row in summary_rows(results)]),
             "",
