@@ -11,11 +11,11 @@ such an add ``stale`` instead of scheduling a reminder that would only be suppre
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cartflow import reminders
-from cartflow.models import ReminderDue, epoch_ms
+from cartflow.models import ReminderDue, epoch_ms, parse_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # Distinct from Powertools' keys ("<prefix>#<hash>"), which share the table.
 KEY_PREFIX = "reminded#"
+# Clock skew between Scheduler and Lambda, and the ~1 s an at() may be late, are far below this.
+DUE_MARGIN = timedelta(minutes=1)
 
 
 def _key(user: str, product: str) -> dict[str, AttributeValueTypeDef]:
@@ -50,6 +52,17 @@ def claim(client: DynamoDBClient, table: str, reminder: ReminderDue, ttl_seconds
     except client.exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+def may_be_superseded(added_at: str, delay_seconds: int, now: datetime) -> bool:
+    """Whether a newer add of the item may already have been reminded, so the record must be read.
+
+    A newer add's reminder fires no earlier than this add's own due time (same delay, later add),
+    and is recorded only once sent; while this add is not yet due, no such record can exist, so
+    a fresh add (nearly every add) skips the read. Only a delay *raised* since the newer add was
+    scheduled breaks that order; send_reminder's claim still keeps that case to one email.
+    """
+    return parse_timestamp(added_at) + timedelta(seconds=delay_seconds) <= now + DUE_MARGIN
 
 
 def newest(client: DynamoDBClient, table: str, user: str, product: str) -> int | None:

@@ -112,14 +112,17 @@ def test_once_an_add_was_reminded_its_late_copies_and_older_adds_schedule_nothin
     stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = load_function("schedule_reminder")
-    older = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T10:00:00Z")
-    newer = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T12:00:00.250Z")
-    newest = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T12:00:01Z")
+    now = datetime.now(UTC)
+
+    def added(ago: timedelta, **fields: Any) -> dict[str, Any]:
+        return cart_detail("ItemAddedToCart", occurred_at=(now - ago).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **fields)
+
+    # Both adds are past their one-day delay: their reminders are due (a late delivery).
+    older, newer = added(timedelta(days=2)), added(timedelta(days=1, hours=1))
     assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", newer), CONTEXT)["outcome"] == "created"
     # The reminder fired: send_reminder claimed it, Scheduler deleted the schedule.
     reminder = reminders.reminder_for(ItemAdded.from_dict(newer))
-    table = stack.settings["IDEMPOTENCY_TABLE"]
-    assert reminded.claim(boto3.client("dynamodb"), table, reminder, 60, datetime.now(UTC))
+    assert reminded.claim(boto3.client("dynamodb"), stack.settings["IDEMPOTENCY_TABLE"], reminder, 60, now)
     boto3.client("scheduler").delete_schedule(
         Name=reminders.schedule_name(reminder.user, reminder.product), GroupName=stack.settings["SCHEDULE_GROUP"]
     )
@@ -130,8 +133,18 @@ def test_once_an_add_was_reminded_its_late_copies_and_older_adds_schedule_nothin
         assert emitted_metrics(capsys.readouterr().out).get("SchedulesStale") == 1
     assert schedules(stack) == []
     # A later add of the same item is a new reminder.
-    assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", newest), CONTEXT)["outcome"] == "created"
+    fresh = added(timedelta(0))
+    assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", fresh), CONTEXT)["outcome"] == "created"
     assert len(schedules(stack)) == 1
+
+
+def test_only_an_add_already_due_reads_the_reminded_record() -> None:
+    # A newer add's reminder fires no earlier than this add's due time: before it, none can exist.
+    now = datetime(2030, 1, 2, 12, tzinfo=UTC)
+    day = 86_400
+    assert not reminded.may_be_superseded("2030-01-01T12:02:00Z", day, now)
+    assert reminded.may_be_superseded("2030-01-01T12:00:30Z", day, now)  # within the clock margin
+    assert reminded.may_be_superseded("2030-01-01T11:00:00Z", day, now)
 
 
 def test_products_and_users_get_separate_schedules(stack: Any, load_function: Any) -> None:
@@ -218,12 +231,9 @@ def test_aws_calls_are_recorded_as_the_functions_actions(stack: Any, load_functi
         app = load_function("schedule_reminder")
         envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
         app.handler(envelope, CONTEXT)
-        assert RECORDED_ACTIONS["schedule_reminder"] == {"dynamodb:GetItem", "scheduler:CreateSchedule"}
+        # A fresh add (its reminder a day away) needs no look at the reminded record.
+        assert RECORDED_ACTIONS["schedule_reminder"] == {"scheduler:CreateSchedule"}
         app.handler(envelope, CONTEXT)
-        assert RECORDED_ACTIONS["schedule_reminder"] == {
-            "dynamodb:GetItem",
-            "scheduler:CreateSchedule",
-            "scheduler:GetSchedule",
-        }
+        assert RECORDED_ACTIONS["schedule_reminder"] == {"scheduler:CreateSchedule", "scheduler:GetSchedule"}
     finally:
         RECORDED_ACTIONS.setdefault("schedule_reminder", set()).update(earlier)

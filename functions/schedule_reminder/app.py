@@ -77,8 +77,10 @@ def upsert(reminder: ReminderDue, now: datetime) -> str:
     return "retimed"
 
 
-def reminded_already(reminder: ReminderDue) -> bool:
+def reminded_already(reminder: ReminderDue, now: datetime) -> bool:
     """Whether an add of this item at least as new as ``reminder``'s was already reminded."""
+    if not reminded.may_be_superseded(reminder.added_at, DELAY_SECONDS, now):
+        return False
     newest = reminded.newest(reminded_table, settings["IDEMPOTENCY_TABLE"], reminder.user, reminder.product)
     return newest is not None and newest >= epoch_ms(reminder.added_at)
 
@@ -90,7 +92,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     reminder = reminders.reminder_for(added.detail)
     # The schedule of a reminded add is gone (ActionAfterCompletion DELETE), so only this record
     # tells a late copy of it, or of an older add, from an add never scheduled.
-    outcome = "stale" if reminded_already(reminder) else upsert(reminder, datetime.now(UTC))
+    now = datetime.now(UTC)
+    outcome = "stale" if reminded_already(reminder, now) else upsert(reminder, now)
     metrics.add_metric(name=f"Schedules{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
     logger.info("reminder scheduled", extra={"outcome": outcome, "reminder_id": reminder.reminder_id})
     return {"outcome": outcome, "schedule": reminders.schedule_name(reminder.user, reminder.product)}
