@@ -19,22 +19,29 @@ import importlib.util
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.tags import Tag, compatible_tags, cpython_tags
-from packaging.utils import canonicalize_name, parse_wheel_filename
+if TYPE_CHECKING:
+    import subprocess
+
+    from packaging.tags import Tag
+
+# subprocess, zipfile, shutil, tempfile, concurrent.futures and packaging are imported where a
+# build uses them: a run with nothing to build (most `make package` runs) then starts in about
+# half the time (docs/benchmarks.md, row 3).
 
 from cartflow import contract
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503's normalised project name (packaging's canonicalize_name, without its import cost)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
 
 ROOT = Path(__file__).resolve().parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -51,7 +58,7 @@ LAMBDA_ZIPPED_LIMIT = 50 * 1024 * 1024
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 # What the python3.13 runtime already provides (and keeps patched): left out when sdk is "runtime".
 RUNTIME_SDK = frozenset(
-    canonicalize_name(name)
+    canonical_name(name)
     for name in ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 )
 # Their import names, for --verify to stand in for the runtime's copy.
@@ -167,7 +174,7 @@ def read_lock(path: Path) -> tuple[Requirement, ...]:
         hashes = tuple(sorted(HASH_OPTION.findall(line)))
         if match is None or not hashes or ";" in line:
             raise BuildError(f"{display(path)}:{number}: not pinned with == and --hash: {line.split()[0]}")
-        requirements.append(Requirement(canonicalize_name(match["name"]), match["version"], hashes))
+        requirements.append(Requirement(canonical_name(match["name"]), match["version"], hashes))
     return tuple(sorted(requirements, key=lambda requirement: requirement.name))
 
 
@@ -255,6 +262,8 @@ def inputs_hash(function: Function) -> str:
 
 def target_tags(platform: str) -> list[Tag]:
     """Tags the Lambda python3.13 runtime accepts, best first (as pip orders them for --platform)."""
+    from packaging.tags import compatible_tags, cpython_tags  # noqa: PLC0415 - build-only: see the note on the imports
+
     arch = platform.split("_", 1)[1]
     glibc = [f"manylinux_2_{minor}_{arch}" for minor in range(17, 4, -1)]
     legacy = [platform] + ([f"manylinux2010_{arch}", f"manylinux1_{arch}"] if arch == "x86_64" else [])
@@ -268,6 +277,8 @@ def target_tags(platform: str) -> list[Tag]:
 
 def wheel_rank(filename: str, tags: Sequence[Tag]) -> int | None:
     """Position of the wheel's best tag in ``tags``; None when the platform cannot use it."""
+    from packaging.utils import parse_wheel_filename  # noqa: PLC0415 - build-only: see the note on the imports
+
     wheel_tags = parse_wheel_filename(filename)[3]
     ranks = [tags.index(tag) for tag in wheel_tags if tag in tags]
     return min(ranks) if ranks else None
@@ -306,6 +317,8 @@ class Wheelhouse:
             raise
 
     def _download(self, requirements: Sequence[Requirement], platform: str) -> None:
+        import tempfile  # noqa: PLC0415 - build-only: see the note on the imports
+
         with tempfile.TemporaryDirectory(dir=self.directory, prefix=".download-") as scratch:
             lock = Path(scratch) / "requirements.txt"
             write_requirements(lock, {req: None for req in requirements})
@@ -354,6 +367,8 @@ def write_requirements(path: Path, wheels: dict[Requirement, Path | None]) -> No
 
 def run_pip(*arguments: str) -> subprocess.CompletedProcess[str]:
     """pip without the host's configuration (config files, PIP_* variables) deciding anything."""
+    import subprocess  # noqa: PLC0415 - build-only: see the note on the imports
+
     env = {name: os.environ[name] for name in PIP_PASSTHROUGH_ENV if name in os.environ}
     env["PIP_CONFIG_FILE"] = os.devnull
     command = [sys.executable, "-m", "pip", *arguments, "--isolated", "--disable-pip-version-check", "--quiet"]
@@ -398,6 +413,8 @@ def install(function: Function, wheelhouse: Wheelhouse, target: Path) -> None:
 
 def slim(tree: Path) -> None:
     """Drop what Lambda never reads; keep *.dist-info/METADATA (importlib.metadata needs it)."""
+    import shutil  # noqa: PLC0415 - build-only: see the note on the imports
+
     for path in sorted(tree.rglob("*"), reverse=True):  # children before their folders
         if path.is_dir():
             if path.name in DROPPED_DIRS or path == tree / "bin":
@@ -410,6 +427,8 @@ def slim(tree: Path) -> None:
 
 def copy_sources(function: Function, tree: Path) -> None:
     """The function's files at the root and the shared package, refusing to shadow a dependency."""
+    import shutil  # noqa: PLC0415 - build-only: see the note on the imports
+
     for prefix, files in (("", function_sources(function)), ("cartflow/", source_files(SHARED_PACKAGE))):
         for relative, source in files:
             destination = tree / (prefix + relative)
@@ -427,6 +446,8 @@ def compile_tree(tree: Path) -> None:
     A fresh interpreter with a fixed hash seed does it, so set and frozenset constants are
     marshalled in the same order on every build.
     """
+    import subprocess  # noqa: PLC0415 - build-only: see the note on the imports
+
     command = [
         sys.executable,
         "-I",
@@ -451,6 +472,8 @@ def compile_tree(tree: Path) -> None:
 
 def write_zip(tree: Path, destination: Path) -> int:
     """Zip ``tree`` deterministically into ``destination``; returns the unzipped size."""
+    import zipfile  # noqa: PLC0415 - build-only: see the note on the imports
+
     stamp = time.gmtime(zip_epoch())
     date_time = (stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec)
     # Entry names as stored (folders end in "/"), sorted, so the order is the zip's own.
@@ -483,6 +506,8 @@ def sha256_file(path: Path) -> bytes:
 
 def build_one(function: Function, digest: str, wheelhouse: Wheelhouse, out: Path, scratch_root: Path) -> Outcome:
     """Stage, slim, compile and zip one function; the zip appears only once complete."""
+    import tempfile  # noqa: PLC0415 - build-only: see the note on the imports
+
     started = time.monotonic()
     scratch_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"{function.name}-") as scratch:
@@ -550,6 +575,8 @@ def write_manifest(out: Path, functions: dict[str, dict[str, Any]]) -> None:
 
 def publish(destination: Path, data: bytes) -> None:
     """Write a uniquely named hidden file next to ``destination``, then rename it into place."""
+    import tempfile  # noqa: PLC0415 - build-only: see the note on the imports
+
     descriptor, staged = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".partial")
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -566,6 +593,10 @@ def publish(destination: Path, data: bytes) -> None:
 
 def verify(out: Path, entries: dict[str, dict[str, Any]], functions: Sequence[Function]) -> None:
     """Import each handler from its unzipped package alone in a fresh isolated interpreter."""
+    import subprocess  # noqa: PLC0415 - build-only: see the note on the imports
+    import tempfile  # noqa: PLC0415 - build-only: see the note on the imports
+    import zipfile  # noqa: PLC0415 - build-only: see the note on the imports
+
     for function in functions:
         entry = entries[function.name]
         with tempfile.TemporaryDirectory(prefix=f"verify-{function.name}-") as scratch:
@@ -695,7 +726,8 @@ def run(arguments: argparse.Namespace) -> list[Outcome]:
     stale = [f for f in functions if arguments.force or existing.get(f.name, {}).get("inputs_hash") != digests[f.name]]
     # No moment where the manifest lists a zip about to be replaced.
     entries = {name: entry for name, entry in existing.items() if name not in {f.name for f in stale}}
-    write_manifest(out, entries)
+    if entries != existing:
+        write_manifest(out, entries)
     wheelhouse = Wheelhouse(arguments.wheelhouse.resolve(), arguments.index_url)
     for platform in sorted({f.platform for f in stale}):
         wheelhouse.ensure((req for f in stale if f.platform == platform for req in f.requirements), platform)
@@ -704,21 +736,25 @@ def run(arguments: argparse.Namespace) -> list[Outcome]:
     for outcome in outcomes:
         progress(outcome)
     failures: list[str] = []
-    with ThreadPoolExecutor(max_workers=arguments.jobs) as pool:
-        futures = {
-            f: pool.submit(build_one, f, digests[f.name], wheelhouse, out, ROOT / ".build" / "package") for f in stale
-        }
-        for function, future in futures.items():
-            try:
-                outcome = future.result()
-            except BuildError as error:
-                failures.append(str(error))
-                (out / f"{function.name}.zip").unlink(missing_ok=True)
-                continue
-            entries[function.name] = outcome.entry
-            outcomes.append(outcome)
-            progress(outcome)
-    write_manifest(out, entries)
+    if stale:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - build-only: see the note on the imports
+
+        with ThreadPoolExecutor(max_workers=arguments.jobs) as pool:
+            futures = {
+                f: pool.submit(build_one, f, digests[f.name], wheelhouse, out, ROOT / ".build" / "package")
+                for f in stale
+            }
+            for function, future in futures.items():
+                try:
+                    outcome = future.result()
+                except BuildError as error:
+                    failures.append(str(error))
+                    (out / f"{function.name}.zip").unlink(missing_ok=True)
+                    continue
+                entries[function.name] = outcome.entry
+                outcomes.append(outcome)
+                progress(outcome)
+        write_manifest(out, entries)
     if failures:
         raise BuildError("; ".join(failures))
     order = {f.name: i for i, f in enumerate(functions)}

@@ -23,7 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from build import canonical_name
 from cartflow import contract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -289,3 +292,11 @@ def test_a_zip_over_lambdas_limit_fails_before_it_is_published(
     assert "exceeds Lambda's 1.0 MiB / 250.0 MiB" in error
     assert list(tmp_path.iterdir()) == [tmp_path / "manifest.json"]
     assert json.loads((tmp_path / "manifest.json").read_text())["functions"] == {}
+
+
+@given(st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,20}[A-Za-z0-9])?", fullmatch=True))
+def test_canonical_names_are_packagings(name: str) -> None:
+    # build.py normalises project names itself so a no-change run does not import packaging.
+    from packaging.utils import canonicalize_name
+
+    assert canonical_name(name) == canonicalize_name(name)
