@@ -32,7 +32,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="raw results (default: OUT/bench.json in smoke mode, else .cache)")
     parser.add_argument("--runs", type=int, default=10, help="cold-init runs per side and function")
     parser.add_argument("--invocations", type=int, default=1000, help="warm invocations per function")
-    parser.add_argument("--events", type=int, default=150, help="cart adds for the end-to-end throughput")
+    parser.add_argument("--events", type=int, default=250, help="cart adds for the end-to-end throughput")
     parser.add_argument("--latency-samples", type=int, default=8, help="API to email samples")
     parser.add_argument("--packaging-runs", type=int, default=2, help="runs per packaging timing")
     parser.add_argument("--sam", type=Path, help="`sam` of a throwaway venv: the packaging row's anchor")
