@@ -7,7 +7,11 @@ would mean testing something other than what runs.
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCKS = sorted(path.relative_to(ROOT) for path in ROOT.glob("**/requirements.txt") if ".venv" not in str(path))
 SHARED_WITH_ROOT = [lock for lock in LOCKS if lock.parts[0] in {"functions", "cartlocal"}]
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", re.MULTILINE)
+FUNCTIONS = sorted(path.parent for path in ROOT.glob("functions/*/app.py"))
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def pins(lock: Path) -> dict[str, str]:
-    return {name.lower(): version for name, version in PIN.findall((ROOT / lock).read_text())}
+    return {canonical(name): version for name, version in PIN.findall((ROOT / lock).read_text())}
 
 
 @pytest.mark.parametrize("lock", LOCKS, ids=str)
@@ -38,3 +47,69 @@ def test_locks_agree_with_the_root_lock(lock: Path) -> None:
     differing = {name: (version, root[name]) for name, version in own.items() if name in root and root[name] != version}
     assert differing == {}, f"{lock} vs requirements.txt: {differing}"
     assert set(own) <= set(root), f"{lock} pins packages the tests never install: {set(own) - set(root)}"
+
+
+def _imports(source: Path) -> Iterator[tuple[str, list[str]]]:
+    """(module, imported names) of every runtime import in ``source``; `if TYPE_CHECKING:` skipped."""
+    tree = ast.parse(source.read_text(), str(source))
+    typing_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            yield from ((alias.name, []) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module, [alias.name for alias in node.names]
+
+
+def _first_party_file(module: str) -> Path | None:
+    path = ROOT.joinpath(*module.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def third_party_imports(*entry_points: Path) -> set[str]:
+    """Top-level third-party modules the entry points import, following this repository's modules."""
+    seen: set[Path] = set()
+    pending, found = list(entry_points), set()
+    while pending:
+        source = pending.pop()
+        if source in seen:
+            continue
+        seen.add(source)
+        for module, names in _imports(source):
+            top = module.split(".")[0]
+            if _first_party_file(top) is not None:
+                targets = [_first_party_file(module), *(_first_party_file(f"{module}.{name}") for name in names)]
+                pending.extend(target for target in targets if target is not None)
+            elif top not in sys.stdlib_module_names:
+                found.add(top)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("lock", "code"),
+    [
+        # make package / demo / local / invoke run build.py and cartlocal from .venv-local.
+        ("cartlocal/requirements.txt", ["build.py", "cartlocal"]),
+        *((f"functions/{fn.name}/requirements.txt", [f"functions/{fn.name}"]) for fn in FUNCTIONS),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_each_lock_provides_every_third_party_import_of_the_code_it_runs(lock: str, code: list[str]) -> None:
+    sources = [
+        path for entry in code for path in ([ROOT / entry] if entry.endswith(".py") else (ROOT / entry).rglob("*.py"))
+    ]
+    distributions = importlib.metadata.packages_distributions()
+    needed = {
+        canonical(dist) for module in third_party_imports(*sources) for dist in distributions.get(module, [module])
+    }
+    assert needed - set(pins(Path(lock))) == set(), f"{lock} lacks what {', '.join(code)} import"
