@@ -12,14 +12,17 @@ because the proxy's address has to be known before the local stack (and moto) st
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from cartlocal.local_http import LocalHandler
 
 # Hop-by-hop headers are the proxy's own business (RFC 9110 section 7.6.1).
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
@@ -128,28 +131,15 @@ class FaultProxy:
             connection.close()
 
 
-def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # TCP_NODELAY: a reply goes out as two writes (headers, body); with Nagle the body waits for
-        # the client's delayed ACK, ~40 ms per request (docs/benchmarks.md, row 2).
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:  # base-class signature
-            """The proxy's counters say what happened; per-request lines would only be noise."""
-
+def _handler(proxy: FaultProxy) -> type[LocalHandler]:
+    class Handler(LocalHandler):
         def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, headers, payload = proxy.answer(self.command, self.path, dict(self.headers.items()), body)
-            try:
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the caller gave up (its function was killed at its timeout): nothing to answer
+            status, headers, payload = proxy.answer(
+                self.command, self.path, dict(self.headers.items()), self.read_body()
+            )
+            # The caller may have given up (its function was killed at its timeout): nothing to answer.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.reply(status, headers, payload)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 

@@ -7,10 +7,10 @@ It only moves bytes: routing, validation, mapping templates and PutEvents are Lo
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
 from cartlocal.apigateway import ApiResponse, LocalRestApi
+from cartlocal.local_http import LocalHandler
 from cartlocal.moto_endpoint import ensure_free
 from cartlocal.timeline import Timeline
 
@@ -37,31 +37,17 @@ class HttpApi:
         self._thread.join(timeout=5)
 
 
-def _handler(api: LocalRestApi, timeline: Timeline) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # TCP_NODELAY: a reply goes out as two writes (headers, body); with Nagle the body waits for
-        # the client's delayed ACK, ~40 ms per request (docs/benchmarks.md, row 2).
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:  # base-class signature
-            """Requests are logged on the timeline with their outcome instead."""
-
+def _handler(api: LocalRestApi, timeline: Timeline) -> type[LocalHandler]:
+    class Handler(LocalHandler):
         def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             try:
-                response = api.handle(self.command, self.path, dict(self.headers.items()), body)
+                response = api.handle(self.command, self.path, dict(self.headers.items()), self.read_body())
             except Exception as error:  # what API Gateway answers when its integration breaks
                 timeline.log("api", f"{self.command} {self.path} failed: {type(error).__name__}: {error}")
                 response = ApiResponse(500, {"Content-Type": "application/json"}, INTERNAL_ERROR)
             answer = " ".join(response.body.decode("utf-8", "replace").split())
             timeline.log("api", f"{self.command} {self.path} → {response.status} {answer[:160]}")
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            self.wfile.write(response.body)
+            self.reply(response.status, response.headers.items(), response.body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -15,8 +15,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from cartlocal.local_http import LocalHandler
 
 PREFIX = "/2018-06-01/runtime"
 # How often a waiting ``next`` request re-checks for shutdown; it never waits unboundedly.
@@ -99,28 +101,12 @@ class RuntimeApi:
                 return invocation
         return None
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self) -> type[LocalHandler]:
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # TCP_NODELAY: a reply goes out as two writes (headers, body); with Nagle the body waits for
-            # the client's delayed ACK, ~40 ms per request (docs/benchmarks.md, row 2).
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:  # base-class signature
-                """The runtime logs invocations itself; per-request access logs would be noise."""
-
+        class Handler(LocalHandler):
             def _reply(self, status: HTTPStatus, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _body(self) -> bytes:
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.reply(status, {"Content-Type": "application/json", **(headers or {})}.items(), body)
 
             def do_GET(self) -> None:
                 if self.path != f"{PREFIX}/invocation/next":
@@ -142,7 +128,7 @@ class RuntimeApi:
                 )
 
             def do_POST(self) -> None:
-                body = self._body()
+                body = self.read_body()
                 parts = self.path.removeprefix(PREFIX).strip("/").split("/")
                 error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
                 if parts == ["init", "error"]:
