@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
@@ -61,17 +61,21 @@ def java_string(value: Any) -> str:
     return str(value)
 
 
-class VtlMap(dict[str, Any]):
-    """A JSON object as a Java ``Map``: Velocity prints it ``{k=v}`` and calls Map methods on it."""
+class _JavaCollection:
+    """What Java's Map and List have in common: Velocity prints them and calls these on them."""
 
     def __str__(self) -> str:
         return java_string(self)
 
-    def size(self) -> int:
+    def size(self: Sized) -> int:
         return len(self)
 
     def isEmpty(self) -> bool:
         return not self
+
+
+class VtlMap(_JavaCollection, dict[str, Any]):
+    """A JSON object as a Java ``Map``: Velocity prints it ``{k=v}`` and calls Map methods on it."""
 
     def keySet(self) -> list[str]:
         return list(self)
@@ -80,17 +84,8 @@ class VtlMap(dict[str, Any]):
         return key in self
 
 
-class VtlList(list[Any]):
+class VtlList(_JavaCollection, list[Any]):
     """A JSON array as a Java ``List``."""
-
-    def __str__(self) -> str:
-        return java_string(self)
-
-    def size(self) -> int:
-        return len(self)
-
-    def isEmpty(self) -> bool:
-        return not self
 
     def get(self, index: int) -> Any:
         return self[index]
