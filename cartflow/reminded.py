@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cartflow import reminders
-from cartflow.models import ReminderDue, epoch_ms, parse_timestamp
+from cartflow.models import ReminderDue, epoch_ms
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -62,10 +62,13 @@ def may_be_superseded(added_at: str, delay_seconds: int, now: datetime) -> bool:
     a fresh add (nearly every add) skips the read. Only a delay *raised* since the newer add was
     scheduled breaks that order; send_reminder's claim still keeps that case to one email.
     """
-    return parse_timestamp(added_at) + timedelta(seconds=delay_seconds) <= now + DUE_MARGIN
+    return reminders.due_time(added_at, delay_seconds) <= now + DUE_MARGIN
 
 
-def newest(client: DynamoDBClient, table: str, user: str, product: str) -> int | None:
-    """Epoch milliseconds of the newest add of (user, product) that was reminded, if any."""
-    item = client.get_item(TableName=table, Key=_key(user, product), ConsistentRead=True).get("Item")
-    return int(item["added_at_ms"]["N"]) if item else None
+def superseded(client: DynamoDBClient, table: str, reminder: ReminderDue, delay_seconds: int, now: datetime) -> bool:
+    """Whether an add of this item at least as new as ``reminder``'s was already reminded."""
+    if not may_be_superseded(reminder.added_at, delay_seconds, now):
+        return False
+    key = _key(reminder.user, reminder.product)
+    item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+    return item is not None and int(item["added_at_ms"]["N"]) >= epoch_ms(reminder.added_at)

@@ -51,13 +51,18 @@ def reminder_for(added: ItemAdded) -> ReminderDue:
     )
 
 
+def due_time(added_at: str, delay_seconds: int) -> datetime:
+    """When the add's reminder is due: ``delay_seconds`` after the add itself."""
+    return parse_timestamp(added_at) + timedelta(seconds=delay_seconds)
+
+
 def fire_time(added_at: str, delay_seconds: int, now: datetime) -> datetime:
     """When the reminder fires: ``delay_seconds`` after the add, never in the past.
 
     Counting from the event's own time (not the moment the function runs) makes a redelivered
     event produce the same schedule, so retries do not push the reminder back.
     """
-    due = parse_timestamp(added_at) + timedelta(seconds=delay_seconds)
+    due = due_time(added_at, delay_seconds)
     earliest = now.replace(microsecond=0) + timedelta(seconds=1)
     return max(due, earliest)
 

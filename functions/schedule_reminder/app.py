@@ -77,14 +77,6 @@ def upsert(reminder: ReminderDue, now: datetime) -> str:
     return "retimed"
 
 
-def reminded_already(reminder: ReminderDue, now: datetime) -> bool:
-    """Whether an add of this item at least as new as ``reminder``'s was already reminded."""
-    if not reminded.may_be_superseded(reminder.added_at, DELAY_SECONDS, now):
-        return False
-    newest = reminded.newest(reminded_table, settings["IDEMPOTENCY_TABLE"], reminder.user, reminder.product)
-    return newest is not None and newest >= epoch_ms(reminder.added_at)
-
-
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
@@ -93,7 +85,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     # The schedule of a reminded add is gone (ActionAfterCompletion DELETE), so only this record
     # tells a late copy of it, or of an older add, from an add never scheduled.
     now = datetime.now(UTC)
-    outcome = "stale" if reminded_already(reminder, now) else upsert(reminder, now)
+    stale = reminded.superseded(reminded_table, settings["IDEMPOTENCY_TABLE"], reminder, DELAY_SECONDS, now)
+    outcome = "stale" if stale else upsert(reminder, now)
     metrics.add_metric(name=f"Schedules{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
     logger.info("reminder scheduled", extra={"outcome": outcome, "reminder_id": reminder.reminder_id})
     return {"outcome": outcome, "schedule": reminders.schedule_name(reminder.user, reminder.product)}
