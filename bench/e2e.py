@@ -163,15 +163,16 @@ def _stack(dist: Path, name: str, delay_seconds: int | None) -> Iterator[LocalSt
 
 def measure(dist: Path, events: int, latency_samples: int) -> dict[str, Any]:
     """Throughput with the contract's delay (nothing fires meanwhile), latency with delay 0."""
+    # Alternating rounds: a change in the shared CPUs' load hits both sides alike.
+    per_round = max(1, events // ROUNDS)
+    counted = per_round * ROUNDS
     with _stack(dist, "bench-rate", None) as local:
         floor, ours = Floor(local), Ours(local)
-        # Alternating rounds: a change in the shared CPUs' load hits both sides alike.
-        per_round = max(1, events // ROUNDS)
         floor_seconds = ours_seconds = 0.0
         for _ in range(ROUNDS):
             floor_seconds += per_round / floor.throughput(per_round)
             ours_seconds += per_round / ours.throughput(per_round)
-        floor_rate, ours_rate = per_round * ROUNDS / floor_seconds, per_round * ROUNDS / ours_seconds
+        floor_rate, ours_rate = counted / floor_seconds, counted / ours_seconds
     with _stack(dist, "bench-latency", 0) as local:
         assert local.outbox is not None
         outbox = local.outbox
@@ -179,7 +180,7 @@ def measure(dist: Path, events: int, latency_samples: int) -> dict[str, Any]:
         floor_latency, ours_latency = Floor(local).latency_ms(latency_samples), Ours(local).latency_ms(latency_samples)
     latency = {"ours_ms": Summary.of(ours_latency).as_dict(), "floor_ms": Summary.of(floor_latency).as_dict()}
     return {
-        "events": max(1, events // ROUNDS) * ROUNDS,
+        "events": counted,
         "setup": SETUP,
         "throughput": {
             "ours_per_s": ours_rate,

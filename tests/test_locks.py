@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from build import canonical_name
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCKS = sorted(path.relative_to(ROOT) for path in ROOT.glob("**/requirements.txt") if ".venv" not in str(path))
 SHARED_WITH_ROOT = [lock for lock in LOCKS if lock.parts[0] in {"functions", "cartlocal"}]
@@ -23,12 +25,8 @@ PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", re.MULTILINE)
 FUNCTIONS = sorted(path.parent for path in ROOT.glob("functions/*/app.py"))
 
 
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def pins(lock: Path) -> dict[str, str]:
-    return {canonical(name): version for name, version in PIN.findall((ROOT / lock).read_text())}
+    return {canonical_name(name): version for name, version in PIN.findall((ROOT / lock).read_text())}
 
 
 @pytest.mark.parametrize("lock", LOCKS, ids=str)
@@ -110,6 +108,6 @@ def test_each_lock_provides_every_third_party_import_of_the_code_it_runs(lock: s
     ]
     distributions = importlib.metadata.packages_distributions()
     needed = {
-        canonical(dist) for module in third_party_imports(*sources) for dist in distributions.get(module, [module])
+        canonical_name(dist) for module in third_party_imports(*sources) for dist in distributions.get(module, [module])
     }
     assert needed - set(pins(Path(lock))) == set(), f"{lock} lacks what {', '.join(code)} import"
