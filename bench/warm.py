@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.stats import Summary, ratio
-from cartlocal import artifacts
+from cartlocal.lambda_runtime import artifacts
+from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from cartlocal.local_stack import LocalStack, Options
-from cartlocal.provision import ACCOUNT_ID, REGION
 from cartlocal.timeline import Timeline
-from cartlocal.worker import FunctionConfig, Worker
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "events"
 # Order matters: cancel_reminders removes what schedule_reminder created.

@@ -19,8 +19,8 @@ from typing import Any
 from cartflow import contract
 from cartlocal.errors import LocalError
 from cartlocal.journey import Journey
+from cartlocal.local_aws.provision import REGION
 from cartlocal.local_stack import DEFAULT_TIME_SCALE, LocalStack, Options
-from cartlocal.provision import REGION
 from cartlocal.timeline import Timeline
 
 DEMO_DELAY_SECONDS = 5

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cartflow import reminders
+from cartflow import schedules
 from cartlocal.local_stack import LocalStack
 
 USER, EMAIL, PRODUCT, OTHER_PRODUCT = "ada", "ada@example.com", "sku-42", "sku-7"
@@ -78,7 +78,7 @@ class Journey:
 
     def schedules(self) -> list[str]:
         """Names of the user's reminder schedules in the group."""
-        found = self._scheduler.list_schedules(GroupName=self._group, NamePrefix=reminders.user_prefix(USER))
+        found = self._scheduler.list_schedules(GroupName=self._group, NamePrefix=schedules.user_prefix(USER))
         return [item["Name"] for item in found["Schedules"]]
 
     def invocations(self, function: str) -> int:

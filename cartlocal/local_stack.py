@@ -19,22 +19,22 @@ from types import TracebackType
 from typing import Any, Literal, Self, TextIO
 
 from cartflow import contract
-from cartlocal import artifacts
-from cartlocal.apigateway import LocalRestApi
-from cartlocal.async_targets import AsyncTarget
-from cartlocal.bus_tap import BusTap
+from cartlocal.apigateway.http_server import HttpApi
+from cartlocal.apigateway.rest_api import LocalRestApi
+from cartlocal.apigateway.tokens import LocalUserPool
 from cartlocal.errors import LocalError
-from cartlocal.event_source import QueueEventSource
-from cartlocal.http_api import HttpApi
-from cartlocal.loops import Loop
-from cartlocal.moto_endpoint import MotoEndpoint
-from cartlocal.outbox import Outbox
-from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
-from cartlocal.scheduler import ScheduleRunner
+from cartlocal.lambda_runtime import artifacts
+from cartlocal.lambda_runtime.worker import FunctionConfig, Result, Worker
+from cartlocal.local_aws.endpoint import MotoEndpoint
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
+from cartlocal.pollers.async_targets import AsyncTarget
+from cartlocal.pollers.bus_tap import BusTap
+from cartlocal.pollers.event_source import QueueEventSource
+from cartlocal.pollers.loops import Loop
+from cartlocal.pollers.outbox import Outbox
+from cartlocal.pollers.scheduler import ScheduleRunner
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
-from cartlocal.tokens import LocalUserPool
-from cartlocal.worker import FunctionConfig, Result, Worker
 
 # Default local time scale: one AWS minute of retry back-off is half a second here.
 DEFAULT_TIME_SCALE = 1 / 120
@@ -61,7 +61,7 @@ class Options:
     # The API's authorization, as Terraform's `auth`: "cognito" requires an ID token of
     # LocalStack.user_pool (mint one with user_pool.mint) and takes user/email from its claims.
     auth: Literal["iam", "cognito"] = "iam"
-    # The timeline's view of every event on the bus (cartlocal.bus_tap): one more matched rule and
+    # The timeline's view of every event on the bus (cartlocal.pollers.bus_tap): one more matched rule and
     # queue per event in moto and one more poller, so throughput measurements switch it off.
     bus_tap: bool = True
 

@@ -33,8 +33,8 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
 from cartflow import contract
-from cartlocal.envelopes import restore_eventbridge_envelope, sqs_event
-from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
+from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope, sqs_event
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
 
 ROOT = Path(__file__).resolve().parent.parent
 

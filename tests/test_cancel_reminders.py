@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cartflow import reminders
+from cartflow import schedules
 from cartflow.observability import InvalidEventError
 from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, emitted_metrics
 
@@ -27,7 +27,7 @@ def add(stack: Any, load_function: Any) -> Any:
     def add_item(user: str, product: str, occurred_at: str = "2030-01-01T10:00:00Z") -> str:
         detail = cart_detail("ItemAddedToCart", user=user, product=product, occurred_at=occurred_at)
         scheduler_app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), ADD_CONTEXT)
-        return reminders.schedule_name(user, product)
+        return schedules.schedule_name(user, product)
 
     return add_item
 
@@ -45,8 +45,8 @@ def test_removal_of_an_item_without_schedule_is_success(stack: Any, load_functio
     app = load_function("cancel_reminders")
     detail = cart_detail("ItemRemovedFromCart", user="ada", product="never-added")
     envelope = deliver(stack, "cancel_reminders", "ItemRemovedFromCart", detail)
-    assert app.handler(envelope, CONTEXT)["outcomes"] == {reminders.schedule_name("ada", "never-added"): "absent"}
-    assert app.handler(envelope, CONTEXT)["outcomes"] == {reminders.schedule_name("ada", "never-added"): "absent"}
+    assert app.handler(envelope, CONTEXT)["outcomes"] == {schedules.schedule_name("ada", "never-added"): "absent"}
+    assert app.handler(envelope, CONTEXT)["outcomes"] == {schedules.schedule_name("ada", "never-added"): "absent"}
 
 
 def test_checkout_deletes_all_of_the_users_schedules_and_no_one_elses(stack: Any, load_function: Any, add: Any) -> None:

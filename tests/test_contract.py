@@ -200,7 +200,7 @@ def test_envelope_schema_is_powertools_eventbridge_model_field_for_field() -> No
 
 def test_the_reminded_record_outlasts_every_redelivery_of_the_add() -> None:
     # A copy of an add delivered after its reminder fired (Scheduler deleted the schedule) is
-    # answered "stale" only while the item's reminded record lives (cartflow.reminded). EventBridge
+    # answered "stale" only while the item's reminded record lives (cartflow.newest_reminded). EventBridge
     # retries the rule target and Lambda the async invoke for at most these ages, and the record
     # is written no earlier than the add, so a longer TTL covers every copy, whatever the delay.
     stack = contract.stack()

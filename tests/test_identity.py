@@ -1,6 +1,6 @@
 """Identity with auth = "cognito": the caller is who the token says, whatever the body claims.
 
-The local API plays API Gateway's COGNITO_USER_POOLS authorizer (cartlocal.tokens) and runs the
+The local API plays API Gateway's COGNITO_USER_POOLS authorizer (cartlocal.apigateway.tokens) and runs the
 contract's request template with the token's claims, against moto; what reached the bus is read
 back from the rules' delivery queues and, for the spoofing case, handed to the real
 schedule_reminder handler, so "mallory cannot schedule a reminder for ada" is observed end to end;
@@ -25,17 +25,17 @@ from typing import Any
 import boto3
 import pytest
 
-from cartflow import contract, reminders
+from cartflow import contract, schedules
 from cartflow.models import DETAIL_MODELS
-from cartlocal.api_templatefile import render_templatefile
-from cartlocal.apigateway import ApiResponse, LocalRestApi, identity_model
-from cartlocal.http_api import HttpApi
+from cartlocal.apigateway.http_server import HttpApi
+from cartlocal.apigateway.rest_api import ApiResponse, LocalRestApi, identity_model
+from cartlocal.apigateway.templatefile import render_templatefile
+from cartlocal.apigateway.tokens import LocalUserPool
+from cartlocal.apigateway.vtl import ApiInput, MappingTemplate, VtlMap
 from cartlocal.journey import wait_for
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack
 from cartlocal.local_stack import LocalStack, Options
-from cartlocal.provision import ACCOUNT_ID, REGION, Stack
 from cartlocal.timeline import Timeline
-from cartlocal.tokens import LocalUserPool
-from cartlocal.vtl import ApiInput, MappingTemplate, VtlMap
 from tests.conftest import ROOT, FakeLambdaContext, RecordingEvents, routed_envelopes
 
 NOW = datetime(2026, 11, 28, 4, 5, 6, tzinfo=UTC)
@@ -86,7 +86,7 @@ def test_a_spoofed_body_user_cannot_schedule_a_reminder_for_someone_else(
     scheduler = boto3.client("scheduler")
     group = stack.settings["SCHEDULE_GROUP"]
     [listed] = scheduler.list_schedules(GroupName=group)["Schedules"]
-    assert listed["Name"] == reminders.schedule_name("ada", "sku-42")
+    assert listed["Name"] == schedules.schedule_name("ada", "sku-42")
     reminder = json.loads(scheduler.get_schedule(Name=listed["Name"], GroupName=group)["Target"]["Input"])
     assert (reminder["user"], reminder["email"]) == ("ada", "ada@example.com")
 
@@ -294,6 +294,6 @@ def test_end_to_end_the_token_not_the_body_decides_whose_reminder_is_scheduled(c
         return [item["Name"] for item in scheduler.list_schedules(GroupName=group)["Schedules"]]
 
     assert wait_for(lambda: bool(names()), timeout=30), "no schedule was created"
-    assert names() == [reminders.schedule_name("ada", "sku-42")]
+    assert names() == [schedules.schedule_name("ada", "sku-42")]
     reminder = json.loads(scheduler.get_schedule(Name=names()[0], GroupName=group)["Target"]["Input"])
     assert (reminder["user"], reminder["email"]) == ("ada", "ada@example.com")

@@ -23,11 +23,11 @@ from moto import mock_aws
 
 from cartflow import contract
 from cartflow.models import DETAIL_MODELS, ItemAdded, parse_event
-from cartlocal.api_templatefile import TemplateFileError, render_templatefile
-from cartlocal.api_validation import BodyValidator
-from cartlocal.apigateway import ApiResponse, LocalRestApi, clf_time
-from cartlocal.provision import ACCOUNT_ID, REGION, Stack, provision
-from cartlocal.vtl import ApiInput, MappingTemplate, VtlError, escape_ecmascript
+from cartlocal.apigateway.rest_api import ApiResponse, LocalRestApi, clf_time
+from cartlocal.apigateway.templatefile import TemplateFileError, render_templatefile
+from cartlocal.apigateway.validation import BodyValidator
+from cartlocal.apigateway.vtl import ApiInput, MappingTemplate, VtlError, escape_ecmascript
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
 from tests.conftest import RecordingEvents, aws_answer, aws_error, cart_detail, drain, queue_arn, routed_envelopes
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -663,8 +663,8 @@ def test_request_template_sees_context_input_and_templatefile_variables(monkeypa
 @pytest.mark.parametrize("body", [{"note": 'o\'brien "quoted" \\ back/slash'}, {}])
 def test_request_template_renders_valid_json_for_quotes_and_empty_bodies(body: dict[str, Any]) -> None:
     # The schemas keep such values out today; the template must not depend on that to stay valid JSON.
-    from cartlocal.api_templatefile import render_templatefile
-    from cartlocal.vtl import ApiInput, MappingTemplate
+    from cartlocal.apigateway.templatefile import render_templatefile
+    from cartlocal.apigateway.vtl import ApiInput, MappingTemplate
 
     name = contract.load("api/routes.json")["templates"]["request"]
     variables = {"event_bus_name": "arn:bus", "source": "cartflow.cart", "detail_type": "ItemAddedToCart"}

@@ -22,10 +22,10 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 
 from cartflow import contract
-from cartlocal.artifacts import runtime_sdk
 from cartlocal.journey import Journey, wait_for
+from cartlocal.lambda_runtime.artifacts import runtime_sdk
+from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
 from cartlocal.local_stack import LocalStack, Options
-from cartlocal.worker import FunctionConfig, Worker
 from tests.conftest import ROOT, cart_detail
 
 pytestmark = pytest.mark.e2e

@@ -17,8 +17,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from cartlocal.provision import ACCOUNT_ID, REGION
-from cartlocal.scheduler import LIST_PAGE_SIZE, ScheduleRunner
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
+from cartlocal.pollers.scheduler import LIST_PAGE_SIZE, ScheduleRunner
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
 

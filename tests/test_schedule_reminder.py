@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto.events.models import EventPattern
 
-from cartflow import contract, reminded, reminders
+from cartflow import contract, newest_reminded, schedules
 from cartflow.config import ConfigurationError
 from cartflow.models import ItemAdded, parse_timestamp
 from cartflow.observability import InvalidEventError
@@ -23,7 +23,7 @@ from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, e
 CONTEXT = FakeLambdaContext("schedule_reminder")
 
 
-def schedules(stack: Any) -> list[dict[str, Any]]:
+def listed_schedules(stack: Any) -> list[dict[str, Any]]:
     client = boto3.client("scheduler")
     group = stack.settings["SCHEDULE_GROUP"]
     found = [
@@ -39,8 +39,8 @@ def test_item_added_creates_one_time_schedule_that_emits_reminder_due(stack: Any
     result = app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), CONTEXT)
 
     assert result["outcome"] == "created"
-    [schedule] = schedules(stack)
-    assert schedule["Name"] == reminders.schedule_name(detail["user"], detail["product"])
+    [schedule] = listed_schedules(stack)
+    assert schedule["Name"] == schedules.schedule_name(detail["user"], detail["product"])
     due = parse_timestamp(detail["occurred_at"]) + timedelta(days=1)
     assert schedule["ScheduleExpression"] == f"at({due.strftime('%Y-%m-%dT%H:%M:%S')})"
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
@@ -71,9 +71,9 @@ def test_duplicate_delivery_keeps_a_single_unchanged_schedule(stack: Any, load_f
     app = load_function("schedule_reminder")
     envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
     assert app.handler(envelope, CONTEXT)["outcome"] == "created"
-    before = schedules(stack)
+    before = listed_schedules(stack)
     assert app.handler(envelope, CONTEXT)["outcome"] == "duplicate"
-    assert schedules(stack) == before
+    assert listed_schedules(stack) == before
 
 
 def test_adding_again_retimes_and_an_older_add_never_wins(stack: Any, load_function: Any) -> None:
@@ -85,7 +85,7 @@ def test_adding_again_retimes_and_an_older_add_never_wins(stack: Any, load_funct
     assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", second), CONTEXT)["outcome"] == "retimed"
     assert app.handler(first_envelope, CONTEXT)["outcome"] == "stale"
 
-    [schedule] = schedules(stack)
+    [schedule] = listed_schedules(stack)
     assert schedule["ScheduleExpression"] == "at(2030-01-02T12:00:00)"
     assert schedule["State"] == "ENABLED"
     assert json.loads(schedule["Target"]["Input"])["quantity"] == 5
@@ -104,7 +104,7 @@ def test_which_add_is_newer_is_decided_by_time_not_by_text(stack: Any, load_func
     assert app.handler(whole, CONTEXT)["outcome"] == "created"
     assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", later), CONTEXT)["outcome"] == "retimed"
     assert app.handler(whole, CONTEXT)["outcome"] == "stale"
-    [schedule] = schedules(stack)
+    [schedule] = listed_schedules(stack)
     assert json.loads(schedule["Target"]["Input"])["quantity"] == 7
 
 
@@ -121,30 +121,30 @@ def test_once_an_add_was_reminded_its_late_copies_and_older_adds_schedule_nothin
     older, newer = added(timedelta(days=2)), added(timedelta(days=1, hours=1))
     assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", newer), CONTEXT)["outcome"] == "created"
     # The reminder fired: send_reminder claimed it, Scheduler deleted the schedule.
-    reminder = reminders.reminder_for(ItemAdded.from_dict(newer))
-    assert reminded.claim(boto3.client("dynamodb"), stack.settings["IDEMPOTENCY_TABLE"], reminder, 60, now)
+    reminder = schedules.reminder_for(ItemAdded.from_dict(newer))
+    assert newest_reminded.claim(boto3.client("dynamodb"), stack.settings["IDEMPOTENCY_TABLE"], reminder, 60, now)
     boto3.client("scheduler").delete_schedule(
-        Name=reminders.schedule_name(reminder.user, reminder.product), GroupName=stack.settings["SCHEDULE_GROUP"]
+        Name=schedules.schedule_name(reminder.user, reminder.product), GroupName=stack.settings["SCHEDULE_GROUP"]
     )
     capsys.readouterr()
 
     for late in (newer, older):
         assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", late), CONTEXT)["outcome"] == "stale"
         assert emitted_metrics(capsys.readouterr().out).get("SchedulesStale") == 1
-    assert schedules(stack) == []
+    assert listed_schedules(stack) == []
     # A later add of the same item is a new reminder.
     fresh = added(timedelta(0))
     assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", fresh), CONTEXT)["outcome"] == "created"
-    assert len(schedules(stack)) == 1
+    assert len(listed_schedules(stack)) == 1
 
 
 def test_only_an_add_already_due_reads_the_reminded_record() -> None:
     # A newer add's reminder fires no earlier than this add's due time: before it, none can exist.
     now = datetime(2030, 1, 2, 12, tzinfo=UTC)
     day = 86_400
-    assert not reminded.may_be_superseded("2030-01-01T12:02:00Z", day, now)
-    assert reminded.may_be_superseded("2030-01-01T12:00:30Z", day, now)  # within the clock margin
-    assert reminded.may_be_superseded("2030-01-01T11:00:00Z", day, now)
+    assert not newest_reminded.may_be_superseded("2030-01-01T12:02:00Z", day, now)
+    assert newest_reminded.may_be_superseded("2030-01-01T12:00:30Z", day, now)  # within the clock margin
+    assert newest_reminded.may_be_superseded("2030-01-01T11:00:00Z", day, now)
 
 
 def test_products_and_users_get_separate_schedules(stack: Any, load_function: Any) -> None:
@@ -152,7 +152,7 @@ def test_products_and_users_get_separate_schedules(stack: Any, load_function: An
     for user, product in [("ada", "p1"), ("ada", "p2"), ("bob", "p1")]:
         detail = cart_detail("ItemAddedToCart", user=user, product=product)
         app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), CONTEXT)
-    assert len(schedules(stack)) == 3
+    assert len(listed_schedules(stack)) == 3
 
 
 @pytest.mark.parametrize(
@@ -175,7 +175,7 @@ def test_invalid_detail_is_rejected_counted_and_creates_nothing(
     with pytest.raises(InvalidEventError, match=rf"detail\.{field}"):
         app.handler({**envelope, "detail": detail}, CONTEXT)
     assert emitted_metrics(capsys.readouterr().out).get("InvalidEvents") == 1
-    assert schedules(stack) == []
+    assert listed_schedules(stack) == []
 
 
 def test_not_an_eventbridge_envelope_is_rejected(stack: Any, load_function: Any) -> None:
@@ -192,7 +192,7 @@ def test_scheduler_throttling_propagates_so_lambda_retries(stack: Any, load_func
         pytest.raises(app.scheduler.exceptions.ThrottlingException),
     ):
         app.handler(envelope, CONTEXT)
-    assert schedules(stack) == []
+    assert listed_schedules(stack) == []
     assert app.handler(envelope, CONTEXT)["outcome"] == "created"
 
 
@@ -211,15 +211,15 @@ IDENTIFIER = st.from_regex(r"\A[A-Za-z0-9._@:-]{1,128}\Z")
 
 @given(user=IDENTIFIER, product=IDENTIFIER, other=IDENTIFIER)
 def test_schedule_names_fit_scheduler_limits_and_group_by_user(user: str, product: str, other: str) -> None:
-    name = reminders.schedule_name(user, product)
-    assert len(name) <= reminders.SCHEDULE_NAME_MAX
+    name = schedules.schedule_name(user, product)
+    assert len(name) <= schedules.SCHEDULE_NAME_MAX
     assert re.fullmatch(r"[0-9a-zA-Z\-_.]+", name)
-    assert name.startswith(reminders.user_prefix(user))
-    assert name == reminders.schedule_name(user, product)
+    assert name.startswith(schedules.user_prefix(user))
+    assert name == schedules.schedule_name(user, product)
     if other != user:
-        assert not name.startswith(reminders.user_prefix(other))
+        assert not name.startswith(schedules.user_prefix(other))
     if other != product:
-        assert reminders.schedule_name(user, other) != name
+        assert schedules.schedule_name(user, other) != name
 
 
 def test_aws_calls_are_recorded_as_the_functions_actions(stack: Any, load_function: Any) -> None:

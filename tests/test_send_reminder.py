@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 from moto.ses.models import ses_backends
 
-from cartflow import contract, reminders
+from cartflow import contract, schedules
 from cartflow.config import ConfigurationError
 from cartflow.models import ItemAdded, ReminderDue
-from cartlocal.provision import ACCOUNT_ID, REGION
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from tests.conftest import (
     FakeLambdaContext,
     aws_error,
@@ -118,7 +118,7 @@ def test_a_reminder_of_an_add_older_than_one_already_reminded_is_skipped(
     # E.g. a late copy of the older add re-scheduled after the newer add's reminder fired.
     def due(occurred_at: str, quantity: int) -> ReminderDue:
         added = cart_detail("ItemAddedToCart", occurred_at=occurred_at, quantity=quantity)
-        return reminders.reminder_for(ItemAdded.from_dict(added))
+        return schedules.reminder_for(ItemAdded.from_dict(added))
 
     app = load_function("send_reminder")
     queue = stack.queue_urls["reminders"]

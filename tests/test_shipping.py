@@ -30,9 +30,9 @@ from hcl2.utils import SerializationOptions
 from moto import mock_aws
 
 from cartlocal.journey import wait_for
+from cartlocal.lambda_runtime.worker import Worker
+from cartlocal.local_aws.endpoint import MotoEndpoint
 from cartlocal.local_stack import LocalStack, Options
-from cartlocal.moto_endpoint import MotoEndpoint
-from cartlocal.worker import Worker
 from cartship import pointers
 from cartship.cli import main
 from cartship.errors import ShipError

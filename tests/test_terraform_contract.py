@@ -26,7 +26,7 @@ import pytest
 from hcl2.utils import SerializationOptions
 
 from cartflow import config, contract
-from cartlocal.apigateway import identity_model
+from cartlocal.apigateway.rest_api import identity_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM = ROOT / "terraform"

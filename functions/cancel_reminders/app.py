@@ -13,7 +13,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cartflow import reminders
+from cartflow import schedules
 from cartflow.config import load_settings
 from cartflow.models import CartCheckedOut, ItemRemoved, epoch_ms, prepare
 from cartflow.observability import logger, metrics, parse, reject
@@ -42,7 +42,7 @@ def cancel(name: str, happened_at: str) -> str:
 def user_schedules(user: str) -> list[str]:
     """Names of every schedule of ``user`` in the reminder group."""
     paginator = scheduler.get_paginator("list_schedules")
-    pages = paginator.paginate(GroupName=settings["SCHEDULE_GROUP"], NamePrefix=reminders.user_prefix(user))
+    pages = paginator.paginate(GroupName=settings["SCHEDULE_GROUP"], NamePrefix=schedules.user_prefix(user))
     return [schedule["Name"] for page in pages for schedule in page["Schedules"]]
 
 
@@ -54,7 +54,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise reject(f"detail-type: expected one of {sorted(DETAILS)}, got {detail_type!r}")
     parsed = parse(event, DETAILS[str(detail_type)], detail_type=detail_type)
     if isinstance(parsed.detail, ItemRemoved):
-        names = [reminders.schedule_name(parsed.detail.user, parsed.detail.product)]
+        names = [schedules.schedule_name(parsed.detail.user, parsed.detail.product)]
     else:
         names = user_schedules(parsed.detail.user)
     outcomes = {name: cancel(name, parsed.detail.occurred_at) for name in names}

@@ -2,7 +2,7 @@
 
 One schedule per (user, product): adding the same item again re-times the existing schedule
 instead of creating a second one, and a redelivered or older event never moves a newer one, nor
-schedules again once an add at least as new was reminded (cartflow.reminded).
+schedules again once an add at least as new was reminded (cartflow.newest_reminded).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cartflow import contract, reminded, reminders
+from cartflow import contract, newest_reminded, schedules
 from cartflow.config import load_settings
 from cartflow.models import ItemAdded, ReminderDue, epoch_ms, prepare
 from cartflow.observability import logger, metrics, parse
@@ -32,9 +32,9 @@ prepare(ItemAdded, ReminderDue)
 def schedule_request(reminder: ReminderDue, now: datetime) -> dict[str, Any]:
     """The CreateSchedule/UpdateSchedule arguments of ``reminder``."""
     return {
-        "Name": reminders.schedule_name(reminder.user, reminder.product),
+        "Name": schedules.schedule_name(reminder.user, reminder.product),
         "GroupName": settings["SCHEDULE_GROUP"],
-        "ScheduleExpression": reminders.at_expression(reminders.fire_time(reminder.added_at, DELAY_SECONDS, now)),
+        "ScheduleExpression": schedules.at_expression(schedules.fire_time(reminder.added_at, DELAY_SECONDS, now)),
         "ScheduleExpressionTimezone": "UTC",
         # UpdateSchedule replaces every field, and an omitted State is not ENABLED everywhere
         # (moto leaves it unset, so a re-timed schedule would never fire locally): say it.
@@ -81,12 +81,12 @@ def upsert(reminder: ReminderDue, now: datetime) -> str:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     added = parse(event, ItemAdded, event_id=event.get("id") if isinstance(event, dict) else None)
-    reminder = reminders.reminder_for(added.detail)
+    reminder = schedules.reminder_for(added.detail)
     # The schedule of a reminded add is gone (ActionAfterCompletion DELETE), so only this record
     # tells a late copy of it, or of an older add, from an add never scheduled.
     now = datetime.now(UTC)
-    stale = reminded.superseded(reminded_table, settings["IDEMPOTENCY_TABLE"], reminder, DELAY_SECONDS, now)
+    stale = newest_reminded.superseded(reminded_table, settings["IDEMPOTENCY_TABLE"], reminder, DELAY_SECONDS, now)
     outcome = "stale" if stale else upsert(reminder, now)
     metrics.add_metric(name=f"Schedules{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
     logger.info("reminder scheduled", extra={"outcome": outcome, "reminder_id": reminder.reminder_id})
-    return {"outcome": outcome, "schedule": reminders.schedule_name(reminder.user, reminder.product)}
+    return {"outcome": outcome, "schedule": schedules.schedule_name(reminder.user, reminder.product)}

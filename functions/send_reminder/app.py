@@ -6,7 +6,7 @@ redelivered until the queue's maxReceiveCount moves it to the DLQ. Sending the e
 announcing it are two idempotent units keyed by ``reminder_id``: a redelivery never sends a
 second email or a second CartReminderSent, and a retry after a failed announcement does not
 email again. A reminder of an add older than one already reminded for the same item is skipped
-(cartflow.reminded).
+(cartflow.newest_reminded).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from cartflow import contract, reminded
+from cartflow import contract, newest_reminded
 from cartflow.config import load_settings
 from cartflow.models import ReminderDue, ReminderSent, format_timestamp, prepare
 from cartflow.observability import logger, metrics, parse
@@ -138,7 +138,7 @@ def record_handler(record: SQSRecord) -> None:
     envelope = parse(record.body, ReminderDue, message_id=record.message_id)
     reminder = envelope.detail
     logger.set_correlation_id(reminder.request_id)
-    if not reminded.claim(
+    if not newest_reminded.claim(
         idempotency_table, settings["IDEMPOTENCY_TABLE"], reminder, RECORD_TTL_SECONDS, datetime.now(UTC)
     ):
         metrics.add_metric(name="RemindersStale", unit=MetricUnit.Count, value=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.harness import Harness
+from reliability.harness import Harness
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,10 +15,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from cartlocal import faults, redrive
-from cartlocal.faults import FaultProxy
-from cartlocal.moto_endpoint import CREDENTIALS, MotoEndpoint
-from cartlocal.provision import REGION
+from cartlocal.local_aws import fault_proxy as faults
+from cartlocal.local_aws.endpoint import CREDENTIALS, MotoEndpoint
+from cartlocal.local_aws.fault_proxy import FaultProxy
+from cartlocal.local_aws.provision import REGION
+from cartops import redrive
 
 SENDER = "sender@cartflow.example"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability import scenarios
-from tests.reliability.harness import Harness, Outcome
+from reliability import scenarios
+from reliability.harness import Harness, Outcome
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 

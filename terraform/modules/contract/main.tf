@@ -72,7 +72,7 @@ locals {
   # With auth = "cognito" the token supplies these body fields (the request template takes them
   # from the claims and ignores the body's), so each model is its schema file with them removed
   # from "required" (and "required" removed when empty: draft 4 forbids []). The fields stay
-  # declared, so the schema files remain the one description of a body. cartlocal.apigateway's
+  # declared, so the schema files remain the one description of a body. cartlocal.apigateway.rest_api's
   # identity_model is the same derivation for the local API.
   identity_fields = ["user", "email"]
   route_schemas   = { for route in local.api.routes : "${route.method} ${route.path}" => jsondecode(file("${local.dir}/${route.schema}")) }

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.reliability import scenarios
-from tests.reliability.harness import Harness, Outcome
+from reliability import scenarios
+from reliability.harness import Harness, Outcome
 
 BEGIN, END = "<!-- reliability-table:begin -->", "<!-- reliability-table:end -->"
 COMMAND = "make reliability"
@@ -66,7 +66,7 @@ def write_table(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tests.reliability", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="reliability", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dist", default="dist", type=Path, help="folder with build.py's zips")
     parser.add_argument(
         "--workdir", default=Path(".local/reliability"), type=Path, help="outbox, function logs and timeline.log"

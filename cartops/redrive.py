@@ -25,8 +25,8 @@ from typing import Any
 
 import boto3
 
-from cartlocal.moto_endpoint import CREDENTIALS
-from cartlocal.provision import REGION
+from cartlocal.local_aws.endpoint import CREDENTIALS
+from cartlocal.local_aws.provision import REGION
 
 SQS_MAX_BATCH = 10
 # A received message stays hidden this long while its copy is sent (then it is deleted).
@@ -199,7 +199,7 @@ def _client(service: str, endpoint_url: str | None) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cartlocal.redrive", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="cartops.redrive", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("queue", help="the dead-letter queue: name or URL")
     parser.add_argument("--endpoint-url", help="a local endpoint (the moto URL `make local` prints); default: AWS")
     parser.add_argument(

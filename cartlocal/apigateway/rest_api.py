@@ -27,7 +27,7 @@ Authorization (``auth``): "iam", the default, does not check SigV4 locally (ther
 principals) and leaves ``$context.authorizer`` out, as for an IAM-authorized method. "cognito"
 plays the COGNITO_USER_POOLS authorizer Terraform attaches to every method: after routing and the
 size check, the ``Authorization`` header (a raw ID token, or ``Bearer <token>``) must verify against
-``user_pool`` (see :mod:`cartlocal.tokens`), else 401 ``Unauthorized``; its claims become
+``user_pool`` (see :mod:`cartlocal.apigateway.tokens`), else 401 ``Unauthorized``; its claims become
 ``$context.authorizer.claims`` (strings, as API Gateway passes them), from which the request
 template takes ``user`` and ``email``. The models are then :func:`identity_model` of the contract
 schemas, the same derivation the contract module applies in Terraform.
@@ -47,10 +47,10 @@ from urllib.parse import parse_qsl
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from cartflow import contract
-from cartlocal.api_templatefile import render_templatefile
-from cartlocal.api_validation import BodyValidator
-from cartlocal.tokens import InvalidToken, LocalUserPool
-from cartlocal.vtl import ApiInput, MappingTemplate, VtlError, VtlMap, java_string
+from cartlocal.apigateway.templatefile import render_templatefile
+from cartlocal.apigateway.tokens import InvalidToken, LocalUserPool
+from cartlocal.apigateway.validation import BodyValidator
+from cartlocal.apigateway.vtl import ApiInput, MappingTemplate, VtlError, VtlMap, java_string
 
 LOG = logging.getLogger(__name__)
 JSON = "application/json"

@@ -2,7 +2,7 @@
 
 Handlers reach it through ``AWS_ENDPOINT_URL`` like any boto3 client would reach AWS; the local
 runtime's own pollers use the same endpoint with the same fake credentials. The server runs in
-a child process (cartlocal.moto_server) so that moto's request handling, most of the CPU an
+a child process (cartlocal.local_aws.server) so that moto's request handling, most of the CPU an
 event costs, runs beside the local API and the pollers instead of taking turns with them for one
 GIL; everything the local runtime knows about moto's state it learns over HTTP, as a client of
 AWS would.
@@ -21,11 +21,11 @@ from typing import Any
 import boto3
 
 from cartlocal.errors import LocalError
-from cartlocal.provision import REGION
+from cartlocal.local_aws.provision import REGION
 
-# The folder holding the cartlocal package: the child imports cartlocal.moto_server from there,
+# The folder holding the cartlocal package: the child imports cartlocal.local_aws.server from there,
 # whatever the caller's working directory.
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # A server that has not exited this long after its stdin closed is killed.
 STOP_SECONDS = 10.0
 
@@ -54,7 +54,7 @@ class MotoEndpoint:
         path = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH"))))
         # A session of its own: Ctrl-C reaches only the parent, which then stops the server in order.
         self._process = subprocess.Popen(  # noqa: S603  # fixed argv, no shell
-            [sys.executable, "-m", "cartlocal.moto_server", str(port)],
+            [sys.executable, "-m", "cartlocal.local_aws.server", str(port)],
             env=os.environ | {"PYTHONPATH": path},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

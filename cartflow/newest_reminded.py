@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cartflow import reminders
+from cartflow import schedules
 from cartflow.models import ReminderDue, epoch_ms
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ DUE_MARGIN = timedelta(minutes=1)
 
 
 def _key(user: str, product: str) -> dict[str, AttributeValueTypeDef]:
-    return {"id": {"S": KEY_PREFIX + reminders.schedule_name(user, product)}}
+    return {"id": {"S": KEY_PREFIX + schedules.schedule_name(user, product)}}
 
 
 def claim(client: DynamoDBClient, table: str, reminder: ReminderDue, ttl_seconds: int, now: datetime) -> bool:
@@ -62,7 +62,7 @@ def may_be_superseded(added_at: str, delay_seconds: int, now: datetime) -> bool:
     a fresh add (nearly every add) skips the read. Only a delay *raised* since the newer add was
     scheduled breaks that order; send_reminder's claim still keeps that case to one email.
     """
-    return reminders.due_time(added_at, delay_seconds) <= now + DUE_MARGIN
+    return schedules.due_time(added_at, delay_seconds) <= now + DUE_MARGIN
 
 
 def superseded(client: DynamoDBClient, table: str, reminder: ReminderDue, delay_seconds: int, now: datetime) -> bool:

@@ -1,6 +1,6 @@
-"""moto's server in a process of its own: ``python -m cartlocal.moto_server [PORT]``.
+"""moto's server in a process of its own: ``python -m cartlocal.local_aws.server [PORT]``.
 
-cartlocal.moto_endpoint starts it so that moto's request handling does not share one GIL with
+cartlocal.local_aws.endpoint starts it so that moto's request handling does not share one GIL with
 the local API, the pollers and whoever drives the stack (in one process they all wait for each
 other). It prints the port it listens on as its first stdout line, then serves until its stdin
 closes: the parent closes it to stop the server, and a parent that dies closes it too, so the

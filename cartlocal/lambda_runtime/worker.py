@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cartlocal.runtime_api import Invocation, RuntimeApi
+from cartlocal.lambda_runtime.runtime_api import Invocation, RuntimeApi
 
 # How often a waiting invoke checks that the worker process is still alive.
 LIVENESS_SECONDS = 0.05

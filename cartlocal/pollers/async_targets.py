@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cartflow import contract
-from cartlocal.envelopes import restore_eventbridge_envelope
-from cartlocal.provision import ACCOUNT_ID
+from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope
+from cartlocal.lambda_runtime.worker import Result, Worker
+from cartlocal.local_aws.provision import ACCOUNT_ID
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
-from cartlocal.worker import Result, Worker
 
 # An attempt takes at most the init limit (the worker bounds it by the function timeout) plus the
 # timeout; the delivery stays invisible that long, with headroom, so it is never invoked twice at once.

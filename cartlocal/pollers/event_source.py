@@ -14,11 +14,11 @@ import time
 from typing import Any
 
 from cartflow import contract
-from cartlocal.envelopes import restore_eventbridge_envelope, sqs_event
-from cartlocal.provision import ACCOUNT_ID, REGION
+from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope, sqs_event
+from cartlocal.lambda_runtime.worker import Result, Worker
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
-from cartlocal.worker import Result, Worker
 
 SQS_MAX_MESSAGES = 10
 

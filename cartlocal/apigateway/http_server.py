@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from http.server import ThreadingHTTPServer
 
-from cartlocal.apigateway import ApiResponse, LocalRestApi
+from cartlocal.apigateway.rest_api import ApiResponse, LocalRestApi
+from cartlocal.local_aws.endpoint import ensure_free
 from cartlocal.local_http import LocalHandler
-from cartlocal.moto_endpoint import ensure_free
 from cartlocal.timeline import Timeline
 
 INTERNAL_ERROR = b'{"message": "Internal server error"}'

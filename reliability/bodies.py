@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cartflow import contract
-from cartlocal.api_validation import json_path
+from cartlocal.apigateway.validation import json_path
 from tests.strategies import instances
 
 ROUTES = contract.routes()

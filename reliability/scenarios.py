@@ -20,12 +20,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from cartflow import contract, reminders
+from cartflow import contract, schedules
 from cartflow.models import ItemAdded
-from cartlocal import faults
-from tests.conftest import cart_detail
-from tests.reliability.bodies import corpus
-from tests.reliability.harness import (
+from cartlocal.local_aws import fault_proxy as faults
+from reliability.bodies import corpus
+from reliability.harness import (
     CANCEL,
     REMINDER_DELAY_SECONDS,
     SCHEDULE,
@@ -39,6 +38,7 @@ from tests.reliability.harness import (
     typed,
     wait,
 )
+from tests.conftest import cart_detail
 
 # A few concurrent API clients: moto (one process, ~55 matched PutEvents/s) is the bottleneck.
 CLIENTS = 4
@@ -176,8 +176,8 @@ def at_least_once(h: Harness, users: int, products: int) -> Outcome:
         ]
         for user, product in pairs
     }
-    newer_ids = {pair: reminders.reminder_id(ItemAdded.from_dict(adds[pair][0])) for pair in pairs}
-    stale_ids = {pair: reminders.reminder_id(ItemAdded.from_dict(adds[pair][1])) for pair in pairs}
+    newer_ids = {pair: schedules.reminder_id(ItemAdded.from_dict(adds[pair][0])) for pair in pairs}
+    stale_ids = {pair: schedules.reminder_id(ItemAdded.from_dict(adds[pair][1])) for pair in pairs}
     assert h.local.stack is not None
     add_copies = _Duplicator(h, f"dup-adds-{run}", SCHEDULE)
     due_copies = _Duplicator(h, f"dup-due-{run}", "reminder_due")
@@ -224,7 +224,7 @@ def at_least_once(h: Harness, users: int, products: int) -> Outcome:
     emails = h.emails()
     recipients = [f"{user}-{product}@example.com" for user, product in pairs]
     sent = Counter(detail["reminder_id"] for detail in h.bus_events("CartReminderSent"))
-    names = {reminders.schedule_name(user, product) for user, product in pairs}
+    names = {schedules.schedule_name(user, product) for user, product in pairs}
     outcomes = Counter(
         str(result.payload["outcome"])
         for result in h.local.workers[SCHEDULE].results
@@ -381,7 +381,7 @@ def _redrive(h: Harness, dlq_url: str, *options: str) -> subprocess.CompletedPro
         [
             sys.executable,
             "-m",
-            "cartlocal.redrive",
+            "cartops.redrive",
             dlq_url.rsplit("/", 1)[-1],
             "--endpoint-url",
             h.local.moto.url,
@@ -457,7 +457,7 @@ def load(h: Harness, adds: int, users: int, products: int = 20) -> Outcome:
     handled = wait(lambda: len(h.local.workers[SCHEDULE].results) - before >= adds, 4 * OUTCOME_TIMEOUT_SECONDS)
     drained_seconds = time.monotonic() - started
     settle()
-    expected = {reminders.schedule_name(user, product) for user, product in pairs}
+    expected = {schedules.schedule_name(user, product) for user, product in pairs}
     found = [schedule["Name"] for user in sorted({user for user, _ in pairs}) for schedule in h.schedules_of(user)]
     latencies = [reply.seconds * 1000 for reply in replies]
     outcome.figures = {

@@ -20,10 +20,10 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from cartflow import contract, reminders
+from cartflow import contract, schedules
 from cartflow.models import ItemAdded
-from cartlocal.faults import FaultProxy
 from cartlocal.journey import wait_for
+from cartlocal.local_aws.fault_proxy import FaultProxy
 from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
 from tests.conftest import cart_detail
@@ -255,7 +255,7 @@ class Harness:
         scheduler = self.local.client("scheduler")
         group = self.settings["SCHEDULE_GROUP"]
         pages = scheduler.get_paginator("list_schedules").paginate(
-            GroupName=group, NamePrefix=reminders.user_prefix(user)
+            GroupName=group, NamePrefix=schedules.user_prefix(user)
         )
         found = []
         for name in (item["Name"] for page in pages for item in page["Schedules"]):
@@ -287,7 +287,7 @@ def settle() -> None:
 def reminder_due(user: str, product: str, **fields: Any) -> dict[str, Any]:
     """A valid CartReminderDue detail for ``user`` (email ``<user>@example.com``), as a schedule fires it."""
     detail = cart_detail("ItemAddedToCart", user=user, product=product, email=f"{user}@example.com", **fields)
-    return reminders.reminder_for(ItemAdded.from_dict(detail)).to_dict()
+    return schedules.reminder_for(ItemAdded.from_dict(detail)).to_dict()
 
 
 def typed(detail_type: str, details: Iterable[dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
