@@ -1,8 +1,7 @@
-"""Powertools logger and metrics shared by the functions, and the one way to reject bad input.
+"""Powertools logger and metrics shared by the functions, with email addresses redacted from logs.
 
-Every function must log a rejected event with its reason, count it (metric ``InvalidEvents``)
-and fail so the event reaches a DLQ; doing it in one place keeps the three functions alike.
-Reasons name fields and rules, never values, so no email address reaches the logs.
+One logger and one metrics object per process, configured once, so every function logs and counts
+the same way; the redaction filter sits on the logger so no handler can forget it.
 """
 
 from __future__ import annotations
@@ -12,10 +11,8 @@ import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 
 from cartflow import contract
-from cartflow.models import Detail, Event, InvalidPayloadError, parse_event
 
 # Email addresses are the PII this system carries. The contract's own pattern, unanchored, finds
 # them in a log record's message, arguments and extra keys, so none reaches the logs.
@@ -50,24 +47,3 @@ def _redact(value: Any) -> Any:
 logger = Logger()
 logger.addFilter(RedactEmails())
 metrics = Metrics()
-
-INVALID_EVENTS = "InvalidEvents"
-
-
-class InvalidEventError(ValueError):
-    """The input can never be processed; retrying it only moves it to the DLQ."""
-
-
-def reject(reason: str, **keys: Any) -> InvalidEventError:
-    """Log and count an invalid input; return the error for the caller to raise."""
-    logger.error("invalid input rejected", extra={"reason": reason, **keys})
-    metrics.add_metric(name=INVALID_EVENTS, unit=MetricUnit.Count, value=1)
-    return InvalidEventError(reason)
-
-
-def parse[DetailT: Detail](payload: Any, detail: type[DetailT], **keys: Any) -> Event[DetailT]:
-    """Validate ``payload`` (a dict or JSON text) as an event carrying ``detail``, or reject it."""
-    try:
-        return parse_event(payload, detail)
-    except InvalidPayloadError as error:
-        raise reject(str(error), model=detail.__name__, **keys) from None

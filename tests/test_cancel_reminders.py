@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from cartflow import schedules
-from cartflow.observability import InvalidEventError
+from cartflow.parsing import InvalidEventError
 from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, emitted_metrics
 
 CONTEXT = FakeLambdaContext("cancel_reminders")

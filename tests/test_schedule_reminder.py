@@ -16,8 +16,9 @@ from moto.events.models import EventPattern
 
 from cartflow import contract, newest_reminded, schedules
 from cartflow.config import ConfigurationError
-from cartflow.models import ItemAdded, parse_timestamp
-from cartflow.observability import InvalidEventError
+from cartflow.models import ItemAdded
+from cartflow.parsing import InvalidEventError
+from cartflow.timestamps import parse_timestamp
 from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, emitted_metrics
 
 CONTEXT = FakeLambdaContext("schedule_reminder")

@@ -15,8 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cartflow import schedules
 from cartflow.config import load_settings
-from cartflow.models import CartCheckedOut, ItemRemoved, epoch_ms, prepare
-from cartflow.observability import logger, metrics, parse, reject
+from cartflow.models import CartCheckedOut, ItemRemoved, prepare
+from cartflow.observability import logger, metrics
+from cartflow.parsing import parse, reject
+from cartflow.timestamps import epoch_ms
 
 settings = load_settings("cancel_reminders")
 scheduler = boto3.client("scheduler")

@@ -17,8 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cartflow import contract, newest_reminded, schedules
 from cartflow.config import load_settings
-from cartflow.models import ItemAdded, ReminderDue, epoch_ms, prepare
-from cartflow.observability import logger, metrics, parse
+from cartflow.models import ItemAdded, ReminderDue, prepare
+from cartflow.observability import logger, metrics
+from cartflow.parsing import parse
+from cartflow.timestamps import epoch_ms
 
 settings = load_settings("schedule_reminder")
 DELAY_SECONDS = settings.integer("REMINDER_DELAY_SECONDS")

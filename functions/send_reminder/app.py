@@ -30,8 +30,10 @@ from botocore.exceptions import ClientError
 
 from cartflow import contract, newest_reminded
 from cartflow.config import load_settings
-from cartflow.models import ReminderDue, ReminderSent, format_timestamp, prepare
-from cartflow.observability import logger, metrics, parse
+from cartflow.models import ReminderDue, ReminderSent, prepare
+from cartflow.observability import logger, metrics
+from cartflow.parsing import parse
+from cartflow.timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import EmailContentTypeDef
