@@ -15,11 +15,11 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.stats import Summary, ratio
+from cartflow import timestamps
 from cartlocal.lambda_runtime import artifacts
 from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
@@ -38,25 +38,21 @@ def _example(name: str) -> dict[str, Any]:
     return loaded
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _envelope(name: str, number: int, **detail: Any) -> dict[str, Any]:
     """An example EventBridge event, made unique for invocation ``number``."""
     event = _example(name)
     event["id"] = str(uuid.uuid4())
-    event["time"] = _now()
+    event["time"] = timestamps.now()
     event["detail"] |= {"product": f"sku-{number}", "request_id": str(uuid.uuid4()), **detail}
     return event
 
 
 def item_added(number: int) -> dict[str, Any]:
-    return _envelope("item_added.json", number, occurred_at=_now())
+    return _envelope("item_added.json", number, occurred_at=timestamps.now())
 
 
 def item_removed(number: int) -> dict[str, Any]:
-    return _envelope("item_removed.json", number, occurred_at=_now())
+    return _envelope("item_removed.json", number, occurred_at=timestamps.now())
 
 
 def reminder_due(number: int) -> dict[str, Any]:

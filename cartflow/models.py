@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Self
 import fastjsonschema
 
 from cartflow import contract
+from cartflow.timestamps import parse_timestamp
 
 # The envelope Lambda receives from EventBridge, field for field Powertools' EventBridgeModel
 # (unknown envelope fields are ignored there too). Only ``detail`` is ours, checked by its schema.
@@ -220,18 +221,3 @@ def prepare(*details: type[Detail]) -> None:
     """
     for detail_type in (None, *(detail.DETAIL_TYPE for detail in details)):
         _validator(detail_type)
-
-
-def parse_timestamp(value: str) -> datetime:
-    """Parse the contract's ISO-8601 UTC timestamps (``...Z``) into aware datetimes."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def epoch_ms(value: str) -> int:
-    """A contract timestamp as epoch milliseconds, for ordering: as strings, ``...:00.5Z`` < ``...:00Z``."""
-    return round(parse_timestamp(value).timestamp() * 1000)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """Format an aware datetime the way the contract's timestamps are written."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cartflow import schedules
-from cartflow.models import ReminderDue, epoch_ms
+from cartflow.models import ReminderDue
+from cartflow.timestamps import epoch_ms
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

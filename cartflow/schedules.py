@@ -11,7 +11,8 @@ import hashlib
 from datetime import datetime, timedelta
 
 from cartflow import contract
-from cartflow.models import ItemAdded, ReminderDue, format_timestamp, parse_timestamp
+from cartflow.models import ItemAdded, ReminderDue
+from cartflow.timestamps import format_timestamp, parse_timestamp
 
 SCHEDULE_NAME_MAX = 64
 _DIGEST_CHARS = 20

@@ -17,6 +17,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cartflow import timestamps
 from cartship import environments, pointers
 from cartship.errors import ShipError
 from cartship.materialize import materialize
@@ -108,7 +109,7 @@ def _store(arguments: argparse.Namespace) -> ArtifactStore:
 def _publish(arguments: argparse.Namespace) -> list[str]:
     store = _store(arguments)
     log: list[str] = []
-    release = publish(store, arguments.dist, arguments.commit or _commit(), pointers.now(), log)
+    release = publish(store, arguments.dist, arguments.commit or _commit(), timestamps.now(), log)
     _write(arguments.out_dir / f"{release.release_id}.json", release.to_json())
     github_output = os.environ.get("GITHUB_OUTPUT")
     if github_output:

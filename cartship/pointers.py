@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 
+from cartbuild.files import sha256_hex
+from cartflow import timestamps
 from cartship import environments
 from cartship.errors import ShipError
-from cartship.release import Release, check_release_id, manifest_key, parse, sha256_hex
+from cartship.release import Release, check_release_id, manifest_key, parse
 from cartship.store import ArtifactStore
 
 FORMAT = 1
@@ -116,12 +117,7 @@ def change(release: Release, manifest: bytes, source: str, actor: str) -> Change
         manifest_sha256=sha256_hex(manifest),
         commit=release.commit,
         source=source,
-        at=now(),
+        at=timestamps.now(),
         by=actor,
         run=run,
     )
-
-
-def now() -> str:
-    """The current UTC time as every record writes it."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

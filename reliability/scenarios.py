@@ -22,6 +22,7 @@ from typing import Any
 
 from cartflow import contract, schedules
 from cartflow.models import ItemAdded
+from cartflow.timestamps import format_timestamp
 from cartlocal.local_aws import fault_proxy as faults
 from reliability.bodies import corpus
 from reliability.harness import (
@@ -162,7 +163,6 @@ def at_least_once(h: Harness, users: int, products: int) -> Outcome:
     fire_in = 15 + 0.25 * 4 * len(pairs)
     fires_at = time.monotonic() + fire_in
     newer_at = datetime.now(UTC) - timedelta(seconds=REMINDER_DELAY_SECONDS - fire_in)
-    stamp = "%Y-%m-%dT%H:%M:%SZ"
     adds = {
         (user, product): [
             cart_detail(
@@ -170,7 +170,7 @@ def at_least_once(h: Harness, users: int, products: int) -> Outcome:
                 user=user,
                 product=product,
                 email=f"{user}-{product}@example.com",
-                occurred_at=(newer_at - timedelta(seconds=age)).strftime(stamp),
+                occurred_at=format_timestamp(newer_at - timedelta(seconds=age)),
             )
             for age in (0, 60)
         ]

@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -32,7 +31,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
-from cartflow import contract
+from cartflow import contract, timestamps
 from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope, sqs_event
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
 
@@ -125,10 +124,6 @@ def _attributed(name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
     return invoke
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def cart_detail(detail_type: str, **fields: Any) -> dict[str, Any]:
     """A valid detail of ``detail_type`` as the API would emit it."""
     bases: dict[str, dict[str, Any]] = {
@@ -136,7 +131,7 @@ def cart_detail(detail_type: str, **fields: Any) -> dict[str, Any]:
         "ItemRemovedFromCart": {"user": "ada@example.com", "product": "sku:42"},
         "CartCheckedOut": {"user": "ada@example.com"},
     }
-    return {**bases[detail_type], "request_id": str(uuid.uuid4()), "occurred_at": now_iso(), **fields}
+    return {**bases[detail_type], "request_id": str(uuid.uuid4()), "occurred_at": timestamps.now(), **fields}
 
 
 def publish(stack: Stack, source: str, detail_type: str, detail: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ import yaml  # type: ignore[import-untyped]
 from hcl2.utils import SerializationOptions
 from moto import mock_aws
 
+from cartflow import timestamps
 from cartlocal.journey import wait_for
 from cartlocal.lambda_runtime.worker import Worker
 from cartlocal.local_aws.endpoint import MotoEndpoint
@@ -478,7 +479,7 @@ def test_two_local_environments_run_one_release_byte_for_byte_and_pass_the_smoke
     try:
         s3 = store_endpoint.client("s3")
         store = ArtifactStore(s3, fresh_bucket(s3))
-        release = publish(store, built_dist, COMMIT, pointers.now(), [])
+        release = publish(store, built_dist, COMMIT, timestamps.now(), [])
         enter(store, "dev", release.release_id, "test")
         promote(store, "dev", "staging", "test", expect=release.release_id)
 
