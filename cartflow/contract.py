@@ -72,3 +72,17 @@ def rule_pattern(rule_name: str) -> dict[str, Any]:
     """The EventBridge pattern of one rule, as declared in stack.json."""
     result: dict[str, Any] = load(stack()["rules"][rule_name]["pattern"])
     return result
+
+
+def resource_name(kind: str, stack_name: str, key: str | None = None) -> str:
+    """The name of resource ``kind`` of the stack ``stack_name`` (``key``: its function, rule or queue).
+
+    Built from stack.json's ``names`` templates, which Terraform's contract module reads too.
+    """
+    templates: dict[str, str] = stack()["names"]
+    if kind not in templates or kind == "description":
+        raise KeyError(f"no name template {kind!r} in contract/stack.json")
+    template = templates[kind]
+    if ("{key}" in template) != (key is not None):
+        raise ValueError(f"name template {kind!r} {'needs' if key is None else 'takes no'} a key")
+    return template.replace("{stack}", stack_name).replace("{key}", (key or "").replace("_", "-"))

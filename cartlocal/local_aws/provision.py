@@ -67,17 +67,19 @@ def provision(
     scheduler, dynamodb = make("scheduler"), make("dynamodb")
     iam, sesv2 = make("iam"), make("sesv2")
 
-    bus_arn = events.create_event_bus(Name=f"{name}-bus")["EventBusArn"]
+    bus_arn = events.create_event_bus(Name=contract.resource_name("event_bus", name))["EventBusArn"]
     stack = Stack(name=name, settings={"EVENT_BUS_ARN": bus_arn})
 
     for queue_name, queue in spec["queues"].items():
         consumer_timeout = spec["functions"][queue["consumer"]]["timeout"]
         dlq_url, dlq_arn = _queue(
-            sqs, f"{name}-{queue_name}-dlq", {"MessageRetentionPeriod": str(queue["dlq_message_retention_seconds"])}
+            sqs,
+            contract.resource_name("queue_dlq", name, queue_name),
+            {"MessageRetentionPeriod": str(queue["dlq_message_retention_seconds"])},
         )
         url, _ = _queue(
             sqs,
-            f"{name}-{queue_name}",
+            contract.resource_name("queue", name, queue_name),
             {
                 "VisibilityTimeout": str(consumer_timeout * queue["visibility_timeout_per_function_timeout"]),
                 "MessageRetentionPeriod": str(queue["message_retention_seconds"]),
@@ -88,13 +90,14 @@ def provision(
         )
         stack.queue_urls[queue_name], stack.dlq_urls[queue_name] = url, dlq_url
 
-    scheduler_dlq_url, scheduler_dlq_arn = _queue(sqs, f"{name}-scheduler-dlq", {})
+    scheduler_dlq_url, scheduler_dlq_arn = _queue(sqs, contract.resource_name("scheduler_dlq", name), {})
     stack.dlq_urls["scheduler"] = scheduler_dlq_url
     # The on-failure destination of every asynchronously invoked function (Terraform: async_failure_dlq).
-    stack.dlq_urls["async_failures"], _ = _queue(sqs, f"{name}-async-failures-dlq", {})
+    stack.dlq_urls["async_failures"], _ = _queue(sqs, contract.resource_name("async_failure_dlq", name), {})
     for rule_name, rule in spec["rules"].items():
+        rule_resource = contract.resource_name("rule", name, rule_name)
         events.put_rule(
-            Name=f"{name}-{rule_name}",
+            Name=rule_resource,
             EventBusName=bus_arn,
             EventPattern=json.dumps(contract.rule_pattern(rule_name)),
             Description=rule["description"],
@@ -103,15 +106,15 @@ def provision(
         if target["type"] == "sqs":
             url = stack.queue_urls[target["queue"]]
         else:
-            url, _ = _queue(sqs, f"{name}-{rule_name}-delivery", {})
+            url, _ = _queue(sqs, f"{rule_resource}-delivery", {})
             stack.lambda_delivery_queues[target["function"]] = url
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_targets(Rule=f"{name}-{rule_name}", EventBusName=bus_arn, Targets=[{"Id": rule_name, "Arn": arn}])
+        events.put_targets(Rule=rule_resource, EventBusName=bus_arn, Targets=[{"Id": rule_name, "Arn": arn}])
 
-    group = f"{name}-reminders"
+    group = contract.resource_name("schedule_group", name)
     scheduler.create_schedule_group(Name=group)
     role = iam.create_role(
-        RoleName=f"{name}-scheduler",
+        RoleName=contract.resource_name("scheduler_role", name),
         AssumeRolePolicyDocument=json.dumps(
             {
                 "Version": "2012-10-17",
@@ -121,7 +124,7 @@ def provision(
             }
         ),
     )
-    table = f"{name}-idempotency"
+    table = contract.resource_name("idempotency_table", name)
     dynamodb.create_table(
         TableName=table,
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],

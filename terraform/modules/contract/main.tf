@@ -16,23 +16,27 @@ locals {
     service => "arn:${var.partition}:${service}:${var.region}:${var.account_id}"
   }
 
+  # Every name comes from stack.json's templates, the ones the local stack builds its names from.
+  name_templates = { for kind, template in local.stack.names : kind => replace(template, "{stack}", var.name) if kind != "description" }
+  keyed_name     = { for kind in ["function", "rule", "queue", "queue_dlq"] : kind => local.name_templates[kind] }
+
   names = {
-    event_bus         = "${var.name}-bus"
-    event_archive     = "${var.name}-archive"
-    schedule_group    = "${var.name}-reminders"
-    scheduler_role    = "${var.name}-scheduler"
-    scheduler_dlq     = "${var.name}-scheduler-dlq"
-    rule_target_dlq   = "${var.name}-rule-targets-dlq"
-    async_failure_dlq = "${var.name}-async-failures-dlq"
-    api               = "${var.name}-api"
-    api_role          = "${var.name}-api"
-    idempotency_table = "${var.name}-idempotency"
-    alarm_topic       = "${var.name}-alarms"
-    kms_alias         = "alias/${var.name}"
-    functions         = { for fn in keys(local.stack.functions) : fn => "${var.name}-${replace(fn, "_", "-")}" }
-    rules             = { for rule in keys(local.stack.rules) : rule => "${var.name}-${replace(rule, "_", "-")}" }
-    queues            = { for queue in keys(local.stack.queues) : queue => "${var.name}-${queue}" }
-    queue_dlqs        = { for queue in keys(local.stack.queues) : queue => "${var.name}-${queue}-dlq" }
+    event_bus         = local.name_templates.event_bus
+    event_archive     = local.name_templates.event_archive
+    schedule_group    = local.name_templates.schedule_group
+    scheduler_role    = local.name_templates.scheduler_role
+    scheduler_dlq     = local.name_templates.scheduler_dlq
+    rule_target_dlq   = local.name_templates.rule_target_dlq
+    async_failure_dlq = local.name_templates.async_failure_dlq
+    api               = local.name_templates.api
+    api_role          = local.name_templates.api_role
+    idempotency_table = local.name_templates.idempotency_table
+    alarm_topic       = local.name_templates.alarm_topic
+    kms_alias         = local.name_templates.kms_alias
+    functions         = { for fn in keys(local.stack.functions) : fn => replace(local.keyed_name.function, "{key}", replace(fn, "_", "-")) }
+    rules             = { for rule in keys(local.stack.rules) : rule => replace(local.keyed_name.rule, "{key}", replace(rule, "_", "-")) }
+    queues            = { for queue in keys(local.stack.queues) : queue => replace(local.keyed_name.queue, "{key}", replace(queue, "_", "-")) }
+    queue_dlqs        = { for queue in keys(local.stack.queues) : queue => replace(local.keyed_name.queue_dlq, "{key}", replace(queue, "_", "-")) }
   }
 
   arns = {
