@@ -45,7 +45,7 @@ lint: venv ## ruff: lint and formatting
 	$(BIN)/ruff format --check .
 
 typecheck: venv ## mypy --strict over the shared code, functions, local runtime and tests
-	$(BIN)/mypy cartflow cartlocal cartops cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
+	$(BIN)/mypy cartflow cartbuild cartlocal cartops cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
 
 test: lint typecheck ## Lint, type-check and run every test (what CI runs)
 	$(PY) -m pytest

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import build
 from bench.stats import Summary, ratio
+from cartbuild import functions, verify
 
 PROBE = Path(__file__).with_name("probe_init.py")
 GOAL = 1.25
@@ -50,7 +50,7 @@ def unpack(dist: Path, scratch: Path) -> list[Package]:
     """Every function of dist/manifest.json unzipped under ``scratch``, sharing one SDK stand-in."""
     manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["functions"]
     scratch.mkdir(parents=True, exist_ok=True)
-    sdk = build.runtime_sdk_standin(scratch / "sdk")
+    sdk = verify.runtime_sdk_standin(scratch / "sdk")
     packages = []
     for function, entry in sorted(manifest.items()):
         if function not in FLOOR_CLIENTS:
@@ -58,9 +58,9 @@ def unpack(dist: Path, scratch: Path) -> list[Package]:
         tree = scratch / function
         with zipfile.ZipFile(dist / entry["zip"]) as archive:
             archive.extractall(tree)  # our own build output, listed in the manifest
-        spec = build.resolve(function, None)
+        spec = functions.resolve(function, None)
         module = entry["handler"].rsplit(".", 1)[0]
-        packages.append(Package(function, module, tree, sdk, build.verify_environment(spec)))
+        packages.append(Package(function, module, tree, sdk, verify.verify_environment(spec)))
     return packages
 
 

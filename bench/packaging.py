@@ -30,10 +30,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this file's folder comes first on sys.path and its name would shadow the
-# `packaging` distribution build.py imports: put the repository root there instead.
+# `packaging` distribution cartbuild imports: put the repository root there instead.
 sys.path[0] = str(ROOT)
 
-import build  # noqa: E402 - the module under measurement, from the repository root
+from cartbuild import functions, locks, verify  # noqa: E402 - the code under measurement, from the repository root
+from cartbuild.wheelhouse import Wheelhouse, platform_options, run_pip, write_requirements  # noqa: E402
 
 WHEELHOUSE = Path(os.environ.get("CARTFLOW_WHEELHOUSE", ROOT / ".cache" / "wheelhouse"))
 IMPORT_SCRIPT = """
@@ -65,6 +66,9 @@ def run(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) ->
 def clone(destination: Path) -> Path:
     run(["git", "clone", "--quiet", str(ROOT), str(destination)], ROOT)
     shutil.copyfile(ROOT / "build.py", destination / "build.py")
+    shutil.copytree(
+        ROOT / "cartbuild", destination / "cartbuild", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
     return destination
 
 
@@ -102,20 +106,20 @@ def make_command(checkout: Path) -> list[str] | None:
 
 def naive_zip_size(function: str, with_sdk: bool, scratch: Path) -> int:
     """`pip install -t` of the function's lock (same wheels, same platform) then `zip -r -9`."""
-    requirements = build.read_lock(ROOT / "functions" / function / build.LOCK_FILE)
+    requirements = locks.read_lock(ROOT / "functions" / function / functions.LOCK_FILE)
     if not with_sdk:
-        requirements = tuple(req for req in requirements if req.name not in build.RUNTIME_SDK)
-    wheelhouse = build.Wheelhouse(WHEELHOUSE, build.DEFAULT_INDEX_URL)
-    platform = build.PLATFORMS["x86_64"]
+        requirements = tuple(req for req in requirements if req.name not in functions.RUNTIME_SDK)
+    wheelhouse = Wheelhouse(WHEELHOUSE)
+    platform = functions.PLATFORMS["x86_64"]
     wheelhouse.ensure(requirements, platform)
     wheels = {req: wheelhouse.pick(req, platform) for req in requirements}
     target = scratch / f"naive-{function}-{with_sdk}"
     target.mkdir()
     lock = scratch / f"naive-{function}-{with_sdk}.txt"
-    build.write_requirements(lock, wheels)
+    write_requirements(lock, wheels)
     links = [arg for wheel in wheels.values() if wheel for arg in ("--find-links", str(wheel.parent))]
-    options = build.platform_options(platform)
-    result = build.run_pip("install", *options, "--no-index", *links, "--target", str(target), "-r", str(lock))
+    options = platform_options(platform)
+    result = run_pip("install", *options, "--no-index", *links, "--target", str(target), "-r", str(lock))
     if result.returncode != 0:
         raise SystemExit(result.stderr)
     shutil.copyfile(ROOT / "functions" / function / "app.py", target / "app.py")
@@ -143,18 +147,18 @@ def sizes(checkout: Path, scratch: Path) -> dict[str, Any]:
 
 def import_times(checkout: Path, function: str, runs: int, scratch: Path) -> dict[str, float]:
     """Median cold import of the handler module from the zip's tree, with and without .pyc."""
-    spec = build.resolve(function, None)
+    spec = functions.resolve(function, None)
     with_pyc = scratch / "with-pyc"
     with zipfile.ZipFile(checkout / "dist" / f"{function}.zip") as archive:
         archive.extractall(with_pyc)
     without_pyc = scratch / "without-pyc"
     shutil.copytree(with_pyc, without_pyc, ignore=shutil.ignore_patterns("__pycache__"))
-    sdk = build.runtime_sdk_standin(scratch / "sdk")
+    sdk = verify.runtime_sdk_standin(scratch / "sdk")
     result = {}
     for label, tree in (("with_pyc_ms", with_pyc), ("without_pyc_ms", without_pyc)):
         # -B: Lambda's file system is read-only, so no run can leave byte-code for the next.
         command = [sys.executable, "-I", "-S", "-B", "-c", IMPORT_SCRIPT, json.dumps([str(tree), str(sdk)])]
-        samples = [float(run(command, scratch, build.verify_environment(spec))) for _ in range(runs)]
+        samples = [float(run(command, scratch, verify.verify_environment(spec))) for _ in range(runs)]
         result[label] = round(statistics.median(samples) * 1000, 1)
     return result
 
@@ -164,14 +168,14 @@ def sam_times(sam: Path, runs: int, scratch: Path) -> dict[str, Any]:
     project = scratch / "sam"
     resources = {}
     wheel_dirs: set[str] = set()
-    for function in build.discover():
+    for function in functions.discover():
         code = project / function  # SAM wants alphanumeric logical ids: send_reminder -> SendReminder
         shutil.copytree(ROOT / "functions" / function, code, ignore=shutil.ignore_patterns("__pycache__", "*.in"))
         shutil.copytree(ROOT / "cartflow", code / "cartflow", ignore=shutil.ignore_patterns("__pycache__"))
-        requirements = build.read_lock(code / build.LOCK_FILE)
-        build.write_requirements(code / build.LOCK_FILE, dict.fromkeys(requirements))
-        platform = build.PLATFORMS["x86_64"]
-        build.Wheelhouse(WHEELHOUSE, build.DEFAULT_INDEX_URL).ensure(requirements, platform)
+        requirements = locks.read_lock(code / functions.LOCK_FILE)
+        write_requirements(code / functions.LOCK_FILE, dict.fromkeys(requirements))
+        platform = functions.PLATFORMS["x86_64"]
+        Wheelhouse(WHEELHOUSE).ensure(requirements, platform)
         wheel_dirs |= {str(digest_dir) for req in requirements for digest_dir in [WHEELHOUSE / h for h in req.hashes]}
         resources["".join(part.title() for part in function.split("_"))] = {
             "Type": "AWS::Serverless::Function",

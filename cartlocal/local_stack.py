@@ -110,7 +110,10 @@ class LocalStack:
             raise LocalError(f"{options.dist}/manifest.json has no zip for {', '.join(missing)}: run make package")
         # Zips unpack side by side (zlib releases the GIL) while moto starts and is provisioned.
         with ThreadPoolExecutor() as pool:
-            trees = {name: pool.submit(artifacts.unpack, manifest[name], options.workdir / "tasks") for name in names}
+            trees = {
+                name: pool.submit(artifacts.unpack, name, manifest[name], options.dist, options.workdir / "tasks")
+                for name in names
+            }
             self.moto = MotoEndpoint(options.moto_port)
             self.timeline.log("moto", f"AWS services at {self.moto.url}")
             self.stack = provision(options.name, options.reminder_delay_seconds, client=self.moto.client)

@@ -1,4 +1,4 @@
-"""Turn a release back into a dist/ folder: the released zips, verified, with build.py's manifest.
+"""Turn a release back into a dist/ folder: the released zips, verified, with the build's manifest.
 
 The local runtime (cartlocal) runs whatever ``dist/`` holds. Writing a release into a folder of
 that shape lets a laptop run exactly what an environment runs, and lets the promotion test run
@@ -7,19 +7,19 @@ two local environments from one release manifest, each from bytes fetched out of
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from cartship import dist
+from cartbuild.files import sha256_hex
+from cartbuild.manifest import Entry, Manifest
 from cartship.errors import ShipError
-from cartship.release import Release, sha256_hex
+from cartship.release import Release
 from cartship.store import ArtifactStore
 
 
 def materialize(store: ArtifactStore, release: Release, directory: Path) -> Path:
     """Write ``release``'s zips and a format-1 build manifest into ``directory``; returns it."""
     directory.mkdir(parents=True, exist_ok=True)
-    entries = {}
+    entries: dict[str, Entry] = {}
     for name, artifact in sorted(release.functions.items()):
         stored = store.read(artifact.key, artifact.version_id)
         if stored is None or sha256_hex(stored.body) != artifact.sha256:
@@ -28,15 +28,14 @@ def materialize(store: ArtifactStore, release: Release, directory: Path) -> Path
                 f"{store.url(artifact.key, artifact.version_id)}"
             )
         (directory / f"{name}.zip").write_bytes(stored.body)
-        entries[name] = {
-            "zip": f"{name}.zip",
-            "sha256": artifact.sha256,
-            "source_code_hash": artifact.base64_sha256,
-            "runtime": artifact.runtime,
-            "architecture": artifact.architecture,
-            "handler": artifact.handler,
-            "zipped_size": artifact.size,
-        }
-    manifest = {"format": dist.FORMAT, "release_id": release.release_id, "functions": entries}
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        entries[name] = Entry(
+            zip=f"{name}.zip",
+            sha256=artifact.sha256,
+            source_code_hash=artifact.base64_sha256,
+            runtime=artifact.runtime,
+            architecture=artifact.architecture,
+            handler=artifact.handler,
+            zipped_size=artifact.size,
+        )
+    Manifest(entries, release_id=release.release_id).write(directory)
     return directory

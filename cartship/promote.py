@@ -7,9 +7,10 @@ local manifest file exactly as they were.
 
 from __future__ import annotations
 
+from cartbuild.files import sha256_hex
 from cartship import environments, pointers
 from cartship.errors import ShipError
-from cartship.release import Release, check_release_id, manifest_key, parse, sha256_hex
+from cartship.release import Release, check_release_id, manifest_key, parse
 from cartship.store import ArtifactStore
 
 

@@ -9,13 +9,13 @@ and the zips' hashes, so publishing the same build twice yields the same release
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cartbuild.manifest import base64_of
 from cartship.errors import ShipError
 
 FORMAT = 1
@@ -61,16 +61,6 @@ class Release:
             "functions": {name: asdict(artifact) for name, artifact in sorted(self.functions.items())},
         }
         return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
-
-
-def sha256_hex(data: bytes) -> str:
-    """SHA-256 of ``data`` in hex, the form every key and record uses."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def hex_to_base64(hex_digest: str) -> str:
-    """The base64 form of a SHA-256 digest, as S3's ChecksumSHA256 and Terraform's source_code_hash use."""
-    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
 def release_id(commit: str, digests: dict[str, str]) -> str:
@@ -146,7 +136,7 @@ def _artifact(name: str, entry: dict[str, Any]) -> Artifact:
     )
     if not _SHA256_HEX.match(artifact.sha256):
         raise ValueError(f"{name}: sha256 must be 64 lowercase hex digits")
-    if hex_to_base64(artifact.sha256) != artifact.base64_sha256:
+    if base64_of(artifact.sha256) != artifact.base64_sha256:
         raise ValueError(f"{name}: base64_sha256 does not encode sha256")
     if artifact.key != artifact_key(name, artifact.sha256):
         raise ValueError(f"{name}: key {artifact.key!r} is not {artifact_key(name, artifact.sha256)!r}")

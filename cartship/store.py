@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from cartbuild.manifest import base64_of
 from cartship.errors import ShipError
-from cartship.release import Artifact, Release, hex_to_base64
+from cartship.release import Artifact, Release
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -92,7 +93,7 @@ class ArtifactStore:
                 Key=key,
                 Body=body,
                 ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=hex_to_base64(sha256),
+                ChecksumSHA256=base64_of(sha256),
                 ContentType=content_type,
                 **conditions,  # type: ignore[arg-type]
             )

@@ -26,7 +26,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from build import canonical_name
+from cartbuild import pipeline
+from cartbuild.errors import BuildError
+from cartbuild.locks import canonical_name
 from cartflow import contract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +48,17 @@ def clone(destination: Path) -> Path:
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(destination)], check=True)
     subprocess.run(["git", "checkout", "--quiet", COMMIT], cwd=destination, check=True)
     shutil.copyfile(ROOT / "build.py", destination / "build.py")
+    shutil.copytree(
+        ROOT / "cartbuild", destination / "cartbuild", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
     return destination
 
 
-def build(checkout: Path, *arguments: str, umask: int = 0o022, seed: str = "0") -> subprocess.CompletedProcess[str]:
+def build(
+    checkout: Path, *arguments: str, umask: int = 0o022, seed: str = "0", **environment: str
+) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key != "SOURCE_DATE_EPOCH"}
-    env.update(CARTFLOW_WHEELHOUSE=str(WHEELHOUSE), PYTHONHASHSEED=seed)
+    env.update(CARTFLOW_WHEELHOUSE=str(WHEELHOUSE), PYTHONHASHSEED=seed, **environment)
     return subprocess.run(
         [sys.executable, "build.py", *arguments],
         cwd=checkout,
@@ -262,11 +269,12 @@ def test_unknown_function_is_named(scratch: Path) -> None:
 
 
 def test_a_package_without_a_wheel_for_the_platform_is_named(scratch: Path, tmp_path: Path) -> None:
+    # The index comes from pip's own configuration (here PIP_INDEX_URL), as behind a corporate mirror.
     index = tmp_path / "index"  # an index with no wheels at all: no package has one for the platform
     index.mkdir()
     name = functions_of(scratch)[0]
     wheelhouse = tmp_path / "wheels"
-    result = build(scratch, name, "--arch", "arm64", "--wheelhouse", str(wheelhouse), "--index-url", index.as_uri())
+    result = build(scratch, name, "--arch", "arm64", "--wheelhouse", str(wheelhouse), PIP_INDEX_URL=index.as_uri())
     assert result.returncode == 1
     error = re.fullmatch(
         r"build\.py: error: no wheel of (\S+)==(\S+) for manylinux2014_aarch64 \(cp313\) .*\n", result.stderr
@@ -275,28 +283,20 @@ def test_a_package_without_a_wheel_for_the_platform_is_named(scratch: Path, tmp_
     assert f"{error[1]}=={error[2]} " in (scratch / "functions" / name / "requirements.txt").read_text()
 
 
-def test_a_zip_over_lambdas_limit_fails_before_it_is_published(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    sys.path.insert(0, str(ROOT))
-    try:
-        import build as build_module
-    finally:
-        sys.path.remove(str(ROOT))
-    monkeypatch.setattr(build_module, "LAMBDA_ZIPPED_LIMIT", 1024 * 1024)  # a real zip is ~5 MiB
+def test_a_zip_over_lambdas_limit_fails_before_it_is_published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "LAMBDA_ZIPPED_LIMIT", 1024 * 1024)  # a real zip is a few MiB
     name = functions_of(ROOT)[0]
-    code = build_module.main([name, "--out", str(tmp_path), "--wheelhouse", str(WHEELHOUSE)])
-    assert code == 1
-    error = capsys.readouterr().err
-    assert error.startswith(f"build.py: error: {name}: ")
-    assert "exceeds Lambda's 1.0 MiB / 250.0 MiB" in error
+    with pytest.raises(BuildError) as raised:
+        pipeline.run(pipeline.Request(functions=[name], out=tmp_path, wheelhouse=WHEELHOUSE))
+    assert str(raised.value).startswith(f"{name}: ")
+    assert "exceeds Lambda's 1.0 MiB / 250.0 MiB" in str(raised.value)
     assert list(tmp_path.iterdir()) == [tmp_path / "manifest.json"]
     assert json.loads((tmp_path / "manifest.json").read_text())["functions"] == {}
 
 
 @given(st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,20}[A-Za-z0-9])?", fullmatch=True))
 def test_canonical_names_are_packagings(name: str) -> None:
-    # build.py normalises project names itself so a no-change run does not import packaging.
+    # cartbuild normalises project names itself so a no-change run does not import packaging.
     from packaging.utils import canonicalize_name
 
     assert canonical_name(name) == canonicalize_name(name)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from build import canonical_name
+from cartbuild.locks import canonical_name
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCKS = sorted(path.relative_to(ROOT) for path in ROOT.glob("**/requirements.txt") if ".venv" not in str(path))
@@ -97,7 +97,7 @@ def third_party_imports(*entry_points: Path) -> set[str]:
     ("lock", "code"),
     [
         # make package / demo / local / invoke run build.py and cartlocal from .venv-local.
-        ("cartlocal/requirements.txt", ["build.py", "cartlocal"]),
+        ("cartlocal/requirements.txt", ["build.py", "cartbuild", "cartlocal"]),
         *((f"functions/{fn.name}/requirements.txt", [f"functions/{fn.name}"]) for fn in FUNCTIONS),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
