@@ -14,7 +14,7 @@ RUN_PY := $(RUN_VENV)/bin/python
 FUNCTIONS := $(patsubst functions/%/app.py,%,$(wildcard functions/*/app.py))
 LOCKS := requirements.txt cartlocal/requirements.txt tools/checkov/requirements.txt $(foreach f,$(FUNCTIONS),functions/$(f)/requirements.txt)
 
-.PHONY: help venv run-venv lint typecheck test lock
+.PHONY: help venv run-venv lint format typecheck test lock
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,14 +40,19 @@ venv: $(VENV)/.installed ## Create .venv from the hash-pinned lock
 
 run-venv: $(RUN_VENV)/.installed ## Create .venv-local (what packaging and the local runtime need) from its lock
 
-lint: venv ## ruff: lint and formatting
+lint: venv ## ruff: lint and formatting (checks only; `make format` fixes)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+format: venv fmt ## Format Python (ruff's safe fixes, ruff format) and Terraform (make fmt)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 typecheck: venv ## mypy --strict over the shared code, functions, local runtime and tests
 	$(BIN)/mypy cartflow cartbuild cartlocal cartops cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
 
-test: lint typecheck ## Lint, type-check and run every test (what CI runs)
+# Everything `make test` needs, in one place: the checks, the checkov venv the static tests run.
+test: lint typecheck checkov-venv ## Lint, type-check and run every test (what CI runs)
 	$(PY) -m pytest
 
 lock: venv ## Re-compile every requirements.in (root, tools, each function) with hashes

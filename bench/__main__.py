@@ -1,4 +1,4 @@
-"""`python -m bench` (make bench): run every row of issue 8, write the table, the plot and the raw JSON.
+"""`python -m bench` (make bench): run every row, write the table, the plot and the raw JSON.
 
 ``--smoke`` runs each row once or a handful of times (about 30 s) so CI can check the whole
 path still works; its figures mean nothing and it never touches docs/ unless told to.

@@ -4,8 +4,8 @@ Handlers get frozen dataclasses, so mypy checks every attribute they read. What 
 decided by the detail's JSON Schema in the contract (the file API Gateway's models and the
 rules are built from) compiled by fastjsonschema, the engine of Powertools' validation utility:
 the handlers cannot accept anything the contract does not, because the check *is* the contract.
-Pydantic models did this before; importing pydantic alone was ~85 ms of every cold start, a
-compiled schema is a few (docs/benchmarks.md). tests/test_contract.py holds the types to the
+Pydantic models did this before; importing pydantic cost more of every cold start than all of
+this (docs/benchmarks.md). tests/test_contract.py holds the types to the
 schemas and this envelope to Powertools' ``EventBridgeModel``.
 """
 

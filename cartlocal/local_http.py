@@ -16,7 +16,7 @@ class LocalHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     # TCP_NODELAY: a reply goes out as two writes (headers, body); with Nagle the body waits for
-    # the client's delayed ACK, ~40 ms per request (docs/benchmarks.md, row 2).
+    # the client's delayed ACK on every request (docs/benchmarks.md).
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # base-class signature

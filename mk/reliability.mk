@@ -1,7 +1,7 @@
-# Reliability: the six failure scenarios of issue 7 against the local stack, and DLQ redrive.
+# Reliability: the six failure scenarios against the local stack, and DLQ redrive.
 .PHONY: reliability redrive
 
-reliability: package ## Run the six reliability scenarios on the local stack (< 10 min) and rewrite docs/reliability.md
+reliability: venv package ## Run the six reliability scenarios on the local stack and rewrite docs/reliability.md
 	$(PY) -m reliability --write docs/reliability.md
 
 # make redrive QUEUE=<dlq name or URL>                       on AWS (StartMessageMoveTask)

@@ -13,10 +13,7 @@ $(CHECKOV_VENV)/.installed: tools/checkov/requirements.txt | venv
 
 checkov-venv: $(CHECKOV_VENV)/.installed ## Create .venv-checkov from tools/checkov/requirements.txt
 
-# tests/test_terraform_static.py runs checkov from that venv; CI's `make test` must build it first.
-test: checkov-venv
-
-provider-schema: venv ## Re-derive tools/provider_schema/aws-6.25.json from the cdktf AWS bindings (downloads 59 MB once)
+provider-schema: venv ## Re-derive tools/provider_schema/aws-6.25.json from the cdktf AWS bindings (downloads the bindings' wheel once)
 	$(PY) tools/provider_schema.py
 
 tf-check: venv checkov-venv ## Terraform offline proof: fmt, provider schema, terraform test, checkov

@@ -22,7 +22,7 @@ COMMAND = "make reliability"
 
 
 def full_run(h: Harness) -> list[Callable[[], Outcome]]:
-    """The scenarios in issue order, at the sizes issue 7 names (bounded: < 10 minutes here)."""
+    """The scenarios in their documented order, at full size (docs/reliability.md)."""
     return [
         lambda: scenarios.bad_input(h, 1000),
         lambda: scenarios.at_least_once(h, users=10, products=3),

@@ -1,4 +1,4 @@
-"""The six reliability scenarios of issue 7, each a function of a running Harness and a size.
+"""The six reliability scenarios, each a function of a running Harness and a size.
 
 Each returns an Outcome: what was done, the figures measured, and lost / duplicated counts that
 are computed from what the stack observably did (emails in the outbox, schedules in Scheduler,

@@ -69,7 +69,7 @@ def send(api: LocalRestApi, detail_type: str, body: Any, headers: dict[str, str]
 
 @pytest.fixture(scope="module")
 def shared_stack() -> Iterator[Stack]:
-    """One provisioned moto stack for the module: provisioning costs ~0.5 s, a request ~10 ms."""
+    """One provisioned moto stack for the module: provisioning costs far more than a request."""
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("AWS_DEFAULT_REGION", REGION)
         environment.setenv("AWS_ACCESS_KEY_ID", "testing")

