@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,6 +58,11 @@ JSON = "application/json"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Body fields a Cognito token supplies (claims sub and email): never required from the client then.
 IDENTITY_FIELDS = ("user", "email")
+# Longest name first, so $context.error.messageString is not read as $context.error.message.
+_ERROR_VARIABLE = re.compile(r"\$context\.error\.(messageString|validationErrorString|message)")
+# API Gateway's default gateway response template.
+DEFAULT_GATEWAY_RESPONSE = '{"message":$context.error.messageString}'
+
 _ERROR_TYPES = {
     400: "BadRequestException",
     401: "UnauthorizedException",
@@ -264,15 +270,15 @@ class LocalRestApi:
         return ApiResponse(int(override["status"] or status), headers, body.encode("utf-8"))
 
     def _bad_request_body(self, request_id: str, validation_error: str) -> ApiResponse:
-        # Gateway response templates are not VTL-rendered beyond $context substitution; the string
-        # is placed inside a JSON string literal, so it is JSON-escaped.
-        escaped = json.dumps(validation_error)[1:-1]
-        body = self._bad_request_template.replace("$context.error.validationErrorString", escaped)
+        # AWS's messageString here is "Invalid request body"; the local one carries the reason so
+        # a developer sees it (on AWS it is in the execution log).
+        body = render_gateway_response(
+            self._bad_request_template, message=validation_error, validation_error=validation_error
+        )
         return self._answer(request_id, 400, body)
 
     def _gateway_error(self, request_id: str, status: int, message: str) -> ApiResponse:
-        # API Gateway's default gateway response template: {"message":$context.error.messageString}.
-        return self._answer(request_id, status, '{"message":' + json.dumps(message) + "}")
+        return self._answer(request_id, status, render_gateway_response(DEFAULT_GATEWAY_RESPONSE, message=message))
 
     @staticmethod
     def _answer(request_id: str, status: int, body: str) -> ApiResponse:
@@ -280,6 +286,21 @@ class LocalRestApi:
         if status in _ERROR_TYPES:
             headers["x-amzn-ErrorType"] = _ERROR_TYPES[status]
         return ApiResponse(status, headers, body.encode("utf-8"))
+
+
+def render_gateway_response(template: str, *, message: str, validation_error: str = "") -> str:
+    """A gateway response body: ``$context.error`` variables substituted as they are, as AWS does.
+
+    Gateway response templates are not VTL and escape nothing, so only ``messageString`` (the
+    message already in JSON quotes) is safe as a JSON value; ``message`` and
+    ``validationErrorString`` go in raw, quotes included.
+    """
+    values = {
+        "messageString": json.dumps(message),
+        "message": message,
+        "validationErrorString": validation_error,
+    }
+    return _ERROR_VARIABLE.sub(lambda match: values[match.group(1)], template)
 
 
 def _bearer(header: str) -> str:

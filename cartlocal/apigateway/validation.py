@@ -1,7 +1,7 @@
 """The REST API's request validator: a body against its route's model (a JSON Schema draft 4 file).
 
 API Gateway validates a body against the method's model before any integration runs, and answers
-the BAD_REQUEST_BODY gateway response with ``$context.error.validationErrorString``. This module
+the BAD_REQUEST_BODY gateway response (its ``$context.error.validationErrorString``). This module
 produces that string: every violation (not just the first), each naming the field as a JSONPath
 (``$.quantity``; ``$`` is the body itself) and why, sorted so the same body always gets the same
 answer. It never echoes field values, so a huge or personal value cannot end up in a response.

@@ -181,6 +181,8 @@ resource "aws_api_gateway_stage" "this" {
 
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.api_access.arn
+    # Each line must be JSON, and variables are substituted as they are: the validation error
+    # (it holds quotes) would break every line of a rejected body, so it is left out.
     format = jsonencode({
       requestId          = "$context.requestId"
       extendedRequestId  = "$context.extendedRequestId"
@@ -193,7 +195,6 @@ resource "aws_api_gateway_stage" "this" {
       responseLength     = "$context.responseLength"
       integrationStatus  = "$context.integration.status"
       integrationLatency = "$context.integration.latency"
-      validationError    = "$context.error.validationErrorString"
       errorMessage       = "$context.error.message"
       xrayTraceId        = "$context.xrayTraceId"
     })
