@@ -116,17 +116,22 @@ def terraform(*args: str, cwd: Path) -> str:
 
 
 @cache
-def evaluate_contract(auth: str | None = None) -> dict[str, Any]:
+def evaluate_contract(auth: str | None = None, sandbox_recipients: tuple[str, ...] = ()) -> dict[str, Any]:
     """The contract module's outputs for DEPLOYMENT, computed by Terraform itself (provider-free).
 
     ``auth`` None leaves the module's default; "cognito" evaluates the identity variant.
+    ``sandbox_recipients`` evaluates the SES-sandbox variant (only the function policies).
     """
     with tempfile.TemporaryDirectory(prefix="cartflow-contract-") as scratch:
         root = Path(scratch)
         # An absolute module source is copied into .terraform/, so the contract path is given too.
-        inputs = {**DEPLOYMENT, "contract_dir": CONTRACT_DIR.as_posix(), **({"auth": auth} if auth else {})}
+        variant = {
+            **({"auth": auth} if auth else {}),
+            **({"sandbox_recipients": list(sandbox_recipients)} if sandbox_recipients else {}),
+        }
+        inputs = {**DEPLOYMENT, "contract_dir": CONTRACT_DIR.as_posix(), **variant}
         arguments = "\n".join(f"  {key} = {json.dumps(value)}" for key, value in inputs.items())
-        names = CONTRACT_OUTPUTS if auth is None else ("routes",)
+        names = ("routes",) if auth else ("function_policies",) if sandbox_recipients else CONTRACT_OUTPUTS
         outputs = "\n".join(f'output "{name}" {{\n  value = module.contract.{name}\n}}' for name in names)
         # Terraform accepts JSON syntax for values, so json.dumps writes valid HCL literals.
         (root / "main.tf").write_text(

@@ -34,6 +34,8 @@ WILDCARD_ALLOWED: dict[str, str] = {
     "xray:PutTelemetryRecords": "X-Ray PutTelemetryRecords has no resource type.",
 }
 
+TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+
 # boto3 client name -> IAM service prefix (botocore's signing name).
 SERVICE_PREFIX = {"scheduler": "scheduler", "sesv2": "ses", "ses": "ses", "events": "events", "dynamodb": "dynamodb"}
 
@@ -90,6 +92,7 @@ def implied_requests(function_name: str, actions: Iterable[str]) -> list[Request
                 "a schedule's target names the scheduler role",
             )
         )
+    implied.extend(table_key_requests(actions))
     for queue, spec in contract.stack()["queues"].items():
         if spec["consumer"] != function_name:
             continue
@@ -110,6 +113,29 @@ def implied_requests(function_name: str, actions: Iterable[str]) -> list[Request
             )
         )
     return implied
+
+
+def table_key_requests(actions: Iterable[str]) -> list[Request]:
+    """The KMS calls DynamoDB makes as the caller for a table encrypted with a customer managed key.
+
+    DescribeKey carries no encryption context; the cryptographic operations carry the table's
+    (aws:dynamodb:tableName, aws:dynamodb:subscriberId = the account). Writers also encrypt.
+    """
+    table_actions = {action for action in actions if action.startswith("dynamodb:")}
+    if not table_actions:
+        return []
+    via = {"kms:ViaService": f"dynamodb.{DEPLOYMENT['region']}.amazonaws.com"}
+    context = {
+        **via,
+        "kms:EncryptionContext:aws:dynamodb:tableName": DEPLOYMENT["setting_values"]["IDEMPOTENCY_TABLE"],
+        "kms:EncryptionContext:aws:dynamodb:subscriberId": DEPLOYMENT["account_id"],
+    }
+    why = "the idempotency table is encrypted with the stack key; DynamoDB calls KMS as the caller"
+    key = DEPLOYMENT["kms_key_arn"]
+    cryptographic = ["kms:Decrypt"] + (["kms:Encrypt", "kms:GenerateDataKey"] if table_actions & TABLE_WRITES else [])
+    return [Request("kms:DescribeKey", key, via, why)] + [
+        Request(action, key, context, why) for action in cryptographic
+    ]
 
 
 def statically_called_actions(function_name: str) -> set[str]:
@@ -317,3 +343,64 @@ def test_a_wildcard_resource_is_reported() -> None:
     assert wildcard_findings([statement]) == ["TooBroad: events:PutEvents on ['*']"]
     any_region = {"Sid": "AnyRegion", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:*:*:q"}
     assert wildcard_findings([any_region])
+
+
+# ---------------------------------------------------------------- the table key, through DynamoDB
+
+
+def _via(statement: dict[str, Any]) -> str | None:
+    value = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+    return None if value is None else str(value)
+
+
+@pytest.mark.parametrize("function_name", sorted(contract.stack()["functions"]))
+def test_table_access_and_the_table_keys_statements_exist_together(function_name: str) -> None:
+    statements = function_policy(function_name)["Statement"]
+    reads_table = any(a.startswith("dynamodb:") for s in statements for a in _listed(s["Action"]))
+    via_dynamodb = [s for s in statements if _via(s) == f"dynamodb.{DEPLOYMENT['region']}.amazonaws.com"]
+    assert bool(via_dynamodb) == reads_table, function_name
+    for statement in via_dynamodb:
+        assert _listed(statement["Resource"]) == [DEPLOYMENT["kms_key_arn"]]
+
+
+def test_without_the_table_key_statements_dynamodb_calls_are_denied() -> None:
+    policy = function_policy("send_reminder")
+    broken = copy.deepcopy(policy)
+    via = f"dynamodb.{DEPLOYMENT['region']}.amazonaws.com"
+    broken["Statement"] = [s for s in broken["Statement"] if _via(s) != via]
+    requests = table_key_requests(["dynamodb:GetItem", "dynamodb:PutItem"])
+    assert not denied_requests(policy, requests)
+    assert sorted(r.action for r in denied_requests(broken, requests)) == sorted(r.action for r in requests)
+    # A key use for another table (other encryption context) is not granted.
+    other = [
+        Request(r.action, r.resource, {**r.context, "kms:EncryptionContext:aws:dynamodb:tableName": "other"})
+        for r in requests
+        if r.action != "kms:DescribeKey"
+    ]
+    assert denied_requests(policy, other) == other
+
+
+# ---------------------------------------------------------------- SES sandbox recipients
+
+SANDBOX_RECIPIENTS = ("ada@example.com", "qa.example.com")
+
+
+def sandbox_requests(recipient: str, from_address: str) -> list[Request]:
+    """In the sandbox SES authorizes SendEmail on the sender's identity and on the recipient's."""
+    identity = f"arn:aws:ses:{DEPLOYMENT['region']}:{DEPLOYMENT['account_id']}:identity/{recipient}"
+    return [
+        Request("ses:SendEmail", arns()["sender_identity"], {"ses:FromAddress": from_address}),
+        Request("ses:SendEmail", identity, {"ses:FromAddress": from_address}, "SES sandbox checks the recipient"),
+    ]
+
+
+def test_a_sandbox_deployment_may_send_to_its_verified_recipients_only_as_its_sender() -> None:
+    sender = DEPLOYMENT["setting_values"]["SENDER_EMAIL"]
+    sandbox = json.loads(evaluate_contract(sandbox_recipients=SANDBOX_RECIPIENTS)["function_policies"]["send_reminder"])
+    for recipient in SANDBOX_RECIPIENTS:
+        assert not denied_requests(sandbox, sandbox_requests(recipient, sender)), recipient
+        assert denied_requests(sandbox, sandbox_requests(recipient, "someone@else.example"))
+    assert denied_requests(sandbox, sandbox_requests("stranger@example.com", sender))
+    # Out of the sandbox (the default), no recipient identity is granted at all.
+    production = function_policy("send_reminder")
+    assert denied_requests(production, sandbox_requests(SANDBOX_RECIPIENTS[0], sender))

@@ -10,10 +10,10 @@ sender_email           = "reminders-dev@cartflow.example"
 create_sender_identity = true
 alarm_email            = null
 
-# API Gateway writes access and execution logs only once the region's CloudWatch role is set; this
-# stack owns that account-wide setting. If environments share an account and region, keep it true
-# in exactly one of them (the longest-lived).
-manage_api_gateway_account = true
+# The account's SES is in the sandbox: SES also authorizes each recipient, so reminders go only
+# to these verified identities (docs/shipping.md: SES production access).
+ses_sandbox        = true
+sandbox_recipients = ["qa@cartflow.example"]
 
 log_retention_in_days      = 14
 archive_retention_days     = 7

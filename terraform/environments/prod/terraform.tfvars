@@ -12,10 +12,8 @@ sender_identity        = "cartflow.example"
 create_sender_identity = false
 alarm_email            = "cartflow-oncall@cartflow.example"
 
-# API Gateway writes access and execution logs only once the region's CloudWatch role is set; this
-# stack owns that account-wide setting. If environments share an account and region, keep it true
-# in exactly one of them (the longest-lived).
-manage_api_gateway_account = true
+# The account has SES production access (docs/shipping.md), so any recipient.
+ses_sandbox = false
 
 log_retention_in_days      = 90
 archive_retention_days     = 365

@@ -10,6 +10,9 @@ provider "aws" {
   }
 }
 
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
 locals {
   repo_root = "${path.root}/../../.."
 
@@ -66,7 +69,10 @@ module "cartflow" {
   api_throttling_burst_limit = var.api_throttling_burst_limit
   auth                       = var.auth
   api_authorization          = var.api_authorization
-  manage_api_gateway_account = var.manage_api_gateway_account
+  ses_sandbox                = var.ses_sandbox
+  sandbox_recipients         = var.sandbox_recipients
+  permissions_boundary       = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/cartflow-boundary-${var.environment}"
+  key_administrator_arns     = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/cartflow-deploy-${var.environment}"]
   deletion_protection        = var.deletion_protection
   setting_overrides          = var.setting_overrides
 }

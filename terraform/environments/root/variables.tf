@@ -100,10 +100,20 @@ variable "api_authorization" {
   default     = "AWS_IAM"
 }
 
-variable "manage_api_gateway_account" {
-  description = "Let this stack own the region's API Gateway CloudWatch role."
+variable "ses_sandbox" {
+  description = "This account's SES is in the sandbox (no production access): reminders may go only to sandbox_recipients."
   type        = bool
-  default     = false
+}
+
+variable "sandbox_recipients" {
+  description = "Verified SES identities reminders may go to while ses_sandbox is true; must be empty otherwise."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = (length(var.sandbox_recipients) > 0) == var.ses_sandbox
+    error_message = "sandbox_recipients must list the verified recipients exactly when ses_sandbox is true."
+  }
 }
 
 variable "deletion_protection" {

@@ -201,8 +201,6 @@ resource "aws_api_gateway_stage" "this" {
   }
 
   tags = local.tags
-
-  depends_on = [aws_api_gateway_account.this]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -222,17 +220,20 @@ resource "aws_api_gateway_method_settings" "all" {
 
 # ------------------------------------------------------------------ API role
 
+# API Gateway assumes an integration's credentials role without aws:SourceAccount or
+# aws:SourceArn in the request context, so a condition on either denies every request. The role
+# may only put events on this stack's bus, which bounds what a confused deputy could do.
 resource "aws_iam_role" "api" {
-  name        = local.names.api_role
-  description = "Assumed by API Gateway (${local.names.api}) to put cart events on the bus."
+  name                 = local.names.api_role
+  description          = "Assumed by API Gateway (${local.names.api}) to put cart events on the bus."
+  permissions_boundary = var.permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
-      Sid       = "ApiGatewayOfThisAccount"
+      Sid       = "ApiGateway"
       Effect    = "Allow"
       Principal = { Service = "apigateway.amazonaws.com" }
       Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
     }]
   })
   tags = local.tags
@@ -242,37 +243,4 @@ resource "aws_iam_role_policy" "api" {
   name   = "put-cart-events"
   role   = aws_iam_role.api.id
   policy = module.contract.api_role_policy
-}
-
-# ------------------------------------------------------------------ region-wide API Gateway account (optional)
-
-resource "aws_iam_role" "api_gateway_cloudwatch" {
-  count = var.manage_api_gateway_account ? 1 : 0
-
-  name        = "${var.name}-apigateway-cloudwatch"
-  description = "Lets API Gateway write execution logs of this account and region."
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "apigateway.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
-  tags = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
-  count = var.manage_api_gateway_account ? 1 : 0
-
-  role       = aws_iam_role.api_gateway_cloudwatch[0].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-}
-
-resource "aws_api_gateway_account" "this" {
-  count = var.manage_api_gateway_account ? 1 : 0
-
-  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch[0].arn
-  depends_on          = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
 }

@@ -19,6 +19,7 @@ module "function" {
   policy_json           = module.contract.function_policies[each.key]
 
   kms_key_arn                    = aws_kms_key.this.arn
+  permissions_boundary           = var.permissions_boundary
   log_retention_in_days          = var.log_retention_in_days
   tracing_mode                   = "Active"
   reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, -1)

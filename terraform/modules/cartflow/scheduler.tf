@@ -8,8 +8,9 @@ resource "aws_scheduler_schedule_group" "reminders" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  name        = local.names.scheduler_role
-  description = "Assumed by EventBridge Scheduler for the ${local.names.schedule_group} schedules."
+  name                 = local.names.scheduler_role
+  description          = "Assumed by EventBridge Scheduler for the ${local.names.schedule_group} schedules."
+  permissions_boundary = var.permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{

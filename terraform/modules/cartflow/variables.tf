@@ -146,7 +146,7 @@ variable "api_authorization" {
 }
 
 variable "api_execution_logging_level" {
-  description = "API Gateway execution log level (OFF, ERROR, INFO). ERROR/INFO need the region's API Gateway CloudWatch role (see manage_api_gateway_account)."
+  description = "API Gateway execution log level (OFF, ERROR, INFO). ERROR/INFO need the region's API Gateway CloudWatch role, which terraform/bootstrap sets."
   type        = string
   default     = "ERROR"
 
@@ -156,10 +156,28 @@ variable "api_execution_logging_level" {
   }
 }
 
-variable "manage_api_gateway_account" {
-  description = "Create the region-wide API Gateway account setting (its CloudWatch Logs role). Only one stack per account and region may own it."
+variable "ses_sandbox" {
+  description = "The account's SES is in the sandbox: SES then also authorizes each recipient's identity, so send_reminder may send only to sandbox_recipients (from sender_email). False once the account has SES production access."
   type        = bool
   default     = false
+}
+
+variable "sandbox_recipients" {
+  description = "Verified SES identities (addresses or domains) reminders may go to while ses_sandbox is true; ignored otherwise."
+  type        = list(string)
+  default     = []
+}
+
+variable "permissions_boundary" {
+  description = "ARN of the managed policy every role of the stack carries as its permissions boundary (terraform/bootstrap creates one per environment; its deploy role may create and change roles only with it). Null: no boundary."
+  type        = string
+  default     = null
+}
+
+variable "key_administrator_arns" {
+  description = "IAM principals the stack key's policy makes key administrators directly (the environment's deploy role), so managing the key never depends on tag-based IAM conditions."
+  type        = list(string)
+  default     = []
 }
 
 variable "reserved_concurrency" {

@@ -177,6 +177,13 @@ locals {
         resources = [local.arns.sender_identity]
         condition = {}
       },
+      # In the SES sandbox, SES also authorizes SendEmail against each recipient's identity.
+      {
+        sid       = "SandboxRecipientsFromTheSenderOnly"
+        actions   = ["ses:SendEmail"]
+        resources = [for recipient in var.sandbox_recipients : "${local.arn_prefix.ses}:identity/${recipient}"]
+        condition = { StringEquals = { "ses:FromAddress" = lookup(local.settings, "SENDER_EMAIL", "") } }
+      },
       {
         sid       = "AnnounceOnTheBus"
         actions   = ["events:PutEvents"]
@@ -213,8 +220,42 @@ locals {
     ])
   }
 
+  # A table encrypted with a customer managed key: DynamoDB calls KMS as the caller, with the
+  # table's encryption context (DescribeKey has none). Derived from the table statements above,
+  # so a function granted the table is granted its key, and no other function is.
+  table_writes = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+  table_actions = {
+    for fn in keys(local.stack.functions) : fn => distinct(flatten([
+      for s in lookup(local.function_statements, fn, []) : [for a in s.actions : a if startswith(a, "dynamodb:")]
+    ]))
+  }
+  table_key_statements = {
+    for fn, actions in local.table_actions : fn => length(actions) == 0 ? [] : [
+      {
+        sid       = "DescribeTheTableKeyThroughDynamoDB"
+        actions   = ["kms:DescribeKey"]
+        resources = [var.kms_key_arn]
+        condition = { StringEquals = { "kms:ViaService" = "dynamodb.${var.region}.amazonaws.com" } }
+      },
+      {
+        sid       = "UseTheTableKeyThroughDynamoDB"
+        actions   = length(setintersection(actions, local.table_writes)) > 0 ? ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]
+        resources = [var.kms_key_arn]
+        condition = {
+          StringEquals = {
+            "kms:ViaService"                                  = "dynamodb.${var.region}.amazonaws.com"
+            "kms:EncryptionContext:aws:dynamodb:tableName"    = local.names.idempotency_table
+            "kms:EncryptionContext:aws:dynamodb:subscriberId" = var.account_id
+          }
+        }
+      },
+    ]
+  }
+
   all_function_statements = {
-    for fn in keys(local.stack.functions) : fn => concat(lookup(local.function_statements, fn, []), local.consumer_statements[fn])
+    for fn in keys(local.stack.functions) : fn => [
+      for s in concat(lookup(local.function_statements, fn, []), local.table_key_statements[fn], local.consumer_statements[fn]) : s if length(s.resources) > 0
+    ]
   }
 
   scheduler_role_statements = [

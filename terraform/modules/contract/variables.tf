@@ -57,7 +57,7 @@ variable "account_id" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of the stack's KMS key; the functions that read encrypted queues are granted kms:Decrypt on it."
+  description = "ARN of the stack's KMS key; the functions that read its encrypted queues or its table are granted its use through SQS or DynamoDB only (kms:ViaService)."
   type        = string
 
   validation {
@@ -73,6 +73,17 @@ variable "sender_identity" {
   validation {
     condition     = can(regex("^([^@\\s]+@)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$", var.sender_identity))
     error_message = "sender_identity must be an email address or a domain name."
+  }
+}
+
+variable "sandbox_recipients" {
+  description = "SES sandbox only: recipient identities (addresses or domains, verified in SES) send_reminder may send to, always from SENDER_EMAIL. Empty once the account has SES production access."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.sandbox_recipients : can(regex("^([^@\\s]+@)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$", r))])
+    error_message = "sandbox_recipients must be email addresses or domain names."
   }
 }
 

@@ -2,11 +2,15 @@
 # policy passed in plus the runtime permissions added here, an encrypted log group with retention,
 # X-Ray tracing, and asynchronous-invocation retries ending in an SQS on-failure destination.
 
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
   log_group_name = "/aws/lambda/${var.function_name}"
   sqs_via        = "sqs.${data.aws_region.current.region}.amazonaws.com"
+  # Known before the function exists, so the role's policy does not wait for it.
+  function_arn = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:function:${var.function_name}"
 
   # Statements every function needs whatever its handler does. X-Ray's two actions support no
   # resource-level permission, so "*" is the narrowest Resource they accept.
@@ -23,13 +27,14 @@ locals {
       Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
       Resource = ["*"]
     },
+    # Lambda encrypts the environment at rest with the context aws:lambda:FunctionArn.
     {
       Sid      = "DecryptOwnEnvironment"
       Effect   = "Allow"
       Action   = ["kms:Decrypt"]
       Resource = [var.kms_key_arn]
       Condition = {
-        StringEquals = { "kms:EncryptionContext:LambdaFunctionName" = var.function_name }
+        StringEquals = { "kms:EncryptionContext:aws:lambda:FunctionArn" = local.function_arn }
       }
     },
     {
@@ -51,8 +56,9 @@ locals {
 }
 
 resource "aws_iam_role" "this" {
-  name        = var.function_name
-  description = "Execution role of the ${var.function_name} Lambda function."
+  name                 = var.function_name
+  description          = "Execution role of the ${var.function_name} Lambda function."
+  permissions_boundary = var.permissions_boundary
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{

@@ -171,3 +171,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary" {
+  description = "ARN of the managed policy the execution role carries as its permissions boundary (null: none)."
+  type        = string
+  default     = null
+}
