@@ -30,8 +30,15 @@ NO_RESOURCE_LEVEL = {
     "kms:ListAliases": "lists no resource type; narrowed by region",
     "lambda:CreateEventSourceMapping": "the mapping does not exist yet; narrowed by lambda:FunctionArn",
     "kms:TagResource": "needed with CreateKey's Tags; narrowed by request and resource tag",
+    "cognito-idp:CreateUserPool": "the pool does not exist yet; narrowed by region",
 }
-NEEDS_CONDITION = {"kms:CreateKey", "kms:ListAliases", "lambda:CreateEventSourceMapping", "kms:TagResource"}
+NEEDS_CONDITION = {
+    "kms:CreateKey",
+    "kms:ListAliases",
+    "lambda:CreateEventSourceMapping",
+    "kms:TagResource",
+    "cognito-idp:CreateUserPool",
+}
 
 
 @dataclass(frozen=True)

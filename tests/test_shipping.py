@@ -728,6 +728,7 @@ def test_every_role_statement_names_its_resources() -> None:
                     "kms:TagResource",
                     "kms:ListAliases",
                     "lambda:CreateEventSourceMapping",
+                    "cognito-idp:CreateUserPool",
                 }
     writes = {
         statement["sid"]: statement["resources"]

@@ -144,13 +144,6 @@ data "aws_iam_policy_document" "deploy_stack" {
     resources = ["${local.arn.apigateway}/restapis", "${local.arn.apigateway}/restapis/*", "${local.arn.apigateway}/tags/*"]
   }
 
-  # The region's API Gateway CloudWatch role setting (manage_api_gateway_account = true).
-  statement {
-    sid       = "ApiGatewayAccountSettings"
-    actions   = ["apigateway:GET", "apigateway:PATCH"]
-    resources = ["${local.arn.apigateway}/account"]
-  }
-
   # The smoke test (cartship/smoke.py) adds and removes an item through the IAM-authorized API.
   statement {
     sid       = "SmokeTestCallsTheCartApi"
@@ -168,28 +161,57 @@ data "aws_iam_policy_document" "deploy_stack" {
     resources = ["${local.arn.ses}:identity/*"]
   }
 
+  # The stack's roles: each must carry this environment's permissions boundary, which the deploy
+  # role can neither change nor remove (the bootstrap owns it), so whatever inline policy the
+  # deploy role writes, the role can do no more than the boundary allows.
   statement {
-    sid = "RolesAndPolicies"
+    sid = "CreateAndChangeOwnRolesOnlyWithTheBoundary"
     actions = [
-      "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:CreateRole", "iam:DeletePolicy",
-      "iam:DeletePolicyVersion", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetPolicy",
-      "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
-      "iam:ListInstanceProfilesForRole", "iam:ListPolicyVersions", "iam:ListRolePolicies", "iam:PutRolePolicy",
-      "iam:TagPolicy", "iam:TagRole", "iam:UntagPolicy", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+      "iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
     ]
-    resources = ["${local.arn.iam}:role/${local.stack_prefix[each.key]}-*", "${local.arn.iam}:policy/${local.stack_prefix[each.key]}-*"]
-  }
-
-  # The only managed policy the stack attaches; any other (AdministratorAccess...) is refused.
-  statement {
-    sid       = "AttachOnlyTheApiGatewayLoggingPolicy"
-    actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
     resources = ["${local.arn.iam}:role/${local.stack_prefix[each.key]}-*"]
 
     condition {
-      test     = "ArnEquals"
-      variable = "iam:PolicyARN"
-      values   = ["arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [aws_iam_policy.boundary[each.key].arn]
+    }
+  }
+
+  # No IAM condition key reads a trust policy's principals: the stack's trust policies are reviewed
+  # in code, and a changed trust still only reaches what the boundary allows.
+  statement {
+    sid = "ReadTagAndDeleteOwnRoles"
+    actions = [
+      "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
+      "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
+      "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+    ]
+    resources = ["${local.arn.iam}:role/${local.stack_prefix[each.key]}-*"]
+  }
+
+  # User pool ids are random, so the region's user pools are the narrowest nameable scope.
+  statement {
+    sid = "UserPools"
+    actions = [
+      "cognito-idp:CreateUserPoolClient", "cognito-idp:DeleteUserPool", "cognito-idp:DeleteUserPoolClient",
+      "cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient", "cognito-idp:GetUserPoolMfaConfig",
+      "cognito-idp:ListTagsForResource", "cognito-idp:SetUserPoolMfaConfig", "cognito-idp:TagResource",
+      "cognito-idp:UntagResource", "cognito-idp:UpdateUserPool", "cognito-idp:UpdateUserPoolClient",
+    ]
+    resources = ["${local.arn.cognito}:userpool/*"]
+  }
+
+  # CreateUserPool has no resource to name (the pool does not exist yet).
+  statement {
+    sid       = "CreateUserPools"
+    actions   = ["cognito-idp:CreateUserPool"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [var.region]
     }
   }
 
@@ -207,7 +229,9 @@ data "aws_iam_policy_document" "deploy_stack" {
 
   # kms:CreateKey has no resource to name; the key must carry this environment's tag. Tagging at
   # creation needs kms:TagResource on "*" too; IfExists keeps it from re-tagging another
-  # environment's key into this one (which would hand over that key's management).
+  # environment's key. Everything else on the key is granted by the key's own policy
+  # (modules/cartflow kms.tf, key_administrator_arns), never through a resource tag, whose
+  # changes take up to five minutes to count for authorization.
   statement {
     sid       = "CreateOwnKey"
     actions   = ["kms:CreateKey", "kms:TagResource"]
@@ -245,23 +269,7 @@ data "aws_iam_policy_document" "deploy_stack" {
     }
   }
 
-  statement {
-    sid = "ManageOwnKey"
-    actions = [
-      "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt", "kms:DeleteAlias", "kms:DescribeKey",
-      "kms:EnableKeyRotation", "kms:Encrypt", "kms:GenerateDataKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy",
-      "kms:ScheduleKeyDeletion", "kms:UntagResource", "kms:UpdateAlias",
-    ]
-    resources = ["${local.arn.kms}:key/*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/Environment"
-      values   = [each.key]
-    }
-  }
-
-  # Aliases carry no tags: the name is the scope (the key side is covered above).
+  # Aliases carry no tags: the name is the scope (the key side is in the key policy).
   statement {
     sid       = "OwnKeyAlias"
     actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]

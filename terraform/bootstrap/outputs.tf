@@ -33,6 +33,16 @@ output "deploy_role_arns" {
   value       = { for env, role in aws_iam_role.deploy : env => role.arn }
 }
 
+output "plan_role_arns" {
+  description = "Plan role per environment (GitHub environment variable AWS_PLAN_ROLE_ARN of each <env>-plan environment)."
+  value       = { for env, role in aws_iam_role.plan : env => role.arn }
+}
+
+output "permissions_boundary_arns" {
+  description = "Permissions boundary every role of each environment's stack must carry."
+  value       = { for env, policy in aws_iam_policy.boundary : env => policy.arn }
+}
+
 output "backend_config" {
   description = "Contents of terraform/environments/<env>/backend.hcl for each environment."
   value = {

@@ -20,6 +20,7 @@ locals {
     dynamodb   = "arn:${local.partition}:dynamodb:${var.region}:${local.account_id}"
     logs       = "arn:${local.partition}:logs:${var.region}:${local.account_id}"
     cloudwatch = "arn:${local.partition}:cloudwatch:${var.region}:${local.account_id}"
+    cognito    = "arn:${local.partition}:cognito-idp:${var.region}:${local.account_id}"
     kms        = "arn:${local.partition}:kms:${var.region}:${local.account_id}"
     ses        = "arn:${local.partition}:ses:${var.region}:${local.account_id}"
     iam        = "arn:${local.partition}:iam::${local.account_id}"
@@ -31,6 +32,7 @@ locals {
 data "aws_iam_policy_document" "github_trust" {
   for_each = merge(
     { for env in var.environments : "deploy-${env}" => "repo:${var.github_repository}:environment:${env}" },
+    { for env in var.environments : "plan-${env}" => "repo:${var.github_repository}:environment:${env}-plan" },
     { publish = "repo:${var.github_repository}:ref:${var.publish_ref}" },
   )
 

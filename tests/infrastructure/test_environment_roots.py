@@ -51,7 +51,9 @@ def test_backend_encrypts_state_with_the_bootstrap_key(environment: str) -> None
     [config] = [entry["backend_config"] for entry in bootstrap_outputs if "backend_config" in entry]
     expected_keys = set(re.findall(r"[{,]\s*(\w+)\s*=", config["value"].split("=>", 1)[1]))
     assert "kms_key_id" in expected_keys
-    assert set(backend) - {"__comments__"} == expected_keys, f"{environment}/backend.hcl differs from the bootstrap's backend_config"
+    assert set(backend) - {"__comments__"} == expected_keys, (
+        f"{environment}/backend.hcl differs from the bootstrap's backend_config"
+    )
     assert backend["encrypt"] is True
     assert re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[^:]+:key/.+", backend["kms_key_id"])
 

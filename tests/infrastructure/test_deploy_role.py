@@ -1,0 +1,221 @@
+"""Each environment's deploy and plan roles allow what Terraform needs for the stack, and no more.
+
+docs/deploy-permissions.md is the cited table of the IAM actions Terraform's AWS provider calls
+per resource type; this checks it covers every type the stack declares and that each role in
+terraform/bootstrap allows each action (actions on the stack key through the key's own policy).
+It also holds the rules that keep a deploy role from taking over the account: every stack role
+it creates or changes carries the environment's permissions boundary, and nothing about the KMS
+key depends on a resource tag (tag changes take up to five minutes to count for authorization).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.test_terraform_contract import COMPOSITION, LAMBDA_MODULE, ROOT, TERRAFORM, blocks, load_hcl, module_calls
+
+BOOTSTRAP = TERRAFORM / "bootstrap"
+TABLE = ROOT / "docs" / "deploy-permissions.md"
+STACK_DIRECTORIES = [COMPOSITION, LAMBDA_MODULE, TERRAFORM / "environments" / "root"]
+ROLE_CHANGES = {
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+}
+ESCAPES = {"iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"}
+Rows = dict[str, dict[str, set[str]]]
+
+
+def coverage_table() -> Rows:
+    """``{resource type: {"write": actions, "read": actions}}`` from the markdown table."""
+    rows: Rows = {}
+    for line in TABLE.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not re.fullmatch(r"`aws_[a-z0-9_]+`", cells[0]):
+            continue
+        if len(cells) == 2:  # a data source: what it calls needs no permission
+            rows[cells[0].strip("`")] = {"write": set(), "read": set()}
+        else:
+            actions = [set(re.findall(r"`([a-z0-9-]+:[A-Za-z*]+)`", cell)) for cell in cells[1:3]]
+            rows[cells[0].strip("`")] = {"write": actions[0], "read": actions[1]}
+    return rows
+
+
+def declared_types() -> set[str]:
+    return {
+        kind for directory in STACK_DIRECTORIES for k in ("resource", "data") for kind, _, _ in blocks(directory, k)
+    }
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    if statement["actions"] == "${local.stack_read_actions}":
+        read_actions: list[str] = load_hcl(BOOTSTRAP / "plan_roles.tf")["locals"][0]["stack_read_actions"]
+        return read_actions
+    actions: list[str] = statement["actions"]
+    return actions
+
+
+def statements(document: str) -> list[dict[str, Any]]:
+    """The statements of a bootstrap policy document, with ``local.stack_read_actions`` resolved."""
+    found: list[dict[str, Any]] = [
+        {**statement, "actions": _actions(statement)}
+        for kind, name, body in blocks(BOOTSTRAP, "data")
+        if kind == "aws_iam_policy_document" and name == document
+        for statement in body["statement"]
+    ]
+    assert found, document
+    return found
+
+
+def key_policy_actions() -> set[str]:
+    """What the stack key's policy itself grants the deploy role (nothing without that statement)."""
+    if "DeployRoleAdministersTheKey" not in (COMPOSITION / "kms.tf").read_text():
+        return set()
+    kms = load_hcl(COMPOSITION / "kms.tf")
+    [actions] = [
+        entry["key_administration_actions"] for entry in kms["locals"] if "key_administration_actions" in entry
+    ]
+    return set(actions)
+
+
+def uncovered(granted: list[dict[str, Any]], needed: set[str], key_policy: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
+    allowed = {action for statement in granted for action in statement["actions"]}
+    return {action for action in needed if action not in allowed and action not in key_policy}
+
+
+def needed(kind: str) -> set[str]:
+    return {action for row in coverage_table().values() for action in row[kind]}
+
+
+# ---------------------------------------------------------------- coverage
+
+
+def test_every_type_the_stack_declares_has_a_row() -> None:
+    rows = coverage_table()
+    assert len(rows) > 30
+    assert declared_types() - set(rows) == set()
+    assert set(rows) - declared_types() == set(), "rows for types the stack no longer declares"
+
+
+def test_the_deploy_role_allows_every_action_of_the_table() -> None:
+    assert uncovered(statements("deploy_stack"), needed("write") | needed("read"), key_policy_actions()) == set()
+
+
+def test_the_plan_role_reads_everything_and_writes_nothing() -> None:
+    plan = statements("plan")
+    read = needed("read")
+    # The key's read actions come through the plan role's own policy (it is not a key administrator).
+    assert uncovered(plan, read) == set()
+    state_key = [s for s in plan if s["sid"] == "UseTheBucketKeyThroughS3Only"]
+    assert [(s["actions"], s["condition"][0]["values"]) for s in state_key] == [
+        (["kms:Decrypt"], ["s3.${var.region}.amazonaws.com"])
+    ]
+    granted = {action for statement in plan if statement not in state_key for action in statement["actions"]}
+    writes = {a for a in granted if not re.match(r"^[a-z0-9-]+:(Get|Describe|List)|^apigateway:GET$", a)}
+    assert writes == set()
+
+
+def test_removing_cognitos_actions_fails_the_coverage() -> None:
+    cognito = {
+        a for t, row in coverage_table().items() if t.startswith("aws_cognito") for a in row["write"] | row["read"]
+    }
+    assert cognito
+    stripped = [
+        {**statement, "actions": [a for a in statement["actions"] if not a.startswith("cognito-idp:")]}
+        for statement in statements("deploy_stack")
+    ]
+    assert uncovered(stripped, needed("write") | needed("read"), key_policy_actions()) == cognito
+
+
+# ---------------------------------------------------------------- the key: no tag-based authorization
+
+
+def _conditions(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    conditions: list[dict[str, Any]] = statement.get("condition", [])
+    return conditions
+
+
+def test_no_kms_permission_depends_on_a_resource_tag() -> None:
+    for statement in statements("deploy_stack"):
+        if not any(a.startswith("kms:") for a in statement["actions"]):
+            continue
+        for condition in _conditions(statement):
+            tag_gated = condition["variable"].startswith("aws:ResourceTag/") and not condition["test"].endswith(
+                "IfExists"
+            )
+            assert not tag_gated, f"{statement['sid']} grants KMS only once the key's tag counts"
+
+
+def test_the_stack_key_names_the_environments_deploy_role_its_administrator() -> None:
+    call = module_calls(TERRAFORM / "environments" / "root")["cartflow"]
+    [administrator] = call["key_administrator_arns"]
+    deploy_role = next(
+        body for kind, name, body in blocks(BOOTSTRAP, "resource") if (kind, name) == ("aws_iam_role", "deploy")
+    )
+    assert deploy_role["name"] == "${var.name_prefix}-deploy-${each.key}"
+    assert administrator.endswith(":role/cartflow-deploy-${var.environment}")
+    kms_actions = {a for row in coverage_table().values() for a in row["write"] | row["read"] if a.startswith("kms:")}
+    assert kms_actions - {"kms:CreateKey", "kms:ListAliases"} <= key_policy_actions()
+    assert (
+        "Principal = {AWS = principals}"
+        in load_hcl(COMPOSITION / "kms.tf")["resource"][0]["aws_kms_key"]["this"]["policy"]
+    )
+
+
+# ---------------------------------------------------------------- roles: the permissions boundary
+
+
+def test_stack_roles_are_created_and_changed_only_with_the_boundary() -> None:
+    changing = [s for s in statements("deploy_stack") if ROLE_CHANGES & set(s["actions"])]
+    assert changing
+    for statement in changing:
+        boundary = [c for c in _conditions(statement) if c["variable"] == "iam:PermissionsBoundary"]
+        assert [(c["test"], c["values"]) for c in boundary] == [
+            ("StringEquals", ["${aws_iam_policy.boundary[each.key].arn}"])
+        ], statement["sid"]
+    granted = {a for s in statements("deploy_stack") for a in s["actions"]}
+    assert ESCAPES & granted == set()
+    assert not any(a.startswith("iam:") and "Policy" in a and "Role" not in a for a in granted), "managed policies"
+
+
+def test_every_stack_role_carries_the_boundary_the_bootstrap_names() -> None:
+    roles = [
+        (d.name, name, body)
+        for d in STACK_DIRECTORIES
+        for kind, name, body in blocks(d, "resource")
+        if kind == "aws_iam_role"
+    ]
+    assert len(roles) == 3
+    for directory, name, body in roles:
+        assert body.get("permissions_boundary") == "${var.permissions_boundary}", f"{directory}/{name}"
+        assert re.fullmatch(
+            r'.*Principal = \{Service = "[a-z.]+\.amazonaws\.com"\}.*', body["assume_role_policy"], re.S
+        )
+    assert module_calls(COMPOSITION)["function"]["permissions_boundary"] == "${var.permissions_boundary}"
+    boundary = next(
+        body for kind, name, body in blocks(BOOTSTRAP, "resource") if (kind, name) == ("aws_iam_policy", "boundary")
+    )
+    assert boundary["name"] == "${var.name_prefix}-boundary-${each.key}"
+    root = module_calls(TERRAFORM / "environments" / "root")["cartflow"]
+    assert root["permissions_boundary"].endswith(":policy/cartflow-boundary-${var.environment}")
+
+
+def test_the_boundary_grants_no_iam_but_passing_roles_to_scheduler() -> None:
+    for statement in statements("boundary"):
+        iam = [a for a in statement["actions"] if a.startswith("iam:")]
+        if iam:
+            assert iam == ["iam:PassRole"]
+            assert _conditions(statement)[0]["values"] == ["scheduler.amazonaws.com"]
+
+
+def test_the_github_dev_environment_is_limited_to_main() -> None:
+    shipping = (ROOT / "docs" / "shipping.md").read_text()
+    assert re.search(r"`dev`[^\n]*deployment branch[^\n]*`main`", shipping, re.I), (
+        "docs/shipping.md: dev limited to main"
+    )
