@@ -9,7 +9,7 @@ TF_ENVS := $(patsubst terraform/environments/%/backend.hcl,%,$(wildcard terrafor
 TF_MODULES := $(wildcard terraform/modules/*) $(wildcard terraform/bootstrap)
 TF_DIR = terraform/environments/$(ENV)
 
-.PHONY: validate plan apply fmt tf-env
+.PHONY: validate plan plan-summary apply fmt tf-env
 
 # Fails early, naming the valid environments, when ENV is missing or unknown.
 tf-env:
@@ -25,12 +25,19 @@ validate: venv ## terraform init -backend=false + validate in every module, envi
 	  $(TF) -chdir=$$dir validate -no-color || exit 1; \
 	done
 
-plan: tf-env venv ## Plan ENV=dev|staging|prod into terraform/environments/$ENV/tfplan (needs AWS credentials; `make package` first for local code)
+plan: tf-env venv ## Plan ENV=dev|staging|prod into terraform/environments/$ENV/tfplan (needs AWS credentials; `make package` first for local code) [PLAN_FLAGS=-lock=false]
 	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl
-	$(TF) -chdir=$(TF_DIR) plan -input=false -out=tfplan
+	$(TF) -chdir=$(TF_DIR) plan -input=false -out=tfplan $(PLAN_FLAGS)
 
+# @-recipes: the output is the summary itself (the workflow appends it to the job summary).
+plan-summary: tf-env venv ## Markdown summary of the saved plan of ENV (what approvers read)
+	@test -f $(TF_DIR)/tfplan || { echo "error: no saved plan in $(TF_DIR); run: make plan ENV=$(ENV)" >&2; exit 2; }
+	@$(TF) -chdir=$(TF_DIR) show -json tfplan | $(PY) tools/plan_summary.py --env "$(ENV)"
+
+# init again: the plan may come from another job (its .terraform.lock.hcl with it, so the same providers).
 apply: tf-env venv ## Apply the plan saved by `make plan ENV=...` (exactly what was reviewed)
 	@test -f $(TF_DIR)/tfplan || { echo "error: no saved plan in $(TF_DIR); run: make plan ENV=$(ENV)" >&2; exit 2; }
+	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl
 	$(TF) -chdir=$(TF_DIR) apply -input=false tfplan
 	rm -f $(TF_DIR)/tfplan
 

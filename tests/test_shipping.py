@@ -549,7 +549,9 @@ def make_targets(lines: list[str]) -> list[str]:
     targets = []
     for line in lines:
         for match in MAKE_CALL.finditer(line):
-            targets += [word for word in match.group(1).split() if "=" not in word and not word.startswith("-")]
+            # A redirection ends make's arguments (`make plan-summary ENV=dev >> "$GITHUB_STEP_SUMMARY"`).
+            arguments = re.split(r"\s[<>|&]", match.group(1))[0]
+            targets += [word for word in arguments.split() if "=" not in word and not word.startswith("-")]
     return targets
 
 
@@ -640,30 +642,70 @@ def test_deploy_promotes_one_release_through_gated_environments_with_oidc() -> N
     assert deploy["concurrency"]["cancel-in-progress"] is False
     jobs = deploy["jobs"]
     assert jobs["publish"]["needs"] == "build"
-    assert jobs["dev"]["needs"] == "publish"
-    assert jobs["staging"]["needs"] == ["publish", "dev"]
-    assert jobs["prod"]["needs"] == ["publish", "staging"]
+    assert jobs["plan-dev"]["needs"] == "publish"
+    assert jobs["plan-staging"]["needs"] == ["publish", "dev"]
+    assert jobs["plan-prod"]["needs"] == ["publish", "staging"]
+    for env in ("dev", "staging", "prod"):
+        assert jobs[env]["needs"] == ["publish", f"plan-{env}"]
     for name, job in jobs.items():
         assumes_role = any("configure-aws-credentials" in step.get("uses", "") for step in job["steps"])
         assert assumes_role == (name != "build")
         if assumes_role:
             assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    for env, entry in (
-        ("dev", "make enter ENV=dev"),
+    assert any("make smoke ENV=dev" in line for line in run_lines(jobs["dev"]))
+
+
+def _step_index(job: dict[str, Any], predicate: Callable[[dict[str, Any]], bool], what: str) -> int:
+    found = [i for i, step in enumerate(job["steps"]) if predicate(step)]
+    assert len(found) == 1, f"expected one step that {what}, found {len(found)}"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "entry"),
+    [
+        ("dev", "make enter ENV=dev RELEASE="),
         ("staging", "make promote FROM=dev TO=staging EXPECT="),
         ("prod", "make promote FROM=staging TO=prod EXPECT="),
-    ):
-        job = jobs[env]
-        assert job["environment"] == env
-        assert job["env"]["RELEASE"] == "${{ needs.publish.outputs.release_id }}"
-        assert job["env"]["TF_VAR_code_source"] == "release"
-        lines = run_lines(job)
-        order = [
-            next(i for i, line in enumerate(lines) if command in line)
-            for command in (entry, f"make plan ENV={env}", f"make apply ENV={env}", f"make status ENV={env}")
-        ]
-        assert order == sorted(order), f"{env}: enter/promote, plan, apply, status out of order"
-    assert any("make smoke ENV=dev" in line for line in run_lines(jobs["dev"]))
+    ],
+)
+def test_approvers_see_the_plan_and_the_apply_applies_exactly_that_saved_plan(env: str, entry: str) -> None:
+    jobs = workflow("deploy.yml")["jobs"]
+    plan, apply = jobs[f"plan-{env}"], jobs[env]
+    # The plan job: unprotected environment, read-only plan role, the published release, no writes.
+    assert plan["environment"] == f"{env}-plan"
+    role = next(
+        step["with"]["role-to-assume"] for step in plan["steps"] if "configure-aws-credentials" in step.get("uses", "")
+    )
+    assert role == "${{ vars.AWS_PLAN_ROLE_ARN }}"
+    assert plan["env"]["TF_VAR_release_manifest"] == "releases/${{ needs.publish.outputs.release_id }}.json"
+    planning = _step_index(plan, lambda s: f"make plan ENV={env}" in s.get("run", ""), "plans")
+    summary = _step_index(
+        plan,
+        lambda s: s.get("run", "") == f'make plan-summary ENV={env} >> "$GITHUB_STEP_SUMMARY"',
+        "writes the summary",
+    )
+    upload = _step_index(plan, lambda s: s.get("with", {}).get("name") == f"tfplan-{env}", "uploads the plan")
+    assert planning < summary < upload
+    assert f"terraform/environments/{env}/tfplan" in plan["steps"][upload]["with"]["path"]
+    assert not any(word in line for line in run_lines(plan) for word in ("make apply", "make enter", "make promote"))
+    # The apply job: the protected environment, after the plan; points at the release, then applies the download.
+    assert apply["environment"] == env
+    role = next(
+        step["with"]["role-to-assume"] for step in apply["steps"] if "configure-aws-credentials" in step.get("uses", "")
+    )
+    assert role == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    entering = _step_index(apply, lambda s: entry in s.get("run", ""), "points the environment at the release")
+    download = _step_index(
+        apply,
+        lambda s: "download-artifact" in s.get("uses", "") and s["with"]["name"] == f"tfplan-{env}",
+        "downloads the saved plan",
+    )
+    assert apply["steps"][download]["with"]["path"] == f"terraform/environments/{env}/"
+    applying = _step_index(apply, lambda s: s.get("run", "") == f"make apply ENV={env}", "applies the saved plan")
+    status = _step_index(apply, lambda s: s.get("run", "") == f"make status ENV={env}", "reports status")
+    assert entering < download < applying < status
+    assert not any("make plan" in line for line in run_lines(apply)), "the apply job must not plan again"
 
 
 def test_ci_checks_pull_requests_and_keeps_the_zips() -> None:
