@@ -16,6 +16,7 @@ from cartflow.models import ItemAdded, ReminderDue
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from tests.conftest import (
     FakeLambdaContext,
+    aws_answer,
     aws_error,
     cart_detail,
     deliver,
@@ -252,3 +253,23 @@ def test_email_addresses_never_reach_the_logs(caplog: pytest.LogCaptureFixture) 
     assert logged.count("[email redacted]") >= 4
     for address in ("ada@example.com", "bob.smith+tag@mail.example.org", "c@d.io", "eve@example.net"):
         assert address not in logged
+
+
+def test_a_recipient_the_ses_sandbox_refuses_is_counted_and_not_retried(
+    stack: Any, load_function: Any, fire_reminders: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    recipient = json.loads(event["Records"][0]["body"])["detail"]["email"]
+    # SES's answer in the sandbox for a recipient that is not a verified identity.
+    message = (
+        f"Email address is not verified. The following identities failed the check in region EU-WEST-1: {recipient}"
+    )
+    rejected = {"Error": {"Code": "MessageRejected", "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    app = load_function("send_reminder")
+    capsys.readouterr()
+    with aws_answer(app.ses, "SendEmail", 400, rejected):
+        response = app.handler(event, CONTEXT)
+    assert response == {"batchItemFailures": []}, "retrying cannot verify the recipient"
+    emitted = emitted_metrics(capsys.readouterr().out)
+    assert (emitted.get("EmailsRejected"), emitted.get("SandboxRecipientsRejected")) == (1, 1)
+    assert sent_emails() == []

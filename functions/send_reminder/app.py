@@ -45,6 +45,24 @@ SENT_EVENT = contract.event_type("CartReminderSent")
 PERMANENT_SES_ERRORS = frozenset(
     {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException", "NotFoundException"}
 )
+# In the SES sandbox every recipient must be a verified identity too; SES then answers
+# MessageRejected with this message naming the identities that failed.
+UNVERIFIED_IDENTITY = "Email address is not verified. The following identities failed the check"
+
+
+class SandboxRecipientRejected(Exception):
+    """SES (in the sandbox) refuses the reminder's recipient: no retry can deliver it."""
+
+
+def refused_in_sandbox(error: ClientError, recipient: str) -> bool:
+    """Whether SES refused ``recipient`` itself as an unverified identity (not the sender)."""
+    details = error.response.get("Error", {})
+    message = str(details.get("Message", ""))
+    if details.get("Code") != "MessageRejected" or not message.startswith(UNVERIFIED_IDENTITY):
+        return False
+    failed = {identity.strip().lower() for identity in message.rpartition(":")[2].split(",")}
+    return recipient.lower() in failed
+
 
 ses = boto3.client("sesv2")
 events = boto3.client("events")
@@ -109,6 +127,9 @@ def email_once(reminder: ReminderDue) -> dict[str, str]:
         if code in PERMANENT_SES_ERRORS:
             metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=1)
             logger.error("SES rejected the reminder", extra={"reminder_id": reminder.reminder_id, "code": code})
+        if refused_in_sandbox(error, reminder.email):
+            metrics.add_metric(name="SandboxRecipientsRejected", unit=MetricUnit.Count, value=1)
+            raise SandboxRecipientRejected(reminder.reminder_id) from error
         raise
     metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=1)
     return {"message_id": response["MessageId"], "sent_at": format_timestamp(datetime.now(UTC))}
@@ -148,7 +169,14 @@ def record_handler(record: SQSRecord) -> None:
             "reminder skipped: a newer add of this item was reminded", extra={"reminder_id": reminder.reminder_id}
         )
         return
-    sent = email_once(reminder=reminder)
+    try:
+        sent = email_once(reminder=reminder)
+    except SandboxRecipientRejected:
+        # Counted above; the record succeeds so the message is not redelivered into the DLQ.
+        logger.warning(
+            "reminder dropped: SES sandbox refuses the recipient", extra={"reminder_id": reminder.reminder_id}
+        )
+        return
     announce_once(
         detail=ReminderSent(
             user=reminder.user,
