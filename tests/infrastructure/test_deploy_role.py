@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from tests.test_terraform_contract import COMPOSITION, LAMBDA_MODULE, ROOT, TERRAFORM, blocks, load_hcl, module_calls
 
 BOOTSTRAP = TERRAFORM / "bootstrap"

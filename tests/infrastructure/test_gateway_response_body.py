@@ -27,7 +27,8 @@ def test_the_bad_request_template_is_json_with_what_aws_substitutes() -> None:
 
 
 def test_substitution_is_raw_as_on_aws() -> None:
-    template = '{"a": "$context.error.validationErrorString", "b": $context.error.messageString, "c": "$context.error.message"}'
+    quoted, unquoted = '"a": "$context.error.validationErrorString"', '"b": $context.error.messageString'
+    template = "{" + f'{quoted}, {unquoted}, "c": "$context.error.message"' + "}"
     rendered = render_gateway_response(template, message='say "hi"', validation_error='["x"]')
     assert rendered == '{"a": "["x"]", "b": "say \\"hi\\"", "c": "say "hi""}'
 
