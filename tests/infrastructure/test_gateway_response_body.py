@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from cartflow import contract
-from cartlocal.apigateway import LocalRestApi, render_gateway_response
+from cartlocal.apigateway.rest_api import LocalRestApi, render_gateway_response
 from tests.conftest import ROOT, RecordingEvents
 
 TEMPLATE = contract.text(contract.load("api/routes.json")["templates"]["bad_request_body"])
