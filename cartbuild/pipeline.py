@@ -24,6 +24,7 @@ from cartbuild.functions import (
     resolve,
     source_files,
 )
+from cartbuild.machine_code import foreign_files
 from cartbuild.manifest import Entry, Manifest, base64_of, intact_entries
 from cartbuild.wheelhouse import Wheelhouse, install
 from cartbuild.zipping import LAMBDA_UNZIPPED_LIMIT, LAMBDA_ZIPPED_LIMIT, compile_tree, slim, write_zip
@@ -60,10 +61,25 @@ def build_one(function: Function, digest: str, wheelhouse: Wheelhouse, out: Path
                 f"{function.name}: {mb(zipped)} zipped / {mb(unzipped)} unzipped exceeds Lambda's "
                 f"{mb(LAMBDA_ZIPPED_LIMIT)} / {mb(LAMBDA_UNZIPPED_LIMIT)}"
             )
+        refuse_foreign_code(function, partial)
         entry = manifest_entry(function, digest, partial, unzipped)
         # The scratch folder may be on another file system than dist/: write next to it first.
         write_atomically(out / f"{function.name}.zip", partial.read_bytes())
     return Outcome(function, "built", entry, time.monotonic() - started)
+
+
+def refuse_foreign_code(function: Function, built: Path) -> None:
+    """Fail when compiled code in the zip cannot load on the function's architecture."""
+    import zipfile  # noqa: PLC0415 - build-only: see cartbuild's docstring
+
+    with zipfile.ZipFile(built) as archive:
+        foreign = foreign_files(archive, function.architecture)
+    if foreign:
+        first = foreign[0]
+        raise BuildError(
+            f"{function.name}: {first.member} is compiled for {first.architecture}, "
+            f"but the function runs on {function.architecture}"
+        )
 
 
 def copy_sources(function: Function, tree: Path) -> None:

@@ -29,7 +29,9 @@ from hypothesis import strategies as st
 from cartbuild import pipeline
 from cartbuild.errors import BuildError
 from cartbuild.locks import canonical_name
+from cartbuild.machine_code import foreign_files
 from cartflow import contract
+from tests.test_terraform_contract import evaluate_contract
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = ROOT / ".cache" / "wheelhouse"
@@ -168,6 +170,17 @@ def test_manifest_describes_each_zip(first: Path, first_zips: Zips) -> None:
         assert {key: entry[key] for key in ("runtime", "architecture", "handler", "sdk")} == {
             key: spec[key] for key in ("runtime", "architecture", "handler", "sdk")
         }
+
+
+def test_compiled_code_matches_the_architecture_of_the_manifest_and_terraform(first: Path) -> None:
+    manifest = json.loads((first / "dist" / "manifest.json").read_text())["functions"]
+    deployed = evaluate_contract()["functions"]
+    for name, entry in manifest.items():
+        # The architecture Terraform deploys each zip on is the one the build made it for ...
+        assert entry["architecture"] == deployed[name]["architecture"] == contract.function_spec(name)["architecture"]
+        # ... and nothing compiled in the zip needs another one.
+        with zipfile.ZipFile(first / "dist" / entry["zip"]) as archive:
+            assert foreign_files(archive, entry["architecture"]) == [], name
 
 
 def test_unchanged_build_reuses_and_touching_one_function_rebuilds_only_it(first: Path) -> None:

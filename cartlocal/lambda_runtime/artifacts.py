@@ -4,6 +4,8 @@ Lambda runs the exact bytes Terraform uploaded, so the local runtime runs ``dist
 after checking it against ``dist/manifest.json`` (a stale or hand-edited zip is refused).
 Functions whose contract ``sdk`` is ``"runtime"`` ship without boto3: Lambda's Python runtime
 provides it, so a second directory with only that SDK (from this venv) stands in for it.
+A zip whose compiled code Lambda could not load on the declared architecture, or this host could
+not load at all, is refused: running it here would pass where Lambda fails, or test other code.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from cartbuild.locks import canonical_name
+from cartbuild.machine_code import foreign_files, host_architecture
 from cartbuild.manifest import Entry, Manifest, ManifestError
 from cartlocal.errors import LocalError
 
@@ -44,20 +47,33 @@ def unpack(function: str, entry: Entry, dist: Path, cache: Path) -> Path:
         body = entry.read_checked(dist)
     except ManifestError as error:
         raise LocalError(str(error)) from None
-    tree = cache / f"{function}-{entry.sha256[:16]}"
-    if tree.is_dir():
-        return tree
-    cache.mkdir(parents=True, exist_ok=True)
-    for stale in cache.glob(f"{function}-*"):  # trees of earlier builds of this function
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{function}-", dir=cache))
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        refuse_foreign_code(entry, archive)
+        tree = cache / f"{function}-{entry.sha256[:16]}"
+        if tree.is_dir():
+            return tree
+        cache.mkdir(parents=True, exist_ok=True)
+        for stale in cache.glob(f"{function}-*"):  # trees of earlier builds of this function
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{function}-", dir=cache))
         archive.extractall(staging)  # our own build output, checked by hash above
     try:
         staging.rename(tree)
     except OSError:  # another run put the same tree in place first
         shutil.rmtree(staging, ignore_errors=True)
     return tree
+
+
+def refuse_foreign_code(entry: Entry, archive: zipfile.ZipFile) -> None:
+    """Refuse compiled code for another architecture than the declared one, or than this host's."""
+    host = host_architecture()
+    for required, consequence in ((entry.architecture, "Lambda could not load it"), (host, "this host cannot run it")):
+        foreign = foreign_files(archive, required)
+        if foreign:
+            raise LocalError(
+                f"{entry.zip}: {foreign[0].member} is compiled for {foreign[0].architecture}, "
+                f"the function is declared {entry.architecture} and this host is {host}: {consequence}"
+            )
 
 
 def _requirement_name(requirement: str) -> str | None:

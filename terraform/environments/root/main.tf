@@ -17,7 +17,7 @@ locals {
   repo_root = "${path.root}/../../.."
 
   # `make package` (build.py) writes dist/manifest.json: functions.<fn>.zip (file name in dist/)
-  # and .source_code_hash (base64 SHA-256 of the zip). Until it exists the local code source is
+  # and .source_code_hash (base64 SHA-256 of the zip), .architecture (what it was built for). Until it exists the local code source is
   # empty and the plan fails naming the function without code.
   manifest = try(jsondecode(file("${local.repo_root}/dist/manifest.json")), { functions = {} })
 
@@ -29,6 +29,7 @@ locals {
       s3_bucket         = tostring(null)
       s3_key            = tostring(null)
       s3_object_version = tostring(null)
+      architecture      = artifact.architecture
     }
   }
 
@@ -47,6 +48,7 @@ locals {
         s3_bucket         = artifact.bucket
         s3_key            = artifact.key
         s3_object_version = artifact.version_id
+        architecture      = artifact.architecture
       }
     }
   ]...)

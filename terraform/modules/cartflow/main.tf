@@ -27,7 +27,8 @@ module "contract" {
   kms_key_arn     = aws_kms_key.this.arn
   sender_identity = coalesce(var.sender_identity, var.sender_email)
 
-  sandbox_recipients = var.ses_sandbox ? var.sandbox_recipients : []
+  sandbox_recipients  = var.ses_sandbox ? var.sandbox_recipients : []
+  built_architectures = { for fn, code in var.function_code : fn => code.architecture if code.architecture != null }
 
   # The deployment's value of each contract setting; which function gets which is decided by the
   # contract (stack.json functions.<fn>.environment), never here.

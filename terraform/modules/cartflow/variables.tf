@@ -15,13 +15,14 @@ variable "contract_dir" {
 }
 
 variable "function_code" {
-  description = "Deployment package of every function (keys = stack.json function names): a local zip {filename, source_code_hash} from dist/manifest.json, or a released S3 artifact {s3_bucket, s3_key, s3_object_version}."
+  description = "Deployment package of every function (keys = stack.json function names): a local zip {filename, source_code_hash} from dist/manifest.json, or a released S3 artifact {s3_bucket, s3_key, s3_object_version}; architecture is what the zip was built for, checked against stack.json."
   type = map(object({
     filename          = optional(string)
     source_code_hash  = optional(string)
     s3_bucket         = optional(string)
     s3_key            = optional(string)
     s3_object_version = optional(string)
+    architecture      = optional(string)
   }))
 }
 

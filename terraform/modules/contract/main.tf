@@ -50,6 +50,13 @@ locals {
     functions         = { for fn, name in local.names.functions : fn => "${local.arn_prefix.lambda}:function:${name}" }
   }
 
+  # A zip built for another architecture than the contract's fails the plan (see the output
+  # precondition): its compiled dependencies would not load in Lambda.
+  architecture_mismatches = sort([
+    for fn, built in var.built_architectures : "${fn} (built ${built}, contract ${try(local.stack.functions[fn].architecture, "none")})"
+    if built != try(local.stack.functions[fn].architecture, null)
+  ])
+
   # ---------------------------------------------------------------- rules and queues
   rules = {
     for name, rule in local.stack.rules : name => {

@@ -21,6 +21,11 @@ output "arns" {
 output "functions" {
   description = "stack.json functions, each with its deployed name."
   value       = { for fn, spec in local.stack.functions : fn => merge(spec, { name = local.names.functions[fn] }) }
+
+  precondition {
+    condition     = length(local.architecture_mismatches) == 0
+    error_message = "These zips were built for another architecture than stack.json declares (rebuild with make package): ${join(", ", local.architecture_mismatches)}."
+  }
 }
 
 output "rules" {

@@ -87,6 +87,12 @@ variable "sandbox_recipients" {
   }
 }
 
+variable "built_architectures" {
+  description = "Architecture each function's zip was built for (dist/manifest.json or the release manifest), keyed by stack.json function; it must be the function's stack.json architecture, or the zip's compiled code may not load in Lambda."
+  type        = map(string)
+  default     = {}
+}
+
 variable "setting_values" {
   description = "Values of the contract's settings (stack.json \"settings\") for this deployment; they override the contract defaults. Every setting a function declares must end up with a value."
   type        = map(string)

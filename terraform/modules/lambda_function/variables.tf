@@ -30,9 +30,8 @@ variable "runtime" {
 }
 
 variable "architecture" {
-  description = "Instruction set architecture: x86_64 or arm64."
+  description = "Instruction set architecture: x86_64 or arm64 (stack.json functions.<fn>.architecture)."
   type        = string
-  default     = "x86_64"
 
   validation {
     condition     = contains(["x86_64", "arm64"], var.architecture)

@@ -105,6 +105,17 @@ run "an_undeclared_setting_fails_the_plan" {
   expect_failures = [output.environment]
 }
 
+# Another architecture than any stack.json function declares, so the run holds whichever one they use.
+run "a_zip_built_for_another_architecture_fails_the_plan" {
+  command = plan
+
+  variables {
+    built_architectures = { send_reminder = "i386" }
+  }
+
+  expect_failures = [output.functions]
+}
+
 run "queue_visibility_is_a_multiple_of_the_consumer_timeout" {
   command = plan
 
