@@ -36,8 +36,8 @@ def elf_architecture(header: bytes) -> str | None:
     if len(header) < 20 or not header.startswith(ELF_MAGIC):
         return None
     # e_ident[EI_DATA] (offset 5) is 1 for little-endian, 2 for big-endian; e_machine is at 18.
-    byteorder = "little" if header[5] == 1 else "big"
-    return ELF_MACHINES.get(int.from_bytes(header[18:20], byteorder), "unknown")
+    machine = int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
+    return ELF_MACHINES.get(machine, "unknown")
 
 
 def wheel_architectures(wheel_metadata: str) -> set[str]:
@@ -68,9 +68,9 @@ def compiled_files(archive: zipfile.ZipFile) -> Iterator[CompiledFile]:
                 yield CompiledFile(info.filename, architecture)
         elif _may_be_elf(info.filename):
             with archive.open(info) as handle:
-                architecture = elf_architecture(handle.read(20))
-            if architecture is not None:
-                yield CompiledFile(info.filename, architecture)
+                machine = elf_architecture(handle.read(20))
+            if machine is not None:
+                yield CompiledFile(info.filename, machine)
 
 
 def foreign_files(archive: zipfile.ZipFile, architecture: str) -> list[CompiledFile]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -17,18 +18,18 @@ from cartbuild.pipeline import refuse_foreign_code
 EM_X86_64, EM_AARCH64, EM_PPC64 = 62, 183, 21
 
 
-def elf_header(machine: int, byteorder: str = "little") -> bytes:
+def elf_header(machine: int, byteorder: Literal["little", "big"] = "little") -> bytes:
     """The first 20 bytes of a 64-bit shared object for ``machine``."""
     data = 1 if byteorder == "little" else 2
     ident = b"\x7fELF" + bytes([2, data, 1, 0]) + bytes(8)
     return ident + (3).to_bytes(2, byteorder) + machine.to_bytes(2, byteorder)  # e_type ET_DYN
 
 
-def wheel(*tags: str) -> bytes:
-    return ("Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n" + "".join(f"Tag: {t}\n" for t in tags)).encode()
+def wheel(*tags: str) -> str:
+    return "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n" + "".join(f"Tag: {t}\n" for t in tags)
 
 
-def archive_of(members: dict[str, bytes]) -> zipfile.ZipFile:
+def archive_of(members: dict[str, bytes | str]) -> zipfile.ZipFile:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members.items():
@@ -52,12 +53,11 @@ def test_elf_header_names_the_machine(header: bytes, expected: str | None) -> No
 
 
 def test_wheel_tags_name_the_machine_and_pure_wheels_none() -> None:
-    assert wheel_architectures(wheel("py3-none-any").decode()) == set()
-    assert wheel_architectures(wheel("cp313-cp313-manylinux_2_17_aarch64", "cp313-cp313-manylinux2014_aarch64").decode()) == {
-        "arm64"
-    }
-    assert wheel_architectures(wheel("cp313-cp313-manylinux_2_17_x86_64").decode()) == {"x86_64"}
-    assert wheel_architectures(wheel("cp313-cp313-macosx_11_0_universal2").decode()) == {"unknown"}
+    assert wheel_architectures(wheel("py3-none-any")) == set()
+    arm = wheel("cp313-cp313-manylinux_2_17_aarch64", "cp313-cp313-manylinux2014_aarch64")
+    assert wheel_architectures(arm) == {"arm64"}
+    assert wheel_architectures(wheel("cp313-cp313-manylinux_2_17_x86_64")) == {"x86_64"}
+    assert wheel_architectures(wheel("cp313-cp313-macosx_11_0_universal2")) == {"unknown"}
 
 
 def test_foreign_files_are_the_shared_objects_and_wheels_of_another_architecture() -> None:
