@@ -48,8 +48,8 @@ format: venv fmt ## Format Python (ruff's safe fixes, ruff format) and Terraform
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: venv ## mypy --strict over the shared code, functions, local runtime and tests
-	$(BIN)/mypy cartflow cartbuild cartlocal cartops cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
+typecheck: venv ## mypy --strict over the shared code, functions, local runtime, cost model and tests
+	$(BIN)/mypy cartflow cartbuild cartcost cartlocal cartops cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
 
 # Everything `make test` needs, in one place: the checks, the checkov venv the static tests run.
 test: lint typecheck checkov-venv ## Lint, type-check and run every test (what CI runs)
