@@ -17,9 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -33,6 +30,7 @@ from cartflow.config import load_settings
 from cartflow.models import ReminderDue, ReminderSent, prepare
 from cartflow.observability import logger, metrics
 from cartflow.parsing import parse
+from cartflow.sqs_batch import PartialItemFailureResponse, SqsRecord, process_partial_response
 from cartflow.timestamps import format_timestamp
 
 if TYPE_CHECKING:
@@ -67,9 +65,6 @@ def refused_in_sandbox(error: ClientError, recipient: str) -> bool:
 ses = boto3.client("sesv2")
 events = boto3.client("events")
 prepare(ReminderDue, ReminderSent)
-# A batch whose every record failed still answers with item failures (rather than raising), so
-# the event source mapping treats it exactly like a partial failure and redrive counts apply.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 # Sending and announcing are separate idempotent units, so a failed announcement is retried
@@ -157,8 +152,8 @@ def announce_once(detail: ReminderSent) -> None:
         raise RuntimeError(f"CartReminderSent not accepted: {response['Entries'][0].get('ErrorCode')}")
 
 
-def record_handler(record: SQSRecord) -> None:
-    envelope = parse(record.body, ReminderDue, message_id=record.message_id)
+def record_handler(record: SqsRecord) -> None:
+    envelope = parse(record["body"], ReminderDue, message_id=record["messageId"])
     reminder = envelope.detail
     logger.set_correlation_id(reminder.request_id)
     if not newest_reminded.claim(
@@ -195,4 +190,6 @@ def record_handler(record: SQSRecord) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     email_idempotency.register_lambda_context(context)
     announce_idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    # A batch whose every record failed still answers with item failures (rather than raising), so
+    # the event source mapping treats it exactly like a partial failure and redrive counts apply.
+    return process_partial_response(event, record_handler)
