@@ -76,5 +76,6 @@ module "cartflow" {
   permissions_boundary       = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/cartflow-boundary-${var.environment}"
   key_administrator_arns     = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/cartflow-deploy-${var.environment}"]
   deletion_protection        = var.deletion_protection
+  snapstart                  = var.snapstart
   setting_overrides          = var.setting_overrides
 }

@@ -122,6 +122,12 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "snapstart" {
+  description = "Lambda SnapStart for the functions (terraform/README.md: what it costs, what it changes)."
+  type        = bool
+  default     = false
+}
+
 variable "setting_overrides" {
   description = "Other contract settings of this environment (e.g. POWERTOOLS_LOG_LEVEL)."
   type        = map(string)

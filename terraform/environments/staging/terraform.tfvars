@@ -20,3 +20,7 @@ archive_retention_days     = 30
 api_throttling_rate_limit  = 50
 api_throttling_burst_limit = 100
 deletion_protection        = true
+
+# Lambda SnapStart (terraform/README.md): the functions run behind asynchronous triggers, so a
+# faster cold start shortens no wait a caller sees; one line turns it on.
+snapstart = false

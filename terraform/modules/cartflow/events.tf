@@ -31,7 +31,7 @@ resource "aws_cloudwatch_event_target" "this" {
   rule           = aws_cloudwatch_event_rule.this[each.key].name
   event_bus_name = aws_cloudwatch_event_bus.this.name
   target_id      = each.key
-  arn            = each.value.target_type == "lambda" ? module.function[each.value.function].function_arn : aws_sqs_queue.this[each.value.queue].arn
+  arn            = each.value.target_type == "lambda" ? module.function[each.value.function].alias_arn : aws_sqs_queue.this[each.value.queue].arn
 
   retry_policy {
     maximum_event_age_in_seconds = each.value.retry.maximum_event_age_in_seconds
@@ -49,6 +49,7 @@ resource "aws_lambda_permission" "events" {
   statement_id   = "AllowEventBridgeRule-${each.key}"
   action         = "lambda:InvokeFunction"
   function_name  = module.function[each.value.function].function_name
+  qualifier      = module.function[each.value.function].alias_name
   principal      = "events.amazonaws.com"
   source_arn     = aws_cloudwatch_event_rule.this[each.key].arn
   source_account = local.account_id

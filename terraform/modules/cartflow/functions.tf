@@ -14,6 +14,8 @@ module "function" {
   memory_size   = each.value.memory_size
   # A function without code fails the lambda_function module's validation, naming this instance.
   code = try(var.function_code[each.key], {})
+  # Triggers invoke the module's alias, so SnapStart (which restores published versions only) applies.
+  snapstart = var.snapstart
 
   environment_variables = module.contract.environment[each.key]
   policy_json           = module.contract.function_policies[each.key]
@@ -35,7 +37,7 @@ resource "aws_lambda_event_source_mapping" "queue" {
   for_each = module.contract.queues
 
   event_source_arn                   = aws_sqs_queue.this[each.key].arn
-  function_name                      = module.function[each.value.consumer].function_arn
+  function_name                      = module.function[each.value.consumer].alias_arn
   batch_size                         = each.value.batch_size
   maximum_batching_window_in_seconds = each.value.maximum_batching_window_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]

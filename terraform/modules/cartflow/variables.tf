@@ -193,6 +193,12 @@ variable "setting_overrides" {
   default     = {}
 }
 
+variable "snapstart" {
+  description = "Lambda SnapStart for every function: each change publishes a version whose initialized snapshot new environments resume from; triggers invoke it through the functions' alias. See terraform/README.md for its cost and caveats."
+  type        = bool
+  default     = false
+}
+
 variable "deletion_protection" {
   description = "Protect the idempotency table (and, with auth = \"cognito\", the user pool) from deletion (true in production)."
   type        = bool

@@ -104,6 +104,15 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   reserved_concurrent_executions = var.reserved_concurrent_executions
   kms_key_arn                    = var.kms_key_arn
+  # SnapStart snapshots a published version; without it there is nothing to publish.
+  publish = var.snapstart
+
+  dynamic "snap_start" {
+    for_each = var.snapstart ? ["PublishedVersions"] : []
+    content {
+      apply_on = snap_start.value
+    }
+  }
 
   filename          = var.code.filename
   source_code_hash  = var.code.source_code_hash
@@ -130,8 +139,18 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.runtime, aws_iam_role_policy.handler]
 }
 
+# What every trigger invokes: the newest published version with SnapStart (only versions are
+# restored from a snapshot), else $LATEST. Triggers never change when SnapStart is switched.
+resource "aws_lambda_alias" "live" {
+  name             = var.alias_name
+  description      = "What the function's triggers invoke."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = var.snapstart ? aws_lambda_function.this.version : "$LATEST"
+}
+
 resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
+  qualifier                    = aws_lambda_alias.live.name
   maximum_retry_attempts       = var.maximum_retry_attempts
   maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
 

@@ -8,6 +8,16 @@ output "function_arn" {
   value       = aws_lambda_function.this.arn
 }
 
+output "alias_name" {
+  description = "Name of the alias the triggers invoke."
+  value       = aws_lambda_alias.live.name
+}
+
+output "alias_arn" {
+  description = "Qualified ARN of the alias: what event source mappings and rule targets invoke."
+  value       = aws_lambda_alias.live.arn
+}
+
 output "invoke_arn" {
   description = "ARN to invoke the function from API Gateway."
   value       = aws_lambda_function.this.invoke_arn

@@ -111,6 +111,18 @@ variable "log_retention_in_days" {
   }
 }
 
+variable "snapstart" {
+  description = "Publish a version per change with SnapStart (ApplyOn = PublishedVersions) and point the alias at it; false points the alias at $LATEST."
+  type        = bool
+  default     = false
+}
+
+variable "alias_name" {
+  description = "Name of the alias every trigger invokes."
+  type        = string
+  default     = "live"
+}
+
 variable "tracing_mode" {
   description = "X-Ray tracing mode: Active or PassThrough."
   type        = string
