@@ -23,6 +23,8 @@ class Assumptions:
     # Share of invocations that start a new execution environment, and its billed INIT time.
     cold_start_share: float = 0.02
     init_seconds: float = 0.9
+    # With SnapStart a cold start is a restore, billed for its (shorter) duration instead of INIT.
+    restore_seconds: float = 0.3
     # DynamoDB write request units per reminder: the newest-reminded claim (UpdateItem) and two
     # Powertools idempotency records (PutItem, then UpdateItem) for the email and the announcement.
     write_units_per_reminder: int = 5

@@ -55,6 +55,7 @@ class Deployment:
     kms_keys: int
     dashboards: int
     tracing: bool
+    snapstart: bool = False
 
     def with_architecture(self, architecture: str) -> Deployment:
         functions = {name: replace(fn, architecture=architecture) for name, fn in self.functions.items()}
@@ -143,6 +144,7 @@ def read(environment: str) -> Deployment:
         alarms=count_instances(MODULE, "aws_cloudwatch_metric_alarm"),
         kms_keys=count_instances(MODULE, "aws_kms_key"),
         dashboards=count_instances(MODULE, "aws_cloudwatch_dashboard"),
+        snapstart=bool(values.get("snapstart", False)),
         tracing=any(body.get("tracing_mode") == "Active" for body in _module_calls(MODULE, "../lambda_function")),
     )
 

@@ -22,7 +22,8 @@ def render(
         f"{traffic.removes:,} removes, {traffic.checkouts:,} checkouts, {traffic.reminders:,} reminders a month",
         f"settings: {deployment.api} API, {'/'.join(architectures)}, {memory}; "
         f"logs kept {deployment.log_retention_days} d, archive {deployment.archive_retention_days} d, "
-        f"{deployment.alarms} alarms, {deployment.kms_keys} KMS key(s), {deployment.dashboards} dashboard(s)",
+        f"{deployment.alarms} alarms, {deployment.kms_keys} KMS key(s), {deployment.dashboards} dashboard(s), "
+        f"SnapStart {'on' if deployment.snapstart else 'off'}",
         f"prices: cartcost/price_tables/{prices.region}.json of {prices.as_of}"
         f" ({'free tier applied' if free_tier else 'no free tier'}; lines marked * are unverified for this region)",
         "",

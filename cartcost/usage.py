@@ -61,10 +61,12 @@ def compute(deployment: Deployment, traffic: Traffic, assumptions: Assumptions) 
         queue.consumer: reminder_batches,
     }
     gb_seconds = {"x86_64": 0.0, "arm64": 0.0}
-    ceiling = 0.0
+    ceiling = restored_gb = 0.0
+    start_seconds = a.restore_seconds if deployment.snapstart else a.init_seconds
     for name, count in invocations.items():
         function = deployment.functions[name]
-        seconds = count * a.duration_seconds[name] + count * a.cold_start_share * a.init_seconds
+        seconds = count * a.duration_seconds[name] + count * a.cold_start_share * start_seconds
+        restored_gb += count * a.cold_start_share * function.memory_mb / 1024
         if name == queue.consumer:
             seconds += reminders * a.send_reminder_seconds_per_record
         gb_seconds[function.architecture] += seconds * function.memory_mb / 1024
@@ -89,6 +91,13 @@ def compute(deployment: Deployment, traffic: Traffic, assumptions: Assumptions) 
         "lambda_request": total_invocations,
         "lambda_gb_second_x86_64": gb_seconds["x86_64"],
         "lambda_gb_second_arm64": gb_seconds["arm64"],
+        # One published version of each function cached all month; every cold start a restore.
+        "lambda_snapstart_cache": (
+            sum(fn.memory_mb for fn in deployment.functions.values()) / 1024 * SECONDS_PER_MONTH
+            if deployment.snapstart
+            else 0.0
+        ),
+        "lambda_snapstart_restore": restored_gb if deployment.snapstart else 0.0,
         "sqs_request": sqs_requests,
         "dynamodb_write_request_unit": float(reminders * a.write_units_per_reminder),
         "ses_email": float(reminders),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from cartcost import __main__ as cli
@@ -127,3 +129,23 @@ def test_an_unknown_environment_is_one_line(capsys: pytest.CaptureFixture[str]) 
     error = capsys.readouterr().err
     assert error.startswith("error: unknown environment 'qa'")
     assert error.count("\n") == 1
+
+
+def test_snapstart_bills_one_cached_version_per_function_and_restores_instead_of_init() -> None:
+    traffic = Traffic(adds=1_000_000, removes=100_000, checkouts=0)
+    a = Assumptions(
+        duration_seconds={"schedule_reminder": 0.1, "cancel_reminders": 0.1, "send_reminder": 0.1},
+        send_reminder_seconds_per_record=0.2,
+        cold_start_share=0.1,
+        init_seconds=1.0,
+        restore_seconds=0.2,
+    )
+    off = compute(stack(), traffic, a)
+    on = compute(replace(stack(), snapstart=True), traffic, a)
+    assert off.units["lambda_snapstart_cache"] == off.units["lambda_snapstart_restore"] == 0
+    # Three functions of 0.5 GB cached for the month: 1.5 GB x 2,592,000 s.
+    assert on.units["lambda_snapstart_cache"] == pytest.approx(3_888_000)
+    # 2,000,000 invocations (1M + 100k + 900k batches), a tenth cold, 0.5 GB each.
+    assert on.units["lambda_snapstart_restore"] == pytest.approx(100_000)
+    # The 200,000 cold starts bill 0.2 s instead of 1.0 s at 0.5 GB: 80,000 GB-s less.
+    assert off.units["lambda_gb_second_arm64"] - on.units["lambda_gb_second_arm64"] == pytest.approx(80_000)
