@@ -10,6 +10,11 @@ from cartcost.assumptions import Assumptions
 from cartcost.usage import Traffic, compute
 
 
+def default_traffic(adds: int) -> Traffic:
+    """A fifth of the adds removed again, a tenth of them checked out."""
+    return Traffic(adds=adds, removes=adds // 5, checkouts=adds // 10)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cartcost", description=__doc__)
     parser.add_argument("--env", default="prod")
@@ -19,10 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--free-tier", action="store_true", help="subtract the monthly free-tier allowances")
     parser.add_argument("--doc", action="store_true", help="write docs/cost.md and docs/cost.png instead")
     arguments = parser.parse_args(argv)
+    default = default_traffic(arguments.adds)
     traffic = Traffic(
         adds=arguments.adds,
-        removes=arguments.adds // 5 if arguments.removes is None else arguments.removes,
-        checkouts=arguments.adds // 10 if arguments.checkouts is None else arguments.checkouts,
+        removes=default.removes if arguments.removes is None else arguments.removes,
+        checkouts=default.checkouts if arguments.checkouts is None else arguments.checkouts,
     )
     try:
         deployed = deployment.read(arguments.env)

@@ -80,8 +80,12 @@ def findings(totals: dict[str, dict[str, float]]) -> str:
 
 
 def write(deployed: Deployment, traffic: Traffic, table: PriceTable) -> None:
+    chart(variant_totals(deployed, traffic, table), CHART)
+    DOC.write_text(markdown(deployed, traffic, table), encoding="utf-8")
+
+
+def markdown(deployed: Deployment, traffic: Traffic, table: PriceTable) -> str:
     totals = variant_totals(deployed, traffic, table)
-    chart(totals, CHART)
     names = list(totals)
     components = list(dict.fromkeys(component for by in totals.values() for component in by))
     rows = ["| component | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
@@ -130,4 +134,4 @@ Not counted: data transfer out, CloudWatch custom metrics (Powertools EMF), SNS 
 notifications, Cognito users (auth = "cognito"), KMS key rotation's extra key material, and
 pricing tiers beyond the first.
 """
-    DOC.write_text(text, encoding="utf-8")
+    return text

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from cartcost import __main__ as cli
-from cartcost import deployment, prices
+from cartcost import deployment, doc, prices
 from cartcost.assumptions import SECONDS_PER_MONTH, Assumptions
 from cartcost.deployment import Deployment, Function, Queue
 from cartcost.estimate import by_component, price_lines
@@ -149,3 +149,9 @@ def test_snapstart_bills_one_cached_version_per_function_and_restores_instead_of
     assert on.units["lambda_snapstart_restore"] == pytest.approx(100_000)
     # The 200,000 cold starts bill 0.2 s instead of 1.0 s at 0.5 GB: 80,000 GB-s less.
     assert off.units["lambda_gb_second_arm64"] - on.units["lambda_gb_second_arm64"] == pytest.approx(80_000)
+
+
+def test_docs_cost_md_is_what_make_cost_doc_writes() -> None:
+    deployed = deployment.read("prod")
+    text = doc.markdown(deployed, cli.default_traffic(1_000_000), prices.load(deployed.region))
+    assert doc.DOC.read_text(encoding="utf-8") == text, "docs/cost.md drifted from cartcost: run make cost-doc"
