@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cartflow import contract
+from cartlocal import ports
 from cartlocal.errors import LocalError
 from cartlocal.journey import Journey
 from cartlocal.local_aws.provision import REGION
@@ -32,10 +33,15 @@ def _options(args: argparse.Namespace, **overrides: Any) -> Options:
     values: dict[str, Any] = {
         "dist": Path(args.dist),
         "workdir": Path(args.workdir),
-        "moto_port": args.moto_port,
+        "moto_port": args.moto_port if args.moto_port is not None else _default_moto_port(args.command),
         "time_scale": args.time_scale,
     }
     return Options(**(values | overrides))
+
+
+def _default_moto_port(command: str) -> int:
+    """`local` is what developers point tools at, so its endpoint stays put; one-shot runs take any free port."""
+    return ports.MOTO.default if command == "local" else 0
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -151,11 +157,17 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line: global options, then ``demo``, ``local`` or ``invoke`` with theirs."""
     parser = argparse.ArgumentParser(prog="cartlocal", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dist", default="dist", help="folder with build.py's zips and manifest.json")
     parser.add_argument("--workdir", default=".local", help="outbox and function logs go here")
-    parser.add_argument("--moto-port", type=int, default=0, help="moto server port (default: a free one)")
+    parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=None,
+        help=f"AWS endpoint (moto) port (default: {ports.MOTO.default} for local, a free one otherwise; 0: a free one)",
+    )
     parser.add_argument(
         "--time-scale",
         type=float,
@@ -163,12 +175,14 @@ def main(argv: list[str] | None = None) -> int:
         help="local seconds per AWS second for retry back-off and visibility timeouts",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, help_text, delay in (
-        ("demo", "run the scripted journey and check every outcome", DEMO_DELAY_SECONDS),
-        ("local", "keep the stack running until Ctrl-C", 30),
+    for name, help_text, delay, api_port in (
+        ("demo", "run the scripted journey and check every outcome", DEMO_DELAY_SECONDS, 0),
+        ("local", "keep the stack running until Ctrl-C", 30, ports.API.default),
     ):
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("--api-port", type=int, default=0, help="local API port (default: a free one)")
+        command.add_argument(
+            "--api-port", type=int, default=api_port, help=f"local API port (default: {api_port or 'a free one'})"
+        )
         command.add_argument("--delay", type=int, default=delay, help="REMINDER_DELAY_SECONDS for this run")
         if name == "local":
             command.add_argument(
@@ -177,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     call = commands.add_parser("invoke", help="invoke one function once from its zip")
     call.add_argument("function")
     call.add_argument("event", help="JSON file with the event")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     # SIGTERM shuts down as cleanly as Ctrl-C (`local` waits for either itself).
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -33,6 +33,7 @@ from cartlocal.pollers.event_source import QueueEventSource
 from cartlocal.pollers.loops import Loop
 from cartlocal.pollers.outbox import Outbox
 from cartlocal.pollers.scheduler import ScheduleRunner
+from cartlocal.ports import API, MOTO, ensure_free
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
 
@@ -103,6 +104,10 @@ class LocalStack:
 
     def start(self) -> None:
         options = self.options
+        # Every port is checked before anything starts, so a busy one costs no start-up.
+        ensure_free(options.moto_port, MOTO)
+        if options.event_sources:
+            ensure_free(options.api_port, API)
         manifest = artifacts.load_manifest(options.dist)
         names = options.functions or tuple(contract.stack()["functions"])
         missing = [name for name in names if name not in manifest]

@@ -2,7 +2,8 @@
 # Every target packages first, so it always runs what `make package` (and so Terraform) ships.
 .PHONY: demo local invoke invoke-usage
 
-# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 DELAY=30 AUTH=cognito
+# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 DELAY=30 AUTH=cognito (`local` listens on
+# 3000 and 5000 unless told otherwise; demo and invoke take free ports unless given).
 LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT))
 RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY))
 

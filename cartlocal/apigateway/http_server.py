@@ -10,8 +10,8 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from cartlocal.apigateway.rest_api import ApiResponse, LocalRestApi
-from cartlocal.local_aws.endpoint import ensure_free
 from cartlocal.local_http import LocalHandler
+from cartlocal.ports import API, ensure_free
 from cartlocal.timeline import Timeline
 
 INTERNAL_ERROR = b'{"message": "Internal server error"}'
@@ -21,7 +21,7 @@ class HttpApi:
     """Serves ``api`` at http://127.0.0.1:<port>/ (port 0 picks a free one)."""
 
     def __init__(self, api: LocalRestApi, port: int, timeline: Timeline) -> None:
-        ensure_free(port, "local API")
+        ensure_free(port, API)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(api, timeline))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="http-api", daemon=True)

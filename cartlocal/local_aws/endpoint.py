@@ -10,9 +10,7 @@ AWS would.
 
 from __future__ import annotations
 
-import errno
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +20,7 @@ import boto3
 
 from cartlocal.errors import LocalError
 from cartlocal.local_aws.provision import REGION
+from cartlocal.ports import MOTO, ensure_free
 
 # The folder holding the cartlocal package: the child imports cartlocal.local_aws.server from there,
 # whatever the caller's working directory.
@@ -33,24 +32,11 @@ STOP_SECONDS = 10.0
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}  # nosec B105
 
 
-def ensure_free(port: int, what: str) -> None:
-    """Fail with one line when ``port`` is taken (ThreadedMotoServer would wait forever)."""
-    if port == 0:
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise LocalError(f"port {port} on 127.0.0.1 is in use ({what}); choose another one") from None
-            raise
-
-
 class MotoEndpoint:
     """A running moto server and a factory of clients bound to it."""
 
     def __init__(self, port: int = 0) -> None:
-        ensure_free(port, "moto server")
+        ensure_free(port, MOTO)
         path = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH"))))
         # A session of its own: Ctrl-C reaches only the parent, which then stops the server in order.
         self._process = subprocess.Popen(  # noqa: S603  # fixed argv, no shell
