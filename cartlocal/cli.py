@@ -1,4 +1,4 @@
-"""Command line of the local runtime: ``demo``, ``local`` and ``invoke`` (the make targets call it).
+"""Command line of the local runtime: ``demo``, ``local``, ``invoke`` and ``event`` (the make targets call it).
 
 Problems of the developer's machine or input (port in use, no dist/, a malformed event file)
 end with one ``error:`` line and exit status 2; a failed expectation or a function error is
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cartflow import contract
-from cartlocal import ports
+from cartlocal import ports, samples
 from cartlocal.errors import LocalError
 from cartlocal.journey import Journey
 from cartlocal.local_aws.provision import REGION
@@ -153,6 +153,14 @@ def _report_side_effects(running: LocalStack) -> None:
     )
 
 
+def event(args: argparse.Namespace) -> int:
+    try:
+        print(json.dumps(samples.generate(args.type, args.set), indent=2))
+    except samples.SampleError as error:
+        raise LocalError(str(error)) from None
+    return 0
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -191,6 +199,9 @@ def parser() -> argparse.ArgumentParser:
     call = commands.add_parser("invoke", help="invoke one function once from its zip")
     call.add_argument("function")
     call.add_argument("event", help="JSON file with the event")
+    sample = commands.add_parser("event", help="print a valid event or request body from the contract's schemas")
+    sample.add_argument("type", help="a detail type (ItemAddedToCart) or a route (POST /cart)")
+    sample.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one field")
     return parser
 
 
@@ -199,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM shuts down as cleanly as Ctrl-C (`local` waits for either itself).
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return {"demo": demo, "local": local, "invoke": invoke}[args.command](args)
+        return {"demo": demo, "local": local, "invoke": invoke, "event": event}[args.command](args)
     except LocalError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 # The local runtime (cartlocal): the whole stack on moto, with the real zips under awslambdaric.
 # Every target packages first, so it always runs what `make package` (and so Terraform) ships.
-.PHONY: demo local invoke invoke-usage
+.PHONY: demo local invoke invoke-usage event
 
 # Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 DELAY=30 AUTH=cognito (`local` listens on
 # 3000 and 5000 unless told otherwise; demo and invoke take free ports unless given).
@@ -19,3 +19,9 @@ invoke: invoke-usage package ## Invoke one function once from its zip: make invo
 # Checked before packaging, so a forgotten argument fails at once.
 invoke-usage:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "error: usage: make invoke FUNCTION=<name> EVENT=<file.json> (examples/events/)" >&2; exit 2; }
+
+# make event TYPE=<DetailType or route> [SET="key=value ..."]: stdout is only the JSON (`@`), so
+# `make -s event TYPE=ItemAddedToCart > e.json && make invoke FUNCTION=schedule_reminder EVENT=e.json`.
+event: run-venv ## Print a valid event or request body from the contract: make event TYPE='POST /cart' [SET="quantity=3"]
+	@test -n "$(TYPE)" || { echo "error: usage: make event TYPE=<DetailType or 'METHOD /path'> [SET=\"key=value ...\"]" >&2; exit 2; }
+	@$(RUN_PY) -m cartlocal.cli event "$(TYPE)" $(foreach assignment,$(SET),--set '$(assignment)')
