@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cartbuild.dependencies import stage
 from cartbuild.errors import BuildError
 from cartbuild.files import ROOT, display, mb, sha256_hex, write_atomically
 from cartbuild.functions import (
@@ -26,8 +27,8 @@ from cartbuild.functions import (
 )
 from cartbuild.machine_code import foreign_files
 from cartbuild.manifest import Entry, Manifest, base64_of, intact_entries
-from cartbuild.wheelhouse import Wheelhouse, install
-from cartbuild.zipping import LAMBDA_UNZIPPED_LIMIT, LAMBDA_ZIPPED_LIMIT, compile_tree, slim, write_zip
+from cartbuild.wheelhouse import Wheelhouse
+from cartbuild.zipping import LAMBDA_UNZIPPED_LIMIT, LAMBDA_ZIPPED_LIMIT, compile_tree, write_zip
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,8 @@ def build_one(function: Function, digest: str, wheelhouse: Wheelhouse, out: Path
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"{function.name}-") as scratch:
         tree = Path(scratch) / "package"
         tree.mkdir()
-        install(function, wheelhouse, tree)
-        slim(tree)
-        copy_sources(function, tree)
-        compile_tree(tree)
+        stage(function, wheelhouse, scratch_root.parent / "dependencies", tree, Path(scratch))
+        compile_tree(tree, copy_sources(function, tree))
         partial = Path(scratch) / f"{function.name}.zip"
         unzipped = write_zip(tree, partial)
         zipped = partial.stat().st_size
@@ -82,10 +81,14 @@ def refuse_foreign_code(function: Function, built: Path) -> None:
         )
 
 
-def copy_sources(function: Function, tree: Path) -> None:
-    """The function's files at the root and the shared package, refusing to shadow a dependency."""
+def copy_sources(function: Function, tree: Path) -> list[Path]:
+    """The function's files at the root and the shared package, refusing to shadow a dependency.
+
+    Returns the files it added (the dependencies were compiled when staged; these still need it).
+    """
     import shutil  # noqa: PLC0415 - build-only: see cartbuild's docstring
 
+    added = []
     for prefix, files in (("", function_sources(function)), ("cartflow/", source_files(SHARED_PACKAGE))):
         for relative, source in files:
             destination = tree / (prefix + relative)
@@ -95,6 +98,8 @@ def copy_sources(function: Function, tree: Path) -> None:
             shutil.copyfile(source, destination)
             if os.access(source, os.X_OK):
                 destination.chmod(0o755)
+            added.append(destination)
+    return added
 
 
 def manifest_entry(function: Function, digest: str, built: Path, unzipped: int) -> Entry:

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from cartbuild.errors import BuildError
@@ -52,14 +53,18 @@ def slim(tree: Path) -> None:
             path.unlink()
 
 
-def compile_tree(tree: Path) -> None:
-    """Byte-compile every module as PEP 552 unchecked-hash .pyc recording /var/task paths.
+def compile_tree(tree: Path, files: Sequence[Path] | None = None) -> None:
+    """Byte-compile every module of ``tree`` (or only its ``files``) as unchecked-hash .pyc (PEP 552).
 
+    The byte-code records /var/task paths, never the checkout's.
     A fresh interpreter with a fixed hash seed does it, so set and frozenset constants are
     marshalled in the same order on every build.
     """
     import subprocess  # noqa: PLC0415 - build-only: see cartbuild's docstring
 
+    targets = [tree] if files is None else [path for path in files if path.suffix == ".py"]
+    if not targets:  # compileall without a path would compile sys.path
+        return
     command = [
         sys.executable,
         "-I",
@@ -70,9 +75,12 @@ def compile_tree(tree: Path) -> None:
         "0",
         "--invalidation-mode",
         "unchecked-hash",
-        "-d",
-        TASK_ROOT,
+        # Strip the tree, prepend /var/task: the same recorded path for a file named alone.
+        "-s",
         str(tree),
+        "-p",
+        TASK_ROOT,
+        *map(str, targets),
     ]
     env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603

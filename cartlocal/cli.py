@@ -25,6 +25,8 @@ from cartlocal.local_stack import DEFAULT_TIME_SCALE, LocalStack, Options
 from cartlocal.timeline import Timeline
 
 DEMO_DELAY_SECONDS = 5
+# The checkout `make local` watches for hot reload: the one this cartlocal is part of.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 # How long `invoke` waits for the events a function put on the bus to reach the tap.
 INVOKE_SETTLE_SECONDS = 1
 
@@ -59,7 +61,13 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def local(args: argparse.Namespace) -> int:
-    options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay, auth=args.auth)
+    options = _options(
+        args,
+        api_port=args.api_port,
+        reminder_delay_seconds=args.delay,
+        auth=args.auth,
+        watch=SOURCE_ROOT if args.watch else None,
+    )
     stopping = threading.Event()
     # Explicit handlers: a shell may start a background job with SIGINT ignored, and SIGTERM
     # (e.g. from a supervisor) must shut down as cleanly as Ctrl-C.
@@ -195,6 +203,12 @@ def parser() -> argparse.ArgumentParser:
         if name == "local":
             command.add_argument(
                 "--auth", choices=("iam", "cognito"), default="iam", help="API authorization, as Terraform's auth"
+            )
+            command.add_argument(
+                "--no-watch",
+                dest="watch",
+                action="store_false",
+                help="no hot reload of functions/ and cartflow/",
             )
     call = commands.add_parser("invoke", help="invoke one function once from its zip")
     call.add_argument("function")

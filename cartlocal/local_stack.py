@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TextIO
@@ -23,6 +24,7 @@ from cartlocal.apigateway.http_server import HttpApi
 from cartlocal.apigateway.rest_api import LocalRestApi
 from cartlocal.apigateway.tokens import LocalUserPool
 from cartlocal.errors import LocalError
+from cartlocal.hot_reload import HotReload
 from cartlocal.lambda_runtime import artifacts
 from cartlocal.lambda_runtime.worker import FunctionConfig, Result, Worker
 from cartlocal.local_aws.endpoint import MotoEndpoint
@@ -65,6 +67,9 @@ class Options:
     # The timeline's view of every event on the bus (cartlocal.pollers.bus_tap): one more matched rule and
     # queue per event in moto and one more poller, so throughput measurements switch it off.
     bus_tap: bool = True
+    # A source tree to watch (`make local`): a saved change rebuilds the zips it goes into from
+    # that tree and redeploys those functions (cartlocal.hot_reload).
+    watch: Path | None = None
 
 
 @dataclass
@@ -192,6 +197,10 @@ class LocalStack:
             timeline=self.timeline,
         )
         steps["scheduler"] = self.scheduler.step
+        if self.options.watch is not None:
+            steps["hot-reload"] = HotReload(
+                self.options.watch, self.options.dist, self.workers, self.redeploy, self.timeline
+            ).step
         for name, step in steps.items():
             loop = Loop(name, step, lambda message: self.timeline.log("local", f"poller error: {message}"))
             loop.start()
@@ -209,6 +218,14 @@ class LocalStack:
         self.api = HttpApi(api, self.options.api_port, self.timeline)
         self.api.start()
         self.timeline.log("api", f"listening on {self.api.url}")
+
+    def redeploy(self, names: list[str]) -> None:
+        """Run the zips now in dist for ``names``: each next invocation starts cold on the new code."""
+        manifest = artifacts.load_manifest(self.options.dist)
+        for name in names:
+            self.workers[name].redeploy(
+                partial(artifacts.unpack, name, manifest[name], self.options.dist, self.options.workdir / "tasks")
+            )
 
     def invoke(self, name: str, event: Any) -> Result:
         """Invoke one function synchronously (RequestResponse), as `make invoke` does."""

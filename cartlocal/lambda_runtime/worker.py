@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +241,16 @@ class Worker:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) // 1024
         return None
+
+    def redeploy(self, unpack: Callable[[], Path]) -> None:
+        """Run new code from now on: like an update of the function's code, the next invocation starts cold.
+
+        Waits for a running invocation to finish; ``unpack`` runs once the old environment is gone,
+        since it may replace the very tree that environment ran from.
+        """
+        with self._lock:
+            self._kill()
+            self.config = replace(self.config, task_root=unpack())
 
     def stop(self) -> None:
         """Kill the environment, even mid-invocation (that invocation then fails, never hangs)."""
