@@ -67,6 +67,7 @@ def local(args: argparse.Namespace) -> int:
         reminder_delay_seconds=args.delay,
         auth=args.auth,
         watch=SOURCE_ROOT if args.watch else None,
+        console_port=args.console_port,
     )
     stopping = threading.Event()
     # Explicit handlers: a shell may start a background job with SIGINT ignored, and SIGTERM
@@ -77,7 +78,9 @@ def local(args: argparse.Namespace) -> int:
         assert running.api is not None
         assert running.moto is not None
         assert running.stack is not None
-        print(_banner(running.api.url, running.moto.url, running.stack.settings["SCHEDULE_GROUP"], options), flush=True)
+        assert running.console is not None
+        urls = (running.console.url, running.api.url, running.moto.url)
+        print(_banner(urls, running.stack.settings["SCHEDULE_GROUP"], options), flush=True)
         if running.user_pool is not None:
             print(_token_banner(running.api.url, running.user_pool.mint("ada", "ada@example.com")), flush=True)
         stopping.wait()
@@ -86,11 +89,13 @@ def local(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(api: str, moto: str, group: str, options: Options) -> str:
+def _banner(urls: tuple[str, str, str], group: str, options: Options) -> str:
+    console, api, moto = urls
     add = '{"user": "ada", "product": "sku-42", "quantity": 2, "email": "ada@example.com"}'
     json_header = "-H 'Content-Type: application/json'"
     return f"""
 cartflow is running locally (reminder delay {options.reminder_delay_seconds} s).
+  console     {console}
   API         {api}
   AWS (moto)  {moto}
   outbox      {options.workdir}/outbox/<n>.eml      function logs  {options.workdir}/logs/<function>.log
@@ -203,6 +208,12 @@ def parser() -> argparse.ArgumentParser:
         if name == "local":
             command.add_argument(
                 "--auth", choices=("iam", "cognito"), default="iam", help="API authorization, as Terraform's auth"
+            )
+            command.add_argument(
+                "--console-port",
+                type=int,
+                default=ports.CONSOLE.default,
+                help=f"web console port (default: {ports.CONSOLE.default}; 0: a free one)",
             )
             command.add_argument(
                 "--no-watch",

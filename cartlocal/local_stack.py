@@ -23,6 +23,8 @@ from cartflow import contract
 from cartlocal.apigateway.http_server import HttpApi
 from cartlocal.apigateway.rest_api import LocalRestApi
 from cartlocal.apigateway.tokens import LocalUserPool
+from cartlocal.console import assets
+from cartlocal.console.server import Console, Sources
 from cartlocal.errors import LocalError
 from cartlocal.hot_reload import HotReload
 from cartlocal.lambda_runtime import artifacts
@@ -35,7 +37,7 @@ from cartlocal.pollers.event_source import QueueEventSource
 from cartlocal.pollers.loops import Loop
 from cartlocal.pollers.outbox import Outbox
 from cartlocal.pollers.scheduler import ScheduleRunner
-from cartlocal.ports import API, MOTO, ensure_free
+from cartlocal.ports import API, CONSOLE, MOTO, ensure_free
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
 
@@ -70,6 +72,8 @@ class Options:
     # A source tree to watch (`make local`): a saved change rebuilds the zips it goes into from
     # that tree and redeploys those functions (cartlocal.hot_reload).
     watch: Path | None = None
+    # The web console's port (cartlocal.console; 0: a free one), or None for no console.
+    console_port: int | None = None
 
 
 @dataclass
@@ -85,6 +89,7 @@ class LocalStack:
     outbox: Outbox | None = None
     scheduler: ScheduleRunner | None = None
     api: HttpApi | None = None
+    console: Console | None = None
     user_pool: LocalUserPool | None = None
     _loops: list[Loop] = field(default_factory=list)
     _log_files: list[TextIO] = field(default_factory=list)
@@ -113,6 +118,9 @@ class LocalStack:
         ensure_free(options.moto_port, MOTO)
         if options.event_sources:
             ensure_free(options.api_port, API)
+            if options.console_port is not None:
+                assets.check_installed()
+                ensure_free(options.console_port, CONSOLE)
         manifest = artifacts.load_manifest(options.dist)
         names = options.functions or tuple(contract.stack()["functions"])
         missing = [name for name in names if name not in manifest]
@@ -218,6 +226,31 @@ class LocalStack:
         self.api = HttpApi(api, self.options.api_port, self.timeline)
         self.api.start()
         self.timeline.log("api", f"listening on {self.api.url}")
+        if self.options.console_port is not None:
+            self.console = Console(self._console_sources(), self.options.console_port)
+            self.console.start()
+            self.timeline.log("console", f"web console at {self.console.url}")
+
+    def _console_sources(self) -> Sources:
+        assert self.moto is not None
+        assert self.stack is not None
+        assert self.api is not None
+        assert self.scheduler is not None
+        outbox = self.outbox
+        return Sources(
+            timeline=self.timeline,
+            api_url=self.api.url,
+            moto_url=self.moto.url,
+            scheduler=self.client("scheduler"),
+            schedule_group=self.stack.settings["SCHEDULE_GROUP"],
+            fire_now=self.scheduler.fire_now,
+            sqs=self.client("sqs"),
+            events=self.client("events"),
+            bus_arn=self.stack.settings["EVENT_BUS_ARN"],
+            queue_urls=dict(self.stack.queue_urls),
+            dlq_urls=dict(self.stack.dlq_urls),
+            outbox_files=lambda: list(outbox.files) if outbox is not None else [],
+        )
 
     def redeploy(self, names: list[str]) -> None:
         """Run the zips now in dist for ``names``: each next invocation starts cold on the new code."""
@@ -232,6 +265,9 @@ class LocalStack:
         return self.workers[name].invoke(event)
 
     def stop(self) -> None:
+        if self.console is not None:
+            self.console.stop()
+            self.console = None
         if self.api is not None:
             self.api.stop()
             self.api = None

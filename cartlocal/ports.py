@@ -26,7 +26,7 @@ class Port:
 
 API = Port("local API", "API_PORT", 3000)
 MOTO = Port("AWS endpoint (moto)", "MOTO_PORT", 5000)
-CONSOLE = Port("web console", "CONSOLE_PORT", 3001)
+CONSOLE = Port("web console", "CONSOLE_PORT", 3030)
 
 
 def ensure_free(port: int, role: Port) -> None:

@@ -1,17 +1,27 @@
 # The local runtime (cartlocal): the whole stack on moto, with the real zips under awslambdaric.
 # Every target packages first, so it always runs what `make package` (and so Terraform) ships.
-.PHONY: demo local invoke invoke-usage event
+.PHONY: demo local invoke invoke-usage event console-assets
 
-# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 DELAY=30 AUTH=cognito (`local` listens on
-# 3000 and 5000 unless told otherwise; demo and invoke take free ports unless given).
+# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 CONSOLE_PORT=3030 DELAY=30 AUTH=cognito (`local`
+# listens on 3000, 5000 and 3030 unless told otherwise; demo and invoke take free ports unless given).
 LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT))
 RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY))
 
 demo: package ## Run the scripted journey locally (add, bad body, duplicate, remove, email, checkout); exit 0 only if all held
 	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) demo $(RUN_FLAGS)
 
-local: package ## Keep the local stack up (API, moto endpoint, curl examples); Ctrl-C stops it
-	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) local $(RUN_FLAGS) $(if $(AUTH),--auth $(AUTH))
+local: package console-assets ## Keep the local stack up (web console, API, moto endpoint); hot reload; Ctrl-C stops it
+	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) local $(RUN_FLAGS) $(if $(AUTH),--auth $(AUTH)) $(if $(CONSOLE_PORT),--console-port $(CONSOLE_PORT))
+
+# The console's browser assets (htmx, its SSE extension, Pico CSS): `npm ci` installs exactly what
+# package-lock.json pins, each tarball checked against its integrity hash; again only when the lock changes.
+CONSOLE_DIR := cartlocal/console
+$(CONSOLE_DIR)/node_modules/.package-lock.json: $(CONSOLE_DIR)/package-lock.json $(CONSOLE_DIR)/package.json
+	@command -v npm >/dev/null || { echo "error: npm is needed for the console's assets (apt-get install npm)" >&2; exit 2; }
+	npm ci --prefix $(CONSOLE_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+console-assets: $(CONSOLE_DIR)/node_modules/.package-lock.json ## Install the web console's assets from cartlocal/console/package-lock.json
 
 invoke: invoke-usage package ## Invoke one function once from its zip: make invoke FUNCTION=<name> EVENT=<file.json>
 	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) invoke "$(FUNCTION)" "$(EVENT)"

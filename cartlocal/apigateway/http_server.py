@@ -46,7 +46,8 @@ def _handler(api: LocalRestApi, timeline: Timeline) -> type[LocalHandler]:
                 timeline.log("api", f"{self.command} {self.path} failed: {type(error).__name__}: {error}")
                 response = ApiResponse(500, {"Content-Type": "application/json"}, INTERNAL_ERROR)
             answer = " ".join(response.body.decode("utf-8", "replace").split())
-            timeline.log("api", f"{self.command} {self.path} → {response.status} {answer[:160]}")
+            request_id = response.headers.get("x-amzn-RequestId", "")
+            timeline.log("api", f"{self.command} {self.path} → {response.status} {answer[:160]}", [request_id])
             self.reply(response.status, response.headers.items(), response.body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve

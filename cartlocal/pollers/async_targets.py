@@ -72,7 +72,9 @@ class AsyncTarget:
         if age > self.maximum_age_seconds:
             self._dead_letter(event, None, attempt - 1, "EventAgeExceeded")
             return True
-        self._timeline.log(name, f"async invoke, attempt {attempt} of {self.retries + 1}: {_describe(event)}")
+        self._timeline.log(
+            name, f"async invoke, attempt {attempt} of {self.retries + 1}: {_describe(event)}", _request_ids(event)
+        )
         result = self.worker.invoke(event)
         if result.ok:
             self._timeline.log(name, f"returned {json.dumps(result.payload)}")
@@ -113,6 +115,11 @@ def _describe(event: Any) -> str:
     if isinstance(event, dict):
         return f"{event.get('detail-type')} from {event.get('source')}"
     return type(event).__name__
+
+
+def _request_ids(event: Any) -> list[str]:
+    detail = event.get("detail") if isinstance(event, dict) else None
+    return [str(detail.get("request_id", ""))] if isinstance(detail, dict) else []
 
 
 def _error(result: Result) -> str:

@@ -37,7 +37,9 @@ class BusTap:
             detail = event.get("detail", {})
             keys = {key: detail[key] for key in ("user", "product") if key in detail}
             self._timeline.log(
-                "eventbridge", f"{event.get('detail-type')} from {event.get('source')} {json.dumps(keys)}"
+                "eventbridge",
+                f"{event.get('detail-type')} from {event.get('source')} {json.dumps(keys)}",
+                [str(detail.get("request_id", ""))],
             )
             self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
         return bool(messages)

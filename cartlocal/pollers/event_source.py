@@ -64,7 +64,9 @@ class QueueEventSource:
             return False
         restored = [{**m, "Body": restore_eventbridge_envelope(m["Body"], ACCOUNT_ID)} for m in messages]
         name = self.worker.config.name
-        self._timeline.log(name, f"invoked by {self.queue} queue with {len(messages)} record(s)")
+        self._timeline.log(
+            name, f"invoked by {self.queue} queue with {len(messages)} record(s)", _request_ids(restored)
+        )
         result = self.worker.invoke(sqs_event(restored, self.arn, REGION))
         failed_ids = self._failed(result, {m["MessageId"] for m in messages})
         succeeded = [m for m in messages if m["MessageId"] not in failed_ids]
@@ -109,3 +111,16 @@ class QueueEventSource:
             self._timeline.log(self.worker.config.name, f"invalid batchItemFailures {json.dumps(failures)}")
             return batch
         return {str(item) for item in ids}
+
+
+def _request_ids(messages: list[dict[str, Any]]) -> list[str]:
+    """The request ids of the events in a batch (a body that is not one is skipped)."""
+    found = []
+    for message in messages:
+        try:
+            detail = json.loads(message["Body"]).get("detail", {})
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(detail, dict) and isinstance(detail.get("request_id"), str):
+            found.append(detail["request_id"])
+    return found

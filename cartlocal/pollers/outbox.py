@@ -65,7 +65,9 @@ class Outbox:
                 path.write_bytes(bytes(_as_email(message)))
                 self.files.append(path)
                 subject = message.get("subject", "(raw message)")
-                self._timeline.log("ses", f"email to {', '.join(_recipients(message))}: {subject!r} → {path}")
+                self._timeline.log(
+                    "ses", f"email to {', '.join(_recipients(message))}: {subject!r} → {path}", [message["id"]]
+                )
         return bool(fresh)
 
 

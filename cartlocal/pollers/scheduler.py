@@ -42,6 +42,14 @@ def _string(value: object) -> dict[str, str]:
     return {"DataType": "String", "StringValue": str(value)}
 
 
+def _request_id(target: dict[str, Any]) -> list[str]:
+    try:
+        detail = json.loads(target.get("Input", "{}"))
+    except ValueError:
+        return []
+    return [str(detail["request_id"])] if isinstance(detail, dict) and "request_id" in detail else []
+
+
 def due_time(schedule: dict[str, Any]) -> datetime | None:
     """When a one-time schedule fires, in UTC; None for rate/cron or malformed expressions."""
     match = AT_EXPRESSION.match(schedule.get("ScheduleExpression", ""))
@@ -68,12 +76,18 @@ class ScheduleRunner:
         # moto's ListSchedules answer does carry each expression (botocore drops fields its model
         # lacks): read off the raw answer, a new schedule then costs moto no GetSchedule of its own.
         self._raw_listed: dict[str, dict[str, Any]] = {}
+        # Names the console asked to fire at the next poll, whatever their due time.
+        self._fire_now: set[str] = set()
         scheduler.meta.events.register("after-call.scheduler.ListSchedules", self._remember_raw_listing)
 
     def _remember_raw_listing(self, http_response: Any, **_: Any) -> None:
         for item in json.loads(http_response.content or b"{}").get("Schedules", []):
             if "ScheduleExpression" in item:
                 self._raw_listed[item["Name"]] = item
+
+    def fire_now(self, name: str) -> None:
+        """Fire schedule ``name`` at the next poll as if it were due (the console's Fire now)."""
+        self._fire_now.add(name)
 
     def step(self) -> bool:
         self._raw_listed = {}
@@ -91,9 +105,12 @@ class ScheduleRunner:
                     continue
                 self._known[name] = (modified, schedule)
             due = due_time(self._known[name][1])
-            if due is not None and due <= now:
+            forced = name in self._fire_now
+            if due is not None and (due <= now or forced):
+                self._fire_now.discard(name)
                 fresh = self._get(name)  # it may have been cancelled or re-timed since it was read
-                busy |= fresh is not None and self._consider(fresh)
+                busy |= fresh is not None and self._consider(fresh, forced=forced)
+        self._fire_now &= listed.keys()
         return busy
 
     def _get(self, name: str) -> dict[str, Any] | None:
@@ -103,10 +120,11 @@ class ScheduleRunner:
             return None  # deleted (cancelled) since it was listed
         return schedule
 
-    def _consider(self, schedule: dict[str, Any]) -> bool:
+    def _consider(self, schedule: dict[str, Any], *, forced: bool = False) -> bool:
         due = due_time(schedule)
         key = (schedule["Name"], f"{schedule['ScheduleExpression']}@{schedule.get('LastModificationDate')}")
-        if schedule.get("State") != "ENABLED" or due is None or due > datetime.now(UTC) or key in self._completed:
+        early = due is not None and due > datetime.now(UTC) and not forced
+        if schedule.get("State") != "ENABLED" or due is None or early or key in self._completed:
             return False
         attempts = self._attempts.setdefault(key, _Attempts())
         if time.monotonic() < attempts.next_at:
@@ -115,14 +133,16 @@ class ScheduleRunner:
         error = self._deliver(target)
         if error is None:
             self._timeline.log(
-                "scheduler", f"fired {schedule['Name']} → {target['EventBridgeParameters']['DetailType']}"
+                "scheduler",
+                f"fired {schedule['Name']} → {target['EventBridgeParameters']['DetailType']}",
+                [schedule["Name"], *_request_id(target)],
             )
             self._complete(schedule, key)
             return True
         attempts.count += 1
         attempts.last_error = error
         policy = target.get("RetryPolicy", {})
-        age = (datetime.now(UTC) - due).total_seconds()
+        age = max(0.0, (datetime.now(UTC) - due).total_seconds())
         retries_left = attempts.count <= policy.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS)
         maximum_age = self._scale.seconds(policy.get("MaximumEventAgeInSeconds", DEFAULT_EVENT_AGE_SECONDS))
         if retries_left and age < maximum_age:
@@ -189,4 +209,6 @@ class ScheduleRunner:
                 self._scheduler.delete_schedule(Name=schedule["Name"], GroupName=self.group)
             except self._scheduler.exceptions.ResourceNotFoundException:
                 return
-            self._timeline.log("scheduler", f"deleted {schedule['Name']} (ActionAfterCompletion=DELETE)")
+            self._timeline.log(
+                "scheduler", f"deleted {schedule['Name']} (ActionAfterCompletion=DELETE)", [schedule["Name"]]
+            )

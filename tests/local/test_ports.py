@@ -35,14 +35,14 @@ def test_local_defaults_to_3000_and_5000_and_one_shot_runs_to_free_ports() -> No
     demo = cli.parser().parse_args(["demo"])
     invoke = cli.parser().parse_args(["invoke", "send_reminder", "event.json"])
 
-    assert (cli._options(local).moto_port, local.api_port) == (5000, 3000)
+    assert (cli._options(local).moto_port, local.api_port, local.console_port) == (5000, 3000, 3030)
     assert (cli._options(demo).moto_port, demo.api_port) == (0, 0)
     assert cli._options(invoke).moto_port == 0
 
 
 def test_make_variables_reach_the_command_line() -> None:
     dry_run = subprocess.run(
-        ["make", "-n", "local", "API_PORT=3100", "MOTO_PORT=5100"],
+        ["make", "-n", "local", "API_PORT=3100", "MOTO_PORT=5100", "CONSOLE_PORT=3130"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -52,17 +52,25 @@ def test_make_variables_reach_the_command_line() -> None:
 
     assert "--moto-port 5100" in command
     assert "--api-port 3100" in command
+    assert "--console-port 3130" in command
 
 
 @pytest.mark.parametrize(
     ("flag", "variable", "what"),
-    [("--api-port", "API_PORT", "local API"), ("--moto-port", "MOTO_PORT", "AWS endpoint (moto)")],
+    [
+        ("--api-port", "API_PORT", "local API"),
+        ("--moto-port", "MOTO_PORT", "AWS endpoint (moto)"),
+        ("--console-port", "CONSOLE_PORT", "web console"),
+    ],
 )
 def test_a_busy_port_is_one_line_naming_the_variable_to_set(
     busy_port: int, flag: str, variable: str, what: str
 ) -> None:
     global_flags = [flag, str(busy_port)] if flag == "--moto-port" else ["--moto-port", str(free_port())]
-    local_flags = [flag, str(busy_port)] if flag == "--api-port" else ["--api-port", str(free_port())]
+    local_flags = [
+        *([flag, str(busy_port)] if flag == "--api-port" else ["--api-port", str(free_port())]),
+        *([flag, str(busy_port)] if flag == "--console-port" else ["--console-port", str(free_port())]),
+    ]
     # No dist: the ports are checked before anything else, so nothing is unpacked or started.
     run = subprocess.run(
         [sys.executable, "-m", "cartlocal.cli", "--dist", "/nonexistent", *global_flags, "local", *local_flags],
