@@ -51,8 +51,9 @@ format: venv fmt ## Format Python (ruff's safe fixes, ruff format) and Terraform
 typecheck: venv ## mypy --strict over the shared code, functions, local runtime, cost model and tests
 	$(BIN)/mypy cartflow cartbuild cartcost cartlocal cartops cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
 
-# Everything `make test` needs, in one place: the checks, the checkov venv the static tests run.
-test: lint typecheck checkov-venv ## Lint, type-check and run every test (what CI runs)
+# Everything `make test` needs, in one place: the checks, the checkov venv the static tests run,
+# the web console's assets (its tests, the browser test among them, serve them).
+test: lint typecheck checkov-venv console-assets ## Lint, type-check and run every test (what CI runs)
 	$(PY) -m pytest
 
 lock: venv ## Re-compile every requirements.in (root, tools, each function) with hashes

@@ -39,7 +39,7 @@ def page(api_url: str, moto_url: str, send_forms: str) -> str:
 </head>
 <body>
 <a href="#main" class="secondary">Skip to content</a>
-<header class="container">
+<header class="container-fluid">
 <h1>cartflow local console</h1>
 <p>API <a href="{_attribute(api_url)}">{escape(api_url)}</a> · AWS endpoint (moto) <code>{escape(moto_url)}</code></p>
 <nav aria-label="Sections"><ul>
@@ -48,14 +48,29 @@ def page(api_url: str, moto_url: str, send_forms: str) -> str:
 <li><a href="#trace-heading">Trace</a></li><li><a href="#timeline-heading">Timeline</a></li>
 </ul></nav>
 </header>
-<main id="main" class="container" hx-ext="sse" sse-connect="/events">
+<main id="main" class="container-fluid" hx-ext="sse" sse-connect="/events">
+<div class="grid">
+<div>
 <section aria-labelledby="send-heading">
 <h2 id="send-heading">Send a request</h2>
-<p>Bodies are prefilled with a valid sample generated from the route's JSON Schema; the answer is
-shown exactly as a client receives it (a 400 included).</p>
+<p><small>Bodies are prefilled with a valid sample generated from the route's JSON Schema; the
+answer is shown exactly as a client receives it (a 400 included).</small></p>
 {send_forms}
 <div id="send-result" role="status" aria-live="polite"></div>
 </section>
+<section aria-labelledby="trace-heading">
+<h2 id="trace-heading">Trace a request</h2>
+<form hx-get="/trace" hx-target="#trace" role="search">
+<label for="trace-request-id">API request id</label>
+<fieldset role="group">
+<input id="trace-request-id" name="request_id" required autocomplete="off">
+<button type="submit">Trace</button>
+</fieldset>
+</form>
+<div id="trace" aria-live="polite"></div>
+</section>
+</div>
+<div>
 <section aria-labelledby="schedules-heading">
 <h2 id="schedules-heading">Pending schedules</h2>
 <div id="schedules" hx-get="/schedules" hx-trigger="load, every 1s"></div>
@@ -68,15 +83,8 @@ shown exactly as a client receives it (a 400 included).</p>
 <h2 id="outbox-heading">Outbox</h2>
 <div id="outbox" hx-get="/outbox" hx-trigger="load, sse:email"></div>
 </section>
-<section aria-labelledby="trace-heading">
-<h2 id="trace-heading">Trace a request</h2>
-<form hx-get="/trace" hx-target="#trace">
-<label for="trace-request-id">API request id</label>
-<input id="trace-request-id" name="request_id" required autocomplete="off">
-<button type="submit">Trace</button>
-</form>
-<div id="trace" aria-live="polite"></div>
-</section>
+</div>
+</div>
 <section aria-labelledby="timeline-heading">
 <h2 id="timeline-heading">Live timeline</h2>
 <ol id="timeline" reversed sse-swap="timeline" hx-swap="afterbegin"></ol>
@@ -124,9 +132,10 @@ def schedules(items: Iterable[Schedule], now: datetime) -> str:
     if not rows:
         return '<p class="empty">No pending schedules.</p>'
     return (
-        '<table><caption class="sr-only">Pending schedules</caption><thead><tr><th scope="col">Schedule</th>'
+        '<div class="overflow-auto"><table><caption class="sr-only">Pending schedules</caption>'
+        '<thead><tr><th scope="col">Schedule</th>'
         '<th scope="col">Reminder</th><th scope="col">Due</th><th scope="col">Action</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -140,17 +149,18 @@ def queues(items: Iterable[Queue], notice: str = "") -> str:
                 f' hx-target="#queues" aria-label="Redrive {_attribute(item.name)}">Redrive</button>'
             )
         elif item.dead_letter and item.redrive is None:
-            action = "schedule inputs: no redrive target"
+            action = "no redrive target"
         rows.append(
             f'<tr data-queue="{_attribute(item.name)}"><td><code>{escape(item.name)}</code></td>'
-            f"<td>{'dead-letter queue' if item.dead_letter else 'queue'}</td>"
+            f"<td>{'DLQ' if item.dead_letter else 'queue'}</td>"
             f'<td class="depth">{item.visible}</td><td>{item.in_flight}</td><td>{action}</td></tr>'
         )
     return (
         f'<p role="status">{escape(notice)}</p>'
-        '<table><thead><tr><th scope="col">Queue</th><th scope="col">Kind</th><th scope="col">Messages</th>'
+        '<div class="overflow-auto"><table><thead><tr>'
+        '<th scope="col">Queue</th><th scope="col">Kind</th><th scope="col">Messages</th>'
         '<th scope="col">In flight</th><th scope="col">Action</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -187,8 +197,8 @@ def trace(request_id: str, entries: list[Entry]) -> str:
     )
 
 
-def send_form(name: str, schema: dict[str, Any], sample: dict[str, Any]) -> str:
-    """One route's form: a labelled field per schema property, prefilled with ``sample``."""
+def send_form(name: str, schema: dict[str, Any], sample: dict[str, Any], *, open_: bool = False) -> str:
+    """One route's form, in a disclosure: a labelled field per schema property, prefilled with ``sample``."""
     slug = _slug(name)
     fields = []
     required = set(schema.get("required", []))
@@ -207,10 +217,10 @@ def send_form(name: str, schema: dict[str, Any], sample: dict[str, Any]) -> str:
             f'<small id="{field_id}-rules">{escape(rules)}</small>'
         )
     return (
+        f"<details{' open' if open_ else ''}><summary>{escape(name)}</summary>"
         f'<form class="send" data-route="{_attribute(name)}" hx-post="/send" hx-target="#send-result" novalidate>'
-        f"<fieldset><legend>{escape(name)}</legend>"
-        f'<input type="hidden" name="route" value="{_attribute(name)}">{"".join(fields)}</fieldset>'
-        f'<button id="send-{slug}" type="submit">Send {escape(name)}</button></form>'
+        f'<input type="hidden" name="route" value="{_attribute(name)}">{"".join(fields)}'
+        f'<button id="send-{slug}" type="submit">Send {escape(name)}</button></form></details>'
     )
 
 

@@ -83,10 +83,10 @@ class Console:
         self._thread.join(timeout=5)
 
     def send_forms(self) -> str:
+        routes = [(name, kind) for name, kind in samples.kinds().items() if kind.route is not None]
         return "".join(
-            pages.send_form(name, kind.schema, samples.body(kind.schema))
-            for name, kind in samples.kinds().items()
-            if kind.route is not None
+            pages.send_form(name, kind.schema, samples.body(kind.schema), open_=index == 0)
+            for index, (name, kind) in enumerate(routes)
         )
 
     def send(self, form: dict[str, str]) -> state.Answer:
