@@ -119,7 +119,8 @@ def test_the_relaxed_models_only_drop_the_identity_fields_from_required() -> Non
 def test_other_fields_are_still_validated_with_a_token(stack: Stack, pool: LocalUserPool) -> None:
     response = send(cognito_api(stack, pool), "ItemAddedToCart", {"quantity": 0}, pool.mint(now=NOW, **ADA))
     assert response.status == 400
-    assert response.json() == {"message": "$.product: is required; $.quantity: must be >= 1"}
+    assert response.json() == {"message": "Invalid request body"}
+    assert response.execution_log[0].endswith('[object has missing required properties (["product"])]')
     assert everything_routed(stack) == []
 
 
@@ -204,7 +205,8 @@ def test_with_iam_auth_the_body_is_the_identity_and_tokens_are_not_read(stack: S
     [envelope] = routed_envelopes(stack, "schedule_reminder")
     assert (envelope["detail"]["user"], envelope["detail"]["email"]) == ("mallory", "mallory@evil.example")
     missing = send(api, "CartCheckedOut", {}, pool.mint(now=NOW, **ADA))
-    assert (missing.status, missing.json()) == (400, {"message": "$.user: is required"})
+    assert (missing.status, missing.json()) == (400, {"message": "Invalid request body"})
+    assert missing.execution_log[0].endswith('[object has missing required properties (["user"])]')
 
 
 def test_cognito_auth_needs_a_user_pool() -> None:

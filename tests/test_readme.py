@@ -23,7 +23,10 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one() -> None:
     commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines()]
     assert commands == ["make demo", "make test"]
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert [line for line in ci if line and not line.startswith(("#", "set ", "cd "))] == ["make test"]
+    # Before it, .ci/run may only install system packages the tests need (the browser test's).
+    commands = [line.strip() for line in ci if line.strip() and not line.strip().startswith("#")]
+    assert commands[-1] == "make test"
+    assert [command for command in commands if "make" in command.split()] == ["make test"]
 
 
 def test_every_make_target_the_readme_names_exists() -> None:

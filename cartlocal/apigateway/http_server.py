@@ -48,6 +48,8 @@ def _handler(api: LocalRestApi, timeline: Timeline) -> type[LocalHandler]:
             answer = " ".join(response.body.decode("utf-8", "replace").split())
             request_id = response.headers.get("x-amzn-RequestId", "")
             timeline.log("api", f"{self.command} {self.path} → {response.status} {answer[:160]}", [request_id])
+            for line in response.execution_log:
+                timeline.log("api", line, [request_id])
             self.reply(response.status, response.headers.items(), response.body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve

@@ -60,6 +60,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 IDENTITY_FIELDS = ("user", "email")
 # Longest name first, so $context.error.messageString is not read as $context.error.message.
 _ERROR_VARIABLE = re.compile(r"\$context\.error\.(messageString|validationErrorString|message)")
+# $context.error.message(String) of BAD_REQUEST_BODY, whatever the validator found.
+BAD_REQUEST_BODY_MESSAGE = "Invalid request body"
 # API Gateway's default gateway response template.
 DEFAULT_GATEWAY_RESPONSE = '{"message":$context.error.messageString}'
 
@@ -74,11 +76,12 @@ _ERROR_TYPES = {
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """What the client receives."""
+    """What the client receives, and what API Gateway's execution log would add (never sent)."""
 
     status: int
     headers: dict[str, str]
     body: bytes
+    execution_log: tuple[str, ...] = ()
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -185,8 +188,8 @@ class LocalRestApi:
         media_type = lowered.get("content-type", JSON).split(";", 1)[0].strip().lower()
         if media_type != JSON:
             return self._gateway_error(request_id, 415, "Unsupported Media Type")
-        if violations := route.validator.violations(body):
-            return self._bad_request_body(request_id, "; ".join(violations))
+        if validation_error := route.validator.validation_error_string(body):
+            return self._bad_request_body(request_id, validation_error)
         context = self._context(request_id, route, lowered, source_ip)
         if claims is not None:
             context["authorizer"] = {"claims": VtlMap({name: java_string(value) for name, value in claims.items()})}
@@ -270,12 +273,14 @@ class LocalRestApi:
         return ApiResponse(int(override["status"] or status), headers, body.encode("utf-8"))
 
     def _bad_request_body(self, request_id: str, validation_error: str) -> ApiResponse:
-        # AWS's messageString here is "Invalid request body"; the local one carries the reason so
-        # a developer sees it (on AWS it is in the execution log).
+        # What AWS puts in the variables: its fixed message, and the validator's report, which
+        # its execution log also shows (so the local timeline shows it too).
         body = render_gateway_response(
-            self._bad_request_template, message=validation_error, validation_error=validation_error
+            self._bad_request_template, message=BAD_REQUEST_BODY_MESSAGE, validation_error=validation_error
         )
-        return self._answer(request_id, 400, body)
+        response = self._answer(request_id, 400, body)
+        log = f"Request body does not match model schema for content type {JSON}: {validation_error}"
+        return ApiResponse(response.status, response.headers, response.body, (log,))
 
     def _gateway_error(self, request_id: str, status: int, message: str) -> ApiResponse:
         return self._answer(request_id, status, render_gateway_response(DEFAULT_GATEWAY_RESPONSE, message=message))

@@ -1,10 +1,11 @@
 """The REST API's request validator: a body against its route's model (a JSON Schema draft 4 file).
 
 API Gateway validates a body against the method's model before any integration runs, and answers
-the BAD_REQUEST_BODY gateway response (its ``$context.error.validationErrorString``). This module
-produces that string: every violation (not just the first), each naming the field as a JSONPath
-(``$.quantity``; ``$`` is the body itself) and why, sorted so the same body always gets the same
-answer. It never echoes field values, so a huge or personal value cannot end up in a response.
+the BAD_REQUEST_BODY gateway response. :meth:`BodyValidator.validation_error_string` gives that
+response's ``$context.error.validationErrorString`` in API Gateway's own words
+(cartlocal.apigateway.gateway_validator). :meth:`BodyValidator.violations` explains the same
+rejection to a developer (``make event``'s SET, the timeline): every violation, each naming the
+field as a JSONPath (``$.quantity``; ``$`` is the body itself) and why, sorted, never echoing a value.
 
 Two places where this is stricter than python-jsonschema, both to follow the JSON Schema spec:
 - ``pattern`` uses ECMA-262 semantics, which draft 4 prescribes: ``$`` matches only at the end of
@@ -21,39 +22,20 @@ import json
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from functools import cache
 from typing import Any
 
 from jsonschema import Draft4Validator, ValidationError, validators
+
+from cartlocal.apigateway.ecma import ecma_regex
+from cartlocal.apigateway.gateway_validator import validation_error_string
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAX_NAME = 64
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 
 
-@cache
-def _ecma_regex(pattern: str) -> re.Pattern[str]:
-    """``pattern`` compiled so that ``$`` outside a character class means end of input, as in ECMA-262."""
-    translated: list[str] = []
-    in_class = escaped = False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "[":
-            in_class = True
-        elif char == "]":
-            in_class = False
-        elif char == "$" and not in_class:
-            translated.append(r"\Z")
-            continue
-        translated.append(char)
-    return re.compile("".join(translated))
-
-
 def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -124,7 +106,7 @@ def _describe(error: ValidationError) -> list[str]:
         return [f"{json_path([*path, name])}: is required" for name in expected if name not in instance]
     if error.validator == "additionalProperties":
         declared = schema.get("properties", {})
-        patterns = [_ecma_regex(pattern) for pattern in schema.get("patternProperties", {})]
+        patterns = [ecma_regex(pattern) for pattern in schema.get("patternProperties", {})]
         return [
             f"{json_path([*path, name])}: is not allowed (not a field of this request)"
             for name in instance
@@ -160,7 +142,23 @@ class BodyValidator:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         ModelValidator.check_schema(schema)
+        self.schema = schema
         self._validator = ModelValidator(schema)
+
+    def validation_error_string(self, body: bytes) -> str:
+        """API Gateway's ``$context.error.validationErrorString`` for ``body`` (``""`` when it is valid).
+
+        Whether a body passes is decided by the full draft 4 validator; the string is API
+        Gateway's report (cartlocal.apigateway.gateway_validator), or, for a keyword that module
+        does not reproduce, the reasons below in brackets, so nothing invalid ever passes.
+        """
+        try:
+            document = parse_body(body)
+        except InvalidBody as error:
+            return f"[{error}]"
+        if self._validator.is_valid(document):
+            return ""
+        return validation_error_string(self.schema, document) or f"[{', '.join(self.violations(body))}]"
 
     def violations(self, body: bytes) -> list[str]:
         """Every reason ``body`` is rejected, sorted; empty when the body is valid."""

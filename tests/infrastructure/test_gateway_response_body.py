@@ -33,14 +33,17 @@ def test_substitution_is_raw_as_on_aws() -> None:
     assert rendered == '{"a": "["x"]", "b": "say \\"hi\\"", "c": "say "hi""}'
 
 
-def test_the_local_400_is_the_template_rendered_raw_and_names_the_reason() -> None:
+def test_the_local_400_is_the_template_rendered_raw_with_what_aws_substitutes() -> None:
     api = LocalRestApi(RecordingEvents(), "arn:bus", "eu-west-1", "123456789012")
     body = {"user": "ada", "product": "sku:1", "email": "ada@example.com", 'we"ird': 1}
     response = api.handle("POST", "/cart", {"content-type": "application/json"}, json.dumps(body).encode())
-    reason = '$["we\\"ird"]: is not allowed (not a field of this request)'
+    reason = '[object instance has properties which are not allowed by the schema: ["we\\"ird"]]'
     assert response.status == 400
-    assert response.body.decode() == render_gateway_response(TEMPLATE, message=reason, validation_error=reason)
-    assert json.loads(response.body) == {"message": reason}
+    assert response.body.decode() == render_gateway_response(TEMPLATE, message=AWS_MESSAGE, validation_error=reason)
+    assert json.loads(response.body) == {"message": AWS_MESSAGE}
+    assert response.execution_log == (
+        f"Request body does not match model schema for content type application/json: {reason}",
+    )
 
 
 def test_no_access_log_field_or_gateway_response_quotes_the_validation_error() -> None:
