@@ -50,10 +50,10 @@ def build_one(function: Function, digest: str, wheelhouse: Wheelhouse, out: Path
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"{function.name}-") as scratch:
         tree = Path(scratch) / "package"
         tree.mkdir()
-        stage(function, wheelhouse, scratch_root.parent / "dependencies", tree, Path(scratch))
+        reusable = stage(function, wheelhouse, scratch_root.parent / "dependencies", tree, Path(scratch))
         compile_tree(tree, copy_sources(function, tree))
         partial = Path(scratch) / f"{function.name}.zip"
-        unzipped = write_zip(tree, partial)
+        unzipped = write_zip(tree, partial, reuse=reusable)
         zipped = partial.stat().st_size
         if zipped > LAMBDA_ZIPPED_LIMIT or unzipped > LAMBDA_UNZIPPED_LIMIT:
             raise BuildError(

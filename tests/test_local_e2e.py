@@ -241,7 +241,10 @@ def test_a_port_in_use_is_one_error_line() -> None:
         ran = run_cli("--moto-port", str(port), "invoke", "send_reminder", "examples/events/item_added.json")
 
     assert ran.returncode == 2
-    assert ran.stderr == f"error: port {port} on 127.0.0.1 is in use (moto server); choose another one\n"
+    assert ran.stderr == (
+        f"error: port {port} on 127.0.0.1 is in use (AWS endpoint (moto)); set MOTO_PORT=<free port>, "
+        f"e.g. make local MOTO_PORT={port + 1}\n"
+    )
 
 
 @pytest.fixture

@@ -250,6 +250,13 @@ class Worker:
         """
         with self._lock:
             self._kill()
+            # A fresh Runtime API: the old environment's pending GET .../invocation/next is still
+            # waiting there and would take the next event to a dead connection.
+            stale, self.api = self.api, RuntimeApi()
+            self.api.handed_out = stale.handed_out
+            self.api.start()
+            # Its stop waits for the server loop's next poll: not worth delaying the new code for.
+            threading.Thread(target=stale.stop, name="runtime-api-stop", daemon=True).start()
             self.config = replace(self.config, task_root=unpack())
 
     def stop(self) -> None:
