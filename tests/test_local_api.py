@@ -282,6 +282,7 @@ def test_invalid_body_is_api_gateways_400_the_reasons_name_each_field_and_nothin
     assert response.headers["x-amzn-ErrorType"] == "BadRequestException"
     assert response.json() == {"message": "Invalid request body"}
     assert response.execution_log[0].startswith("Request body does not match model schema for content type")
+    assert list(response.reasons) == explained
     for reason in reasons:
         assert reason in explained, explained
     assert event_count(tap) == 0

@@ -50,6 +50,8 @@ def _handler(api: LocalRestApi, timeline: Timeline) -> type[LocalHandler]:
             timeline.log("api", f"{self.command} {self.path} → {response.status} {answer[:160]}", [request_id])
             for line in response.execution_log:
                 timeline.log("api", line, [request_id])
+            if response.reasons:
+                timeline.log("api", f"local: {'; '.join(response.reasons)}", [request_id])
             self.reply(response.status, response.headers.items(), response.body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve

@@ -40,7 +40,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -76,12 +76,14 @@ _ERROR_TYPES = {
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """What the client receives, and what API Gateway's execution log would add (never sent)."""
+    """What the client receives; what API Gateway's execution log would add, and the local stack's
+    own explanation for a developer (both shown on the timeline, never sent)."""
 
     status: int
     headers: dict[str, str]
     body: bytes
     execution_log: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -189,7 +191,8 @@ class LocalRestApi:
         if media_type != JSON:
             return self._gateway_error(request_id, 415, "Unsupported Media Type")
         if validation_error := route.validator.validation_error_string(body):
-            return self._bad_request_body(request_id, validation_error)
+            rejected = self._bad_request_body(request_id, validation_error)
+            return replace(rejected, reasons=tuple(route.validator.violations(body)))
         context = self._context(request_id, route, lowered, source_ip)
         if claims is not None:
             context["authorizer"] = {"claims": VtlMap({name: java_string(value) for name, value in claims.items()})}
