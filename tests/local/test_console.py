@@ -111,6 +111,8 @@ def test_fire_now_fires_and_the_trace_reaches_the_email(running: LocalStack) -> 
 
     request(running, "POST", f"/schedules/{name[1]}/fire", {})
     wait_until(lambda: "sku-7" in request(running, "GET", "/outbox")[2])
+    # The outbox lists the file a moment before its timeline line is written.
+    wait_until(lambda: "email to g@example.com" in request(running, "GET", f"/trace?request_id={request_id[1]}")[2])
     _, _, trace = request(running, "GET", f"/trace?request_id={request_id[1]}")
 
     assert "grace / sku-7" not in request(running, "GET", "/schedules")[2]
