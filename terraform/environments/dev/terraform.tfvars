@@ -25,6 +25,10 @@ deletion_protection        = false
 # faster cold start shortens no wait a caller sees; one line turns it on.
 snapstart = false
 
+# "rest" validates every body and answers 5xx when EventBridge drops the event; "http" costs
+# less per request but lets malformed events reach the bus (terraform/README.md).
+api = "rest"
+
 setting_overrides = {
   POWERTOOLS_LOG_LEVEL = "DEBUG"
 }

@@ -24,3 +24,7 @@ deletion_protection        = true
 # Lambda SnapStart (terraform/README.md): the functions run behind asynchronous triggers, so a
 # faster cold start shortens no wait a caller sees; one line turns it on.
 snapstart = false
+
+# "rest" validates every body and answers 5xx when EventBridge drops the event; "http" costs
+# less per request but lets malformed events reach the bus (terraform/README.md).
+api = "rest"

@@ -67,6 +67,7 @@ module "cartflow" {
   alarm_email                = var.alarm_email
   log_retention_in_days      = var.log_retention_in_days
   archive_retention_days     = var.archive_retention_days
+  api                        = var.api
   api_throttling_rate_limit  = var.api_throttling_rate_limit
   api_throttling_burst_limit = var.api_throttling_burst_limit
   auth                       = var.auth

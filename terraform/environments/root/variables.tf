@@ -73,6 +73,12 @@ variable "archive_retention_days" {
   type        = number
 }
 
+variable "api" {
+  description = "API in front of the bus: \"rest\" or \"http\" (terraform/README.md: what the HTTP API cannot do)."
+  type        = string
+  default     = "rest"
+}
+
 variable "api_throttling_rate_limit" {
   description = "API requests per second."
   type        = number

@@ -54,11 +54,15 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "api_5xx" {
-  alarm_name          = "${local.names.api}-5xx"
-  alarm_description   = "The API answered 5xx: an event may not have reached the bus."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "5XXError"
-  dimensions          = { ApiName = aws_api_gateway_rest_api.this.name, Stage = aws_api_gateway_stage.this.stage_name }
+  alarm_name        = "${local.names.api}-5xx"
+  alarm_description = "The API answered 5xx: an event may not have reached the bus."
+  namespace         = "AWS/ApiGateway"
+  # REST and HTTP APIs publish their 5xx count under different names and dimensions.
+  metric_name = local.rest_api ? "5XXError" : "5xx"
+  dimensions = (local.rest_api
+    ? { ApiName = aws_api_gateway_rest_api.this[0].name, Stage = aws_api_gateway_stage.this[0].stage_name }
+    : { ApiId = aws_apigatewayv2_api.this[0].id, Stage = aws_apigatewayv2_stage.this[0].name }
+  )
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

@@ -1,15 +1,18 @@
-# REST API (not HTTP API: it validates bodies against the contract's JSON Schemas and answers a
-# static message itself). Each route's integration calls EventBridge PutEvents directly with the
-# API role; the mapping templates are the contract's .vtl files, the same text the local runtime
-# renders.
+# REST API (api = "rest", the default; http_api.tf is the other option): it validates bodies
+# against the contract's JSON Schemas and answers a static message itself. Each route's
+# integration calls EventBridge PutEvents directly with the API role; the mapping templates are
+# the contract's .vtl files, the same text the local runtime renders. Every REST resource exists
+# only when var.api = "rest".
 
 locals {
-  api_paths = toset([for route in module.contract.routes : route.path_part])
+  rest_api    = var.api == "rest"
+  rest_routes = local.rest_api ? module.contract.routes : {}
+  api_paths   = toset([for route in local.rest_routes : route.path_part])
 
   # Integration responses: PutEvents' HTTP 200 goes through the response template (which itself
   # turns FailedEntryCount > 0 into a 500); any 4xx/5xx from EventBridge becomes a 500.
   integration_responses = {
-    for pair in setproduct(keys(module.contract.routes), ["200", "500"]) : "${pair[0]} ${pair[1]}" => {
+    for pair in setproduct(keys(local.rest_routes), ["200", "500"]) : "${pair[0]} ${pair[1]}" => {
       route             = pair[0]
       status_code       = pair[1]
       selection_pattern = pair[1] == "200" ? null : "[45]\\d{2}"
@@ -20,6 +23,8 @@ locals {
 
 resource "aws_api_gateway_rest_api" "this" {
   #checkov:skip=CKV_AWS_237:Replacing the API changes its URL for every client; an in-place update is the safe path, so no create_before_destroy here (the deployment has it).
+  count = local.rest_api ? 1 : 0
+
   name        = local.names.api
   description = "cartflow ${var.name}: cart commands become events on the bus."
 
@@ -31,16 +36,18 @@ resource "aws_api_gateway_rest_api" "this" {
 }
 
 resource "aws_api_gateway_request_validator" "body" {
-  rest_api_id                 = aws_api_gateway_rest_api.this.id
+  count = local.rest_api ? 1 : 0
+
+  rest_api_id                 = aws_api_gateway_rest_api.this[0].id
   name                        = "body"
   validate_request_body       = true
   validate_request_parameters = false
 }
 
 resource "aws_api_gateway_model" "request" {
-  for_each = module.contract.routes
+  for_each = local.rest_routes
 
-  rest_api_id  = aws_api_gateway_rest_api.this.id
+  rest_api_id  = aws_api_gateway_rest_api.this[0].id
   name         = each.value.model
   description  = "Body of ${each.key} (${each.value.schema})."
   content_type = "application/json"
@@ -48,7 +55,9 @@ resource "aws_api_gateway_model" "request" {
 }
 
 resource "aws_api_gateway_model" "message" {
-  rest_api_id  = aws_api_gateway_rest_api.this.id
+  count = local.rest_api ? 1 : 0
+
+  rest_api_id  = aws_api_gateway_rest_api.this[0].id
   name         = "Message"
   description  = "Every answer of the API (api/response.schema.json)."
   content_type = "application/json"
@@ -58,28 +67,28 @@ resource "aws_api_gateway_model" "message" {
 resource "aws_api_gateway_resource" "this" {
   for_each = local.api_paths
 
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  rest_api_id = aws_api_gateway_rest_api.this[0].id
+  parent_id   = aws_api_gateway_rest_api.this[0].root_resource_id
   path_part   = each.value
 }
 
 # The contract marks every route for the Cognito authorizer when auth = "cognito" (cognito.tf).
 resource "aws_api_gateway_method" "this" {
-  for_each = module.contract.routes
+  for_each = local.rest_routes
 
-  rest_api_id          = aws_api_gateway_rest_api.this.id
+  rest_api_id          = aws_api_gateway_rest_api.this[0].id
   resource_id          = aws_api_gateway_resource.this[each.value.path_part].id
   http_method          = each.value.method
   authorization        = each.value.cognito_authorizer ? "COGNITO_USER_POOLS" : var.api_authorization
   authorizer_id        = each.value.cognito_authorizer ? one(aws_api_gateway_authorizer.cognito[*].id) : null
-  request_validator_id = aws_api_gateway_request_validator.body.id
+  request_validator_id = aws_api_gateway_request_validator.body[0].id
   request_models       = { "application/json" = aws_api_gateway_model.request[each.key].name }
 }
 
 resource "aws_api_gateway_integration" "this" {
-  for_each = module.contract.routes
+  for_each = local.rest_routes
 
-  rest_api_id             = aws_api_gateway_rest_api.this.id
+  rest_api_id             = aws_api_gateway_rest_api.this[0].id
   resource_id             = aws_api_gateway_method.this[each.key].resource_id
   http_method             = aws_api_gateway_method.this[each.key].http_method
   type                    = "AWS"
@@ -97,17 +106,17 @@ resource "aws_api_gateway_integration" "this" {
 resource "aws_api_gateway_method_response" "this" {
   for_each = local.integration_responses
 
-  rest_api_id     = aws_api_gateway_rest_api.this.id
+  rest_api_id     = aws_api_gateway_rest_api.this[0].id
   resource_id     = aws_api_gateway_method.this[each.value.route].resource_id
   http_method     = aws_api_gateway_method.this[each.value.route].http_method
   status_code     = each.value.status_code
-  response_models = { "application/json" = aws_api_gateway_model.message.name }
+  response_models = { "application/json" = aws_api_gateway_model.message[0].name }
 }
 
 resource "aws_api_gateway_integration_response" "this" {
   for_each = local.integration_responses
 
-  rest_api_id        = aws_api_gateway_rest_api.this.id
+  rest_api_id        = aws_api_gateway_rest_api.this[0].id
   resource_id        = aws_api_gateway_method.this[each.value.route].resource_id
   http_method        = aws_api_gateway_method.this[each.value.route].http_method
   status_code        = aws_api_gateway_method_response.this[each.key].status_code
@@ -119,14 +128,18 @@ resource "aws_api_gateway_integration_response" "this" {
 
 # A body the model rejects answers 400 with the validator's reason.
 resource "aws_api_gateway_gateway_response" "bad_request_body" {
-  rest_api_id        = aws_api_gateway_rest_api.this.id
+  count = local.rest_api ? 1 : 0
+
+  rest_api_id        = aws_api_gateway_rest_api.this[0].id
   response_type      = "BAD_REQUEST_BODY"
   status_code        = "400"
   response_templates = { "application/json" = module.contract.api_templates.bad_request_body }
 }
 
 resource "aws_api_gateway_deployment" "this" {
-  rest_api_id = aws_api_gateway_rest_api.this.id
+  count = local.rest_api ? 1 : 0
+
+  rest_api_id = aws_api_gateway_rest_api.this[0].id
   description = "cartflow ${var.name}"
 
   # A new deployment whenever anything the API serves changes (routes, models, templates, role).
@@ -145,8 +158,8 @@ resource "aws_api_gateway_deployment" "this" {
       [for k, v in aws_api_gateway_integration.this : v.id],
       [for k, v in aws_api_gateway_method_response.this : v.id],
       [for k, v in aws_api_gateway_integration_response.this : v.id],
-      aws_api_gateway_gateway_response.bad_request_body.id,
-      aws_api_gateway_request_validator.body.id,
+      aws_api_gateway_gateway_response.bad_request_body[0].id,
+      aws_api_gateway_request_validator.body[0].id,
     ]))
   }
 
@@ -174,8 +187,10 @@ resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Every route is a POST/DELETE command; nothing is cacheable.
   #checkov:skip=CKV2_AWS_29:Methods require AWS_IAM signatures or Cognito ID tokens (var.auth) and the stage is throttled; a WAF web ACL can be associated per environment outside this module.
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to an HTTP backend; this API's only backend is EventBridge, called with an IAM role.
-  rest_api_id          = aws_api_gateway_rest_api.this.id
-  deployment_id        = aws_api_gateway_deployment.this.id
+  count = local.rest_api ? 1 : 0
+
+  rest_api_id          = aws_api_gateway_rest_api.this[0].id
+  deployment_id        = aws_api_gateway_deployment.this[0].id
   stage_name           = var.api_stage_name
   xray_tracing_enabled = true
 
@@ -205,8 +220,10 @@ resource "aws_api_gateway_stage" "this" {
 
 resource "aws_api_gateway_method_settings" "all" {
   #checkov:skip=CKV_AWS_225:Every route is a POST/DELETE command that must reach the bus each time; caching would drop events.
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  stage_name  = aws_api_gateway_stage.this.stage_name
+  count = local.rest_api ? 1 : 0
+
+  rest_api_id = aws_api_gateway_rest_api.this[0].id
+  stage_name  = aws_api_gateway_stage.this[0].stage_name
   method_path = "*/*"
 
   settings {

@@ -94,10 +94,10 @@ resource "aws_cognito_user_pool_client" "this" {
 # Without authorization scopes the authorizer accepts the pool's ID tokens (signature, expiry,
 # issuer, audience = an app client of the pool) and passes their claims to the mapping template.
 resource "aws_api_gateway_authorizer" "cognito" {
-  count = local.cognito ? 1 : 0
+  count = local.cognito && local.rest_api ? 1 : 0
 
   name            = "${var.name}-cognito"
-  rest_api_id     = aws_api_gateway_rest_api.this.id
+  rest_api_id     = aws_api_gateway_rest_api.this[0].id
   type            = "COGNITO_USER_POOLS"
   provider_arns   = [aws_cognito_user_pool.this[0].arn]
   identity_source = "method.request.header.Authorization"

@@ -1,6 +1,6 @@
 output "api_url" {
-  description = "Invoke URL of the API stage (POST/DELETE {api_url}/cart, POST {api_url}/checkout)."
-  value       = aws_api_gateway_stage.this.invoke_url
+  description = "Invoke URL of the API (POST/DELETE {api_url}/cart, POST {api_url}/checkout): the REST API's stage, or the HTTP API's $default stage (no trailing slash either way)."
+  value       = trimsuffix(one(concat(aws_api_gateway_stage.this[*].invoke_url, aws_apigatewayv2_stage.this[*].invoke_url)), "/")
 }
 
 output "event_bus_arn" {

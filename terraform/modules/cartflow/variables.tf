@@ -91,6 +91,17 @@ variable "archive_retention_days" {
   }
 }
 
+variable "api" {
+  description = "API in front of the bus: \"rest\" (validates bodies, answers its own messages, 5xx when EventBridge drops the entry) or \"http\" (the EventBridge-PutEvents integration: cheaper, no validation, PutEvents' own answer; see terraform/README.md)."
+  type        = string
+  default     = "rest"
+
+  validation {
+    condition     = contains(["rest", "http"], var.api)
+    error_message = "api must be \"rest\" or \"http\"."
+  }
+}
+
 variable "api_throttling_rate_limit" {
   description = "Steady-state requests per second the API stage accepts."
   type        = number

@@ -112,6 +112,38 @@ locals {
     })
   }
   response_schema_json = file("${local.dir}/api/response.schema.json")
+  # HTTP API (api = "http"): the EventBridge-PutEvents integration subtype takes each PutEvents
+  # entry field as a parameter mapping, not a template. Detail is written as JSON text with the
+  # body's fields substituted one by one (strings quoted, integers bare), plus what the REST
+  # template adds: request_id and occurred_at. A mapping cannot escape a value, default an absent
+  # field or reformat a time, so the detail differs from the REST API's (terraform/README.md).
+  # With auth = "cognito" the identity fields come from the JWT authorizer's claims.
+  claim_names = { user = "sub", email = "email" }
+  http_detail_fields = {
+    for key, schema in local.route_schemas : key => [
+      for field, spec in schema.properties : (
+        local.cognito && contains(local.identity_fields, field)
+        ? "\"${field}\":\"$${context.authorizer.claims.${local.claim_names[field]}}\""
+        : spec.type == "string" ? "\"${field}\":\"$${request.body.${field}}\"" : "\"${field}\":$${request.body.${field}}"
+      )
+    ]
+  }
+  http_routes = {
+    for route in local.api.routes : "${route.method} ${route.path}" => {
+      route_key = "${route.method} ${route.path}"
+      request_parameters = {
+        EventBusName = local.names.event_bus
+        Source       = route.source
+        DetailType   = route.detail_type
+        Detail = "{${join(",", concat(local.http_detail_fields["${route.method} ${route.path}"], [
+          "\"request_id\":\"$${context.requestId}\"",
+          "\"occurred_at\":\"$${context.requestTime}\"",
+        ]))}}"
+      }
+      jwt_authorizer = local.cognito
+    }
+  }
+
   api_templates = {
     response         = file("${local.dir}/${local.api.templates.response}")
     failure          = file("${local.dir}/${local.api.templates.failure}")

@@ -53,6 +53,11 @@ output "routes" {
   value       = local.routes
 }
 
+output "http_routes" {
+  description = "HTTP API routes keyed \"METHOD /path\": route key, the EventBridge-PutEvents integration's request parameters (EventBusName, Source, DetailType, Detail built from the body's fields, the request id and time), whether the JWT (Cognito) authorizer guards it."
+  value       = local.http_routes
+}
+
 output "api_templates" {
   description = "Response, failure and bad-request-body mapping templates (VTL text)."
   value       = local.api_templates
