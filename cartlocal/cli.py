@@ -19,6 +19,7 @@ from typing import Any
 from cartflow import contract
 from cartlocal import ports, samples
 from cartlocal.errors import LocalError
+from cartlocal.http_journey import HttpJourney
 from cartlocal.journey import Journey
 from cartlocal.local_aws.provision import REGION
 from cartlocal.local_stack import DEFAULT_TIME_SCALE, LocalStack, Options
@@ -49,9 +50,9 @@ def _default_moto_port(command: str) -> int:
 def demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     timeline = Timeline()
-    options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay)
+    options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay, api=args.api)
     with LocalStack(options, timeline) as local:
-        expectations = Journey(local, args.delay).run()
+        expectations = HttpJourney(local).run() if args.api == "http" else Journey(local, args.delay).run()
     held = sum(expectation.held for expectation in expectations)
     print(f"\nSummary ({time.monotonic() - started:.1f} s):", file=sys.stderr)
     for expectation in expectations:
@@ -68,6 +69,7 @@ def local(args: argparse.Namespace) -> int:
         auth=args.auth,
         watch=SOURCE_ROOT if args.watch else None,
         console_port=args.console_port,
+        api=args.api,
     )
     stopping = threading.Event()
     # Explicit handlers: a shell may start a background job with SIGINT ignored, and SIGTERM
@@ -205,6 +207,7 @@ def parser() -> argparse.ArgumentParser:
             "--api-port", type=int, default=api_port, help=f"local API port (default: {api_port or 'a free one'})"
         )
         command.add_argument("--delay", type=int, default=delay, help="REMINDER_DELAY_SECONDS for this run")
+        command.add_argument("--api", choices=("rest", "http"), default="rest", help="API type, as Terraform's api")
         if name == "local":
             command.add_argument(
                 "--auth", choices=("iam", "cognito"), default="iam", help="API authorization, as Terraform's auth"

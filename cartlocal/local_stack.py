@@ -20,7 +20,8 @@ from types import TracebackType
 from typing import Any, Literal, Self, TextIO
 
 from cartflow import contract
-from cartlocal.apigateway.http_server import HttpApi
+from cartlocal.apigateway.http_api import LocalHttpApi
+from cartlocal.apigateway.http_server import HttpApi, LocalApi
 from cartlocal.apigateway.rest_api import LocalRestApi
 from cartlocal.apigateway.tokens import LocalUserPool
 from cartlocal.console import assets
@@ -66,6 +67,9 @@ class Options:
     # The API's authorization, as Terraform's `auth`: "cognito" requires an ID token of
     # LocalStack.user_pool (mint one with user_pool.mint) and takes user/email from its claims.
     auth: Literal["iam", "cognito"] = "iam"
+    # Which API Terraform's `api` deploys: "rest" validates bodies and answers its own messages;
+    # "http" (EventBridge-PutEvents integration) validates nothing and answers PutEvents' response.
+    api: Literal["rest", "http"] = "rest"
     # The timeline's view of every event on the bus (cartlocal.pollers.bus_tap): one more matched rule and
     # queue per event in moto and one more poller, so throughput measurements switch it off.
     bus_tap: bool = True
@@ -215,13 +219,13 @@ class LocalStack:
             self._loops.append(loop)
         if self.options.auth == "cognito":
             self.user_pool = LocalUserPool.generate(REGION)
-        api = LocalRestApi(
-            self.client("events"),
-            self.stack.settings["EVENT_BUS_ARN"],
-            REGION,
-            ACCOUNT_ID,
-            auth=self.options.auth,
-            user_pool=self.user_pool,
+        bus_arn = self.stack.settings["EVENT_BUS_ARN"]
+        api: LocalApi = (
+            LocalHttpApi(self.client("events"), bus_arn, auth=self.options.auth, user_pool=self.user_pool)
+            if self.options.api == "http"
+            else LocalRestApi(
+                self.client("events"), bus_arn, REGION, ACCOUNT_ID, auth=self.options.auth, user_pool=self.user_pool
+            )
         )
         self.api = HttpApi(api, self.options.api_port, self.timeline)
         self.api.start()

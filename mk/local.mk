@@ -2,10 +2,10 @@
 # Every target packages first, so it always runs what `make package` (and so Terraform) ships.
 .PHONY: demo local invoke invoke-usage event console-assets
 
-# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 CONSOLE_PORT=3030 DELAY=30 AUTH=cognito (`local`
+# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 CONSOLE_PORT=3030 DELAY=30 AUTH=cognito API=http (`local`
 # listens on 3000, 5000 and 3030 unless told otherwise; demo and invoke take free ports unless given).
 LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT))
-RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY))
+RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY)) $(if $(API),--api $(API))
 
 demo: package ## Run the scripted journey locally (add, bad body, duplicate, remove, email, checkout); exit 0 only if all held
 	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) demo $(RUN_FLAGS)

@@ -1,15 +1,18 @@
-"""The local API endpoint: an HTTP server on 127.0.0.1 that hands every request to LocalRestApi.
+"""The local API endpoint: an HTTP server on 127.0.0.1 that hands every request to the local API.
 
-It only moves bytes: routing, validation, mapping templates and PutEvents are LocalRestApi's
-(the same contract files Terraform deploys), so this server cannot drift from the real API.
+It only moves bytes: routing, validation, mapping and PutEvents are LocalRestApi's or
+LocalHttpApi's (the same contract files Terraform deploys), so this server cannot drift from the
+real API.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from http.server import ThreadingHTTPServer
+from typing import Protocol
 
-from cartlocal.apigateway.rest_api import ApiResponse, LocalRestApi
+from cartlocal.apigateway.rest_api import ApiResponse
 from cartlocal.local_http import LocalHandler
 from cartlocal.ports import API, ensure_free
 from cartlocal.timeline import Timeline
@@ -17,10 +20,18 @@ from cartlocal.timeline import Timeline
 INTERNAL_ERROR = b'{"message": "Internal server error"}'
 
 
+class LocalApi(Protocol):
+    """What both local APIs (REST and HTTP) offer the server."""
+
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, *, source_ip: str = ...
+    ) -> ApiResponse: ...
+
+
 class HttpApi:
     """Serves ``api`` at http://127.0.0.1:<port>/ (port 0 picks a free one)."""
 
-    def __init__(self, api: LocalRestApi, port: int, timeline: Timeline) -> None:
+    def __init__(self, api: LocalApi, port: int, timeline: Timeline) -> None:
         ensure_free(port, API)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(api, timeline))
         self._server.daemon_threads = True
@@ -37,7 +48,7 @@ class HttpApi:
         self._thread.join(timeout=5)
 
 
-def _handler(api: LocalRestApi, timeline: Timeline) -> type[LocalHandler]:
+def _handler(api: LocalApi, timeline: Timeline) -> type[LocalHandler]:
     class Handler(LocalHandler):
         def _serve(self) -> None:
             try:

@@ -214,7 +214,7 @@ class LocalRestApi:
         if self._user_pool is None:
             return None, None
         try:
-            return None, self._user_pool.verify(_bearer(headers.get("authorization", "")), self._clock())
+            return None, self._user_pool.verify(bearer(headers.get("authorization", "")), self._clock())
         except InvalidToken as error:
             LOG.info("request %s unauthorized: %s", request_id, error)
             return self._gateway_error(request_id, 401, "Unauthorized"), None
@@ -311,7 +311,7 @@ def render_gateway_response(template: str, *, message: str, validation_error: st
     return _ERROR_VARIABLE.sub(lambda match: values[match.group(1)], template)
 
 
-def _bearer(header: str) -> str:
+def bearer(header: str) -> str:
     """The token of an ``Authorization`` header: API Gateway takes it raw or after ``Bearer ``."""
     scheme, _, token = header.strip().partition(" ")
     return token.strip() if scheme.lower() == "bearer" else header.strip()
