@@ -139,11 +139,16 @@ data "aws_iam_policy_document" "deploy_stack" {
     resources = ["${local.arn.cloudwatch}:alarm:${local.stack_prefix[each.key]}-*"]
   }
 
-  # REST API ids are random, so the region's REST APIs are the narrowest nameable scope.
+  # API ids are random, so the region's REST APIs (api = "rest") and HTTP APIs (/apis, api =
+  # "http") are the narrowest nameable scope.
   statement {
-    sid       = "RestApi"
-    actions   = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
-    resources = ["${local.arn.apigateway}/restapis", "${local.arn.apigateway}/restapis/*", "${local.arn.apigateway}/tags/*"]
+    sid     = "Api"
+    actions = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+    resources = [
+      "${local.arn.apigateway}/restapis", "${local.arn.apigateway}/restapis/*",
+      "${local.arn.apigateway}/apis", "${local.arn.apigateway}/apis/*",
+      "${local.arn.apigateway}/tags/*",
+    ]
   }
 
   # The smoke test (cartship/smoke.py) adds and removes an item through the IAM-authorized API.

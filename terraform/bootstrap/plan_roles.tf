@@ -99,6 +99,8 @@ data "aws_iam_policy_document" "plan" {
       "${local.arn.cloudwatch}:alarm:${local.stack_prefix[each.key]}-*",
       "${local.arn.apigateway}/restapis",
       "${local.arn.apigateway}/restapis/*",
+      "${local.arn.apigateway}/apis",
+      "${local.arn.apigateway}/apis/*",
       "${local.arn.apigateway}/tags/*",
       "${local.arn.ses}:identity/*",
       "${local.arn.iam}:role/${local.stack_prefix[each.key]}-*",
