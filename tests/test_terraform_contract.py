@@ -26,6 +26,7 @@ import pytest
 from hcl2.utils import SerializationOptions
 
 from cartflow import config, contract
+from cartlocal.apigateway.http_api import request_parameters
 from cartlocal.apigateway.rest_api import identity_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,7 @@ CONTRACT_OUTPUTS = (
     "rules",
     "queues",
     "routes",
+    "http_routes",
     "environment",
     "function_policies",
     "scheduler_role_policy",
@@ -131,7 +133,8 @@ def evaluate_contract(auth: str | None = None, sandbox_recipients: tuple[str, ..
         }
         inputs = {**DEPLOYMENT, "contract_dir": CONTRACT_DIR.as_posix(), **variant}
         arguments = "\n".join(f"  {key} = {json.dumps(value)}" for key, value in inputs.items())
-        names = ("routes",) if auth else ("function_policies",) if sandbox_recipients else CONTRACT_OUTPUTS
+        api_outputs = ("routes", "http_routes")
+        names = api_outputs if auth else ("function_policies",) if sandbox_recipients else CONTRACT_OUTPUTS
         outputs = "\n".join(f'output "{name}" {{\n  value = module.contract.{name}\n}}' for name in names)
         # Terraform accepts JSON syntax for values, so json.dumps writes valid HCL literals.
         (root / "main.tf").write_text(
@@ -348,7 +351,7 @@ def test_cognito_auth_guards_every_route_with_the_local_apis_relaxed_models() ->
 def test_every_method_takes_the_cognito_authorizer_exactly_when_auth_is_cognito() -> None:
     resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
     method = resources[("aws_api_gateway_method", "this")]
-    assert method["for_each"] == "${module.contract.routes}"
+    assert method["for_each"] == "${local.rest_routes}"
     assert method["authorization"] == '${each.value.cognito_authorizer ? "COGNITO_USER_POOLS" : var.api_authorization}'
     assert method["authorizer_id"] == (
         "${each.value.cognito_authorizer ? one(aws_api_gateway_authorizer.cognito[*].id) : null}"
@@ -358,15 +361,90 @@ def test_every_method_takes_the_cognito_authorizer_exactly_when_auth_is_cognito(
     assert authorizer["provider_arns"] == ["${aws_cognito_user_pool.this[0].arn}"]
     assert authorizer["identity_source"] == "method.request.header.Authorization"
     # Pool, client and authorizer exist exactly when auth = "cognito", the same switch the contract reads.
-    for kind in ("aws_api_gateway_authorizer", "aws_cognito_user_pool", "aws_cognito_user_pool_client"):
+    for kind in ("aws_cognito_user_pool", "aws_cognito_user_pool_client"):
         [name] = [name for (found, name) in resources if found == kind]
         assert resources[(kind, name)]["count"] == "${local.cognito ? 1 : 0}", kind
+    # Each API's authorizer exists with the pool, and only for the API the environment deploys.
+    for kind, variant in (("aws_api_gateway_authorizer", "rest"), ("aws_apigatewayv2_authorizer", "http")):
+        assert resources[(kind, "cognito")]["count"] == f"${{local.cognito && local.{variant}_api ? 1 : 0}}", kind
     assert 'cognito = var.auth == "cognito"' in (COMPOSITION / "cognito.tf").read_text()
     assert module_calls(COMPOSITION)["contract"]["auth"] == "${var.auth}"
     client = resources[("aws_cognito_user_pool_client", "this")]
     assert client["generate_secret"] is False
     for environment in ("dev", "staging", "prod"):
         assert module_calls(TERRAFORM / "environments" / environment)["cartflow"]["auth"] == "${var.auth}"
+
+
+def test_exactly_one_api_exists_per_environment_and_every_environment_chooses() -> None:
+    """Every REST resource is gated on api = "rest", every HTTP API resource on api = "http"."""
+    gates = {"aws_api_gateway_": "rest", "aws_apigatewayv2_": "http"}
+    hcl = load_hcl(COMPOSITION / "api.tf")["locals"][0] | load_hcl(COMPOSITION / "http_api.tf")["locals"][0]
+    resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
+    checked = 0
+    for (kind, name), body in resources.items():
+        prefix = next((prefix for prefix in gates if kind.startswith(prefix)), None)
+        if prefix is None:
+            continue
+        variant = gates[prefix]
+        gate = str(body.get("count", body.get("for_each")))
+        # A gate is the switch itself or a local derived from the gated routes.
+        derived = {"local.api_paths": hcl["api_paths"], "local.integration_responses": hcl["integration_responses"]}
+        gate = derived.get(gate.removeprefix("${").removesuffix("}"), gate)
+        assert f"local.{variant}_" in gate, f"{kind}.{name} is not gated on api = {variant!r}: {gate}"
+        checked += 1
+    assert checked >= 15
+    assert hcl["rest_api"] == '${var.api == "rest"}'
+    assert hcl["http_api"] == '${var.api == "http"}'
+    assert hcl["rest_routes"] == "${local.rest_api ? module.contract.routes : {}}"
+    assert hcl["http_routes"] == "${local.http_api ? module.contract.http_routes : {}}"
+    validation = load_hcl(COMPOSITION / "variables.tf")["variable"]
+    [api] = [variable["api"] for variable in validation if "api" in variable]
+    assert api["default"] == "rest"
+    assert api["validation"][0]["condition"] == '${contains(["rest", "http"], var.api)}'
+    for environment in ("dev", "staging", "prod"):
+        directory = TERRAFORM / "environments" / environment
+        assert module_calls(directory)["cartflow"]["api"] == "${var.api}"
+        assert load_hcl(directory / "terraform.tfvars")["api"] in {"rest", "http"}
+
+
+def test_http_routes_put_each_contract_event_with_the_api_role() -> None:
+    """Same routes as the REST API; the PutEvents subtype with the scoped role; Terraform = local mapping."""
+    for auth in (None, "cognito"):
+        routes = evaluate_contract(auth)["http_routes"]
+        assert sorted(routes) == sorted(f"{route['method']} {route['path']}" for route in contract.routes())
+        for route in contract.routes():
+            served = routes[f"{route['method']} {route['path']}"]
+            assert served["route_key"] == f"{route['method']} {route['path']}"
+            assert served["jwt_authorizer"] is (auth == "cognito")
+            assert served["request_parameters"] == request_parameters(
+                route, "cartflow-test-bus", cognito=auth == "cognito"
+            )
+    resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
+    integration = resources[("aws_apigatewayv2_integration", "this")]
+    assert integration["integration_type"] == "AWS_PROXY"
+    assert integration["integration_subtype"] == "EventBridge-PutEvents"
+    assert integration["credentials_arn"] == "${aws_iam_role.api.arn}"
+    assert integration["request_parameters"] == "${each.value.request_parameters}"
+    route = resources[("aws_apigatewayv2_route", "this")]
+    assert route["authorization_type"] == '${each.value.jwt_authorizer ? "JWT" : var.api_authorization}'
+    stage = resources[("aws_apigatewayv2_stage", "this")]
+    assert stage["name"] == "$default"
+    assert stage["auto_deploy"] is True
+    assert stage["default_route_settings"][0]["throttling_rate_limit"] == "${var.api_throttling_rate_limit}"
+    assert stage["default_route_settings"][0]["throttling_burst_limit"] == "${var.api_throttling_burst_limit}"
+    assert stage["access_log_settings"][0]["destination_arn"] == "${aws_cloudwatch_log_group.api_access.arn}"
+    # One role serves whichever API exists: it may only put events on this stack's bus.
+    assert json.loads(evaluate_contract()["api_role_policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PutCartEventsOnTheBus",
+                "Effect": "Allow",
+                "Action": ["events:PutEvents"],
+                "Resource": ["arn:aws:events:eu-west-1:123456789012:event-bus/cartflow-test-bus"],
+            }
+        ],
+    }
 
 
 # ---------------------------------------------------------------- documentation

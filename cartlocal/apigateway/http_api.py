@@ -42,12 +42,13 @@ _MAPPING = re.compile(r"\$\{(request\.body|context)\.([A-Za-z0-9_.]+)\}")
 def request_parameters(route: Mapping[str, Any], event_bus: str, *, cognito: bool) -> dict[str, str]:
     """The EventBridge-PutEvents request parameters of ``route``: contract module ``http_routes``.
 
-    Detail is JSON text with one mapping per schema property (a string property in quotes, any
-    other bare), the identity fields from the token's claims with ``cognito``, then the request id
+    Detail is JSON text with one mapping per schema property in name order (a string property in
+    quotes, any other bare), the identity fields from the token's claims with ``cognito``, then the request id
     and the request time, as the REST template adds them.
     """
     fields = []
-    for name, spec in contract.load(route["schema"])["properties"].items():
+    # In name order: the order Terraform iterates the properties in.
+    for name, spec in sorted(contract.load(route["schema"])["properties"].items()):
         if cognito and name in IDENTITY_FIELDS:
             fields.append(f'"{name}":"${{context.authorizer.claims.{CLAIM_NAMES[name]}}}"')
         elif spec["type"] == "string":

@@ -131,6 +131,26 @@ def test_removing_cognitos_actions_fails_the_coverage() -> None:
     assert uncovered(stripped, needed("write") | needed("read"), key_policy_actions()) == cognito
 
 
+def test_api_gateway_actions_reach_the_rest_and_the_http_api_paths() -> None:
+    """API Gateway authorizes by verb on a path: REST APIs live under /restapis, HTTP APIs under /apis."""
+    paths = {"aws_api_gateway_": ["/restapis", "/restapis/*"], "aws_apigatewayv2_": ["/apis", "/apis/*"]}
+    wanted = {
+        f"${{local.arn.apigateway}}{path}"
+        for prefix, prefix_paths in paths.items()
+        if any(kind.startswith(prefix) for kind in declared_types())
+        for path in prefix_paths
+    }
+    assert len(wanted) == 4
+    for document in ("deploy_stack", "plan"):
+        granted = {
+            resource
+            for statement in statements(document)
+            if "apigateway:GET" in statement["actions"]
+            for resource in statement["resources"]
+        }
+        assert wanted <= granted, (document, wanted - granted)
+
+
 # ---------------------------------------------------------------- the key: no tag-based authorization
 
 
