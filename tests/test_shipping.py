@@ -41,7 +41,7 @@ from cartship.materialize import materialize
 from cartship.promote import enter, promote
 from cartship.publish import publish
 from cartship.release import Release, artifact_key
-from cartship.smoke import Target, smoke
+from cartship.smoke import Target, accepted, smoke
 from cartship.status import status
 from cartship.store import ArtifactStore
 
@@ -469,6 +469,22 @@ def test_make_targets_work_against_moto_through_aws_endpoint_url(tmp_path: Path)
 
 def handled_an_event(worker: Worker) -> bool:
     return any(result.ok for result in worker.results)
+
+
+@pytest.mark.parametrize(
+    ("answer", "put"),
+    [
+        ({"message": "message received"}, True),
+        ({"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}, True),
+        ({"message": "event not accepted"}, False),
+        ({"FailedEntryCount": 1, "Entries": [{"ErrorCode": "MalformedDetail"}]}, False),
+        ({"FailedEntryCount": 0, "Entries": []}, False),
+        (["message received"], False),
+    ],
+)
+def test_the_smoke_test_accepts_what_either_api_answers_for_a_put_event(answer: object, put: bool) -> None:
+    """The REST API's message or the HTTP API's PutEvents response with the entry put; nothing else."""
+    assert accepted(answer) is put
 
 
 @pytest.mark.e2e
