@@ -135,7 +135,7 @@ def read(environment: str) -> Deployment:
     return Deployment(
         environment=environment,
         region=values["region"],
-        # The API type of the environment; REST until the module offers another.
+        # The API type of the environment (terraform.tfvars api, the module defaults to "rest").
         api=values.get("api", "rest"),
         functions=functions,
         queues=queues,
