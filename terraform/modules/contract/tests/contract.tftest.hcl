@@ -236,3 +236,22 @@ run "auth_must_be_iam_or_cognito" {
 
   expect_failures = [var.auth]
 }
+
+run "http_routes_put_the_same_events_as_the_rest_routes" {
+  command = plan
+
+  assert {
+    condition     = keys(output.http_routes) == keys(output.routes)
+    error_message = "The HTTP API serves exactly the REST API's routes."
+  }
+  assert {
+    condition = alltrue([
+      for key, route in output.http_routes : route.request_parameters.DetailType == output.routes[key].detail_type && route.request_parameters.Source == output.routes[key].source && route.request_parameters.EventBusName == "cartflow-test-bus"
+    ])
+    error_message = "Each HTTP route puts its contract event on this stack's bus."
+  }
+  assert {
+    condition     = alltrue([for route in output.http_routes : can(regex("\"request_id\":\"[$][{]context[.]requestId[}]\"", route.request_parameters.Detail)) && !route.jwt_authorizer])
+    error_message = "Each Detail carries the request id; the JWT authorizer only with auth = \"cognito\"."
+  }
+}
