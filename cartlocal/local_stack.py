@@ -219,13 +219,12 @@ class LocalStack:
             self._loops.append(loop)
         if self.options.auth == "cognito":
             self.user_pool = LocalUserPool.generate(REGION)
-        bus_arn = self.stack.settings["EVENT_BUS_ARN"]
+        # Either API calls PutEvents with the one client standing for the API role.
+        events, bus_arn = self.client("events"), self.stack.settings["EVENT_BUS_ARN"]
         api: LocalApi = (
-            LocalHttpApi(self.client("events"), bus_arn, auth=self.options.auth, user_pool=self.user_pool)
+            LocalHttpApi(events, bus_arn, auth=self.options.auth, user_pool=self.user_pool)
             if self.options.api == "http"
-            else LocalRestApi(
-                self.client("events"), bus_arn, REGION, ACCOUNT_ID, auth=self.options.auth, user_pool=self.user_pool
-            )
+            else LocalRestApi(events, bus_arn, REGION, ACCOUNT_ID, auth=self.options.auth, user_pool=self.user_pool)
         )
         self.api = HttpApi(api, self.options.api_port, self.timeline)
         self.api.start()
