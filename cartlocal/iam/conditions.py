@@ -1,0 +1,171 @@
+"""IAM condition operators, decided against a request context.
+
+Semantics from the IAM User Guide ("Condition operators", "Conditions with multiple context keys
+or values"): operators AND together, keys of one operator AND together, values of one key OR
+together (NOR for negated operators); a key missing from the context makes a positive operator
+false and a negated one true, except ``...IfExists`` (true when missing) and ``Null``.
+``ForAnyValue:`` is false on a missing or empty key, ``ForAllValues:`` true.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+ContextValue = str | tuple[str, ...]
+Context = Mapping[str, ContextValue]
+
+Compare = Callable[[str, str], bool]
+
+
+class PolicyError(ValueError):
+    """A policy this evaluator cannot decide; callers fail closed on it."""
+
+
+@cache
+def wildcard(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
+    """IAM's ``*`` (any run, also empty) and ``?`` (one character) as an anchored regex."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def like(pattern: str, value: str) -> bool:
+    return wildcard(pattern).fullmatch(value) is not None
+
+
+def arn_like(pattern: str, value: str) -> bool:
+    """ArnLike: each of the six colon-separated parts is matched on its own (IAM User Guide, ARN operators)."""
+    wanted, actual = pattern.split(":", 5), value.split(":", 5)
+    if len(wanted) != 6 or len(actual) != 6:  # an ARN has six parts
+        return False
+    return all(like(p, v) for p, v in zip(wanted, actual, strict=True))
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise PolicyError(f"not a number: {text!r}") from None
+
+
+def _date(text: str) -> datetime:
+    """ISO 8601 or epoch seconds, as the Date operators accept."""
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return datetime.fromtimestamp(float(text), UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise PolicyError(f"not a date: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _ip(policy: str, value: str) -> bool:
+    try:
+        return ipaddress.ip_address(value) in ipaddress.ip_network(policy, strict=False)
+    except ValueError:
+        return False
+
+
+# Positive comparators (policy value, context value) and whether the operator is their negation.
+_BASE: dict[str, tuple[Compare, bool]] = {
+    "StringEquals": (lambda p, v: p == v, False),
+    "StringNotEquals": (lambda p, v: p == v, True),
+    "StringEqualsIgnoreCase": (lambda p, v: p.casefold() == v.casefold(), False),
+    "StringNotEqualsIgnoreCase": (lambda p, v: p.casefold() == v.casefold(), True),
+    "StringLike": (like, False),
+    "StringNotLike": (like, True),
+    "ArnEquals": (arn_like, False),
+    "ArnLike": (arn_like, False),
+    "ArnNotEquals": (arn_like, True),
+    "ArnNotLike": (arn_like, True),
+    "NumericEquals": (lambda p, v: _number(v) == _number(p), False),
+    "NumericNotEquals": (lambda p, v: _number(v) == _number(p), True),
+    "NumericLessThan": (lambda p, v: _number(v) < _number(p), False),
+    "NumericLessThanEquals": (lambda p, v: _number(v) <= _number(p), False),
+    "NumericGreaterThan": (lambda p, v: _number(v) > _number(p), False),
+    "NumericGreaterThanEquals": (lambda p, v: _number(v) >= _number(p), False),
+    "DateEquals": (lambda p, v: _date(v) == _date(p), False),
+    "DateNotEquals": (lambda p, v: _date(v) == _date(p), True),
+    "DateLessThan": (lambda p, v: _date(v) < _date(p), False),
+    "DateLessThanEquals": (lambda p, v: _date(v) <= _date(p), False),
+    "DateGreaterThan": (lambda p, v: _date(v) > _date(p), False),
+    "DateGreaterThanEquals": (lambda p, v: _date(v) >= _date(p), False),
+    "Bool": (lambda p, v: p.lower() == v.lower(), False),
+    "BinaryEquals": (lambda p, v: p == v, False),
+    "IpAddress": (_ip, False),
+    "NotIpAddress": (_ip, True),
+}
+
+
+def _text(value: object) -> str:
+    """Policy values are strings, but JSON lets authors write true or 5; IAM reads them as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise PolicyError(f"unsupported condition value {value!r}")
+
+
+@dataclass(frozen=True)
+class Test:
+    """One ``operator: {key: values}`` entry of a Condition block, for one key."""
+
+    operator: str
+    key: str
+    values: tuple[str, ...]
+
+    def holds(self, context: Context) -> bool:
+        qualifier, _, operator = self.operator.rpartition(":")
+        present = self.key in context
+        if operator == "Null":
+            wanted = {value.lower() for value in self.values}
+            return (not present and "true" in wanted) or (present and "false" in wanted)
+        if_exists = operator.endswith("IfExists")
+        base, negated = _BASE[operator.removesuffix("IfExists")]
+        if not present:
+            return _missing(qualifier, negated=negated, if_exists=if_exists)
+        raw = context[self.key]
+        actual = (raw,) if isinstance(raw, str) else raw
+
+        def one(value: str) -> bool:
+            matched = any(base(policy, value) for policy in self.values)
+            return not matched if negated else matched
+
+        if qualifier == "ForAllValues":
+            return all(one(value) for value in actual)
+        if qualifier == "ForAnyValue":
+            return any(one(value) for value in actual)
+        # A single-valued operator against several values: any of them (unverified for AWS;
+        # every key this stack's policies test is single-valued).
+        return any(one(value) for value in actual)
+
+
+def _missing(qualifier: str, *, negated: bool, if_exists: bool) -> bool:
+    """A key absent from the request context (IAM User Guide, "Condition operators")."""
+    if qualifier:
+        return qualifier == "ForAllValues"
+    return if_exists or negated
+
+
+def parse(block: Mapping[str, object]) -> tuple[Test, ...]:
+    """The tests of a Condition block; unknown operators or qualifiers are a PolicyError."""
+    tests: list[Test] = []
+    for operator, keys in block.items():
+        qualifier, _, name = operator.rpartition(":")
+        if qualifier not in {"", "ForAnyValue", "ForAllValues"}:
+            raise PolicyError(f"unknown condition qualifier in {operator}")
+        if name != "Null" and name.removesuffix("IfExists") not in _BASE:
+            raise PolicyError(f"unknown condition operator {operator}")
+        if not isinstance(keys, Mapping):
+            raise PolicyError(f"{operator} must map keys to values")
+        for key, values in keys.items():
+            listed: Sequence[object] = values if isinstance(values, list) else [values]
+            texts = tuple(_text(value) for value in listed)
+            if any("${" in text for text in texts):
+                raise PolicyError(f"policy variables are not supported: {operator} {key} {texts}")
+            tests.append(Test(operator, str(key), texts))
+    return tuple(tests)
