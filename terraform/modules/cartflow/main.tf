@@ -27,8 +27,9 @@ module "contract" {
   kms_key_arn     = aws_kms_key.this.arn
   sender_identity = coalesce(var.sender_identity, var.sender_email)
 
-  sandbox_recipients  = var.ses_sandbox ? var.sandbox_recipients : []
-  built_architectures = { for fn, code in var.function_code : fn => code.architecture if code.architecture != null }
+  sandbox_recipients     = var.ses_sandbox ? var.sandbox_recipients : []
+  built_architectures    = { for fn, code in var.function_code : fn => code.architecture if code.architecture != null }
+  key_administrator_arns = var.key_administrator_arns
 
   # The deployment's value of each contract setting; which function gets which is decided by the
   # contract (stack.json functions.<fn>.environment), never here.

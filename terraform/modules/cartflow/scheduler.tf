@@ -11,20 +11,8 @@ resource "aws_iam_role" "scheduler" {
   name                 = local.names.scheduler_role
   description          = "Assumed by EventBridge Scheduler for the ${local.names.schedule_group} schedules."
   permissions_boundary = var.permissions_boundary
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "SchedulerOfThisAccountAndGroup"
-      Effect    = "Allow"
-      Principal = { Service = "scheduler.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = {
-        StringEquals = { "aws:SourceAccount" = local.account_id }
-        ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${local.names.schedule_group}" }
-      }
-    }]
-  })
-  tags = local.tags
+  assume_role_policy   = module.contract.trust_policies.scheduler_role
+  tags                 = local.tags
 }
 
 resource "aws_iam_role_policy" "scheduler" {

@@ -77,40 +77,16 @@ resource "aws_sqs_queue" "async_failure_dlq" {
   tags                              = local.tags
 }
 
-# EventBridge may send to a work queue only for the rules that target it.
+# EventBridge may send to a work queue only for the rules that target it, and dead-letter
+# undeliverable events of this stack's rules only (documents: the contract module).
 resource "aws_sqs_queue_policy" "this" {
-  for_each = {
-    for queue in keys(module.contract.queues) : queue => [
-      for rule, spec in module.contract.rules : aws_cloudwatch_event_rule.this[rule].arn if spec.queue == queue
-    ]
-  }
+  for_each = module.contract.queue_policies
 
   queue_url = aws_sqs_queue.this[each.key].id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "EventBridgeRulesTargetingThisQueue"
-      Effect    = "Allow"
-      Principal = { Service = "events.amazonaws.com" }
-      Action    = "sqs:SendMessage"
-      Resource  = aws_sqs_queue.this[each.key].arn
-      Condition = { ArnEquals = { "aws:SourceArn" = each.value } }
-    }]
-  })
+  policy    = each.value
 }
 
-# EventBridge dead-letters undeliverable events of this stack's rules only.
 resource "aws_sqs_queue_policy" "rule_target_dlq" {
   queue_url = aws_sqs_queue.rule_target_dlq.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "EventBridgeRulesOfThisStack"
-      Effect    = "Allow"
-      Principal = { Service = "events.amazonaws.com" }
-      Action    = "sqs:SendMessage"
-      Resource  = aws_sqs_queue.rule_target_dlq.arn
-      Condition = { ArnEquals = { "aws:SourceArn" = [for rule in aws_cloudwatch_event_rule.this : rule.arn] } }
-    }]
-  })
+  policy    = module.contract.rule_target_dlq_policy
 }

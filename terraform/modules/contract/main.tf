@@ -46,8 +46,16 @@ locals {
     scheduler_dlq     = "${local.arn_prefix.sqs}:${local.names.scheduler_dlq}"
     idempotency_table = "${local.arn_prefix.dynamodb}:table/${local.names.idempotency_table}"
     sender_identity   = "${local.arn_prefix.ses}:identity/${var.sender_identity}"
+    rule_target_dlq   = "${local.arn_prefix.sqs}:${local.names.rule_target_dlq}"
+    async_failure_dlq = "${local.arn_prefix.sqs}:${local.names.async_failure_dlq}"
+    schedule_group    = "${local.arn_prefix.scheduler}:schedule-group/${local.names.schedule_group}"
+    api_role          = "arn:${var.partition}:iam::${var.account_id}:role/${local.names.api_role}"
+    account_root      = "arn:${var.partition}:iam::${var.account_id}:root"
     queues            = { for queue, name in local.names.queues : queue => "${local.arn_prefix.sqs}:${name}" }
-    functions         = { for fn, name in local.names.functions : fn => "${local.arn_prefix.lambda}:function:${name}" }
+    # A rule on a custom bus: arn:...:rule/<bus name>/<rule name>.
+    rules          = { for rule, name in local.names.rules : rule => "${local.arn_prefix.events}:rule/${local.names.event_bus}/${name}" }
+    function_roles = { for fn, name in local.names.functions : fn => "arn:${var.partition}:iam::${var.account_id}:role/${name}" }
+    functions      = { for fn, name in local.names.functions : fn => "${local.arn_prefix.lambda}:function:${name}" }
   }
 
   # A zip built for another architecture than the contract's fails the plan (see the output
@@ -355,4 +363,132 @@ locals {
       ]
     })
   }
+
+  # ---------------------------------------------------------------- trust and resource policies
+  # Who may assume each role, who may send to each queue, and the key policy: documents here, so
+  # the cartflow module attaches exactly what the local stack authorizes with (cartlocal.iam).
+  trust_policies = {
+    # API Gateway assumes an integration's credentials role without aws:SourceAccount or
+    # aws:SourceArn in the request context, so a condition on either denies every request. The
+    # role may only put events on this stack's bus, which bounds what a confused deputy could do.
+    api_role = jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "ApiGateway"
+        Effect    = "Allow"
+        Principal = { Service = "apigateway.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+      }]
+    })
+    scheduler_role = jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "SchedulerOfThisAccountAndGroup"
+        Effect    = "Allow"
+        Principal = { Service = "scheduler.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = var.account_id }
+          ArnLike      = { "aws:SourceArn" = local.arns.schedule_group }
+        }
+      }]
+    })
+  }
+
+  # EventBridge may send to a work queue only for the rules that target it.
+  queue_policies = {
+    for queue in keys(local.stack.queues) : queue => jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "EventBridgeRulesTargetingThisQueue"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sqs:SendMessage"
+        Resource  = local.arns.queues[queue]
+        Condition = { ArnEquals = { "aws:SourceArn" = [for rule, spec in local.rules : local.arns.rules[rule] if spec.queue == queue] } }
+      }]
+    })
+  }
+
+  # EventBridge dead-letters undeliverable events of this stack's rules only.
+  rule_target_dlq_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "EventBridgeRulesOfThisStack"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = local.arns.rule_target_dlq
+      Condition = { ArnEquals = { "aws:SourceArn" = values(local.arns.rules) } }
+    }]
+  })
+
+  # IAM policies of the roles that use the key go through the account statement; AWS services that
+  # encrypt on their own behalf (CloudWatch Logs, EventBridge delivering to queues, CloudWatch
+  # alarms publishing to the topic) are named, each limited to this account.
+  # What Terraform does with the key and through it when it creates, reads, updates, tags and
+  # destroys the stack (docs/deploy-permissions.md, aws_kms_key and aws_kms_alias rows, and the
+  # grants and data keys the log groups, queues, topic, table and functions ask for at creation).
+  key_administration_actions = [
+    "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt", "kms:DeleteAlias", "kms:DescribeKey",
+    "kms:EnableKeyRotation", "kms:Encrypt", "kms:GenerateDataKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+    "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+    "kms:UpdateAlias", "kms:UpdateKeyDescription",
+  ]
+
+  kms_key_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid       = "AccountAdministersAndDelegatesToIam"
+        Effect    = "Allow"
+        Principal = { AWS = local.arns.account_root }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      ],
+      # The deploy role manages the key through the key policy itself, not through tag-based IAM
+      # conditions: a new key's tags take up to five minutes to count for authorization, which
+      # would deny the first apply's EnableKeyRotation and CreateGrant right after CreateKey.
+      [for principals in [var.key_administrator_arns] : {
+        Sid       = "DeployRoleAdministersTheKey"
+        Effect    = "Allow"
+        Principal = { AWS = principals }
+        Action    = local.key_administration_actions
+        Resource  = "*"
+      } if length(principals) > 0],
+      [
+        {
+          Sid       = "CloudWatchLogsEncryptsThisStacksLogGroups"
+          Effect    = "Allow"
+          Principal = { Service = "logs.${var.region}.amazonaws.com" }
+          Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+          Resource  = "*"
+          Condition = {
+            ArnLike = {
+              "kms:EncryptionContext:aws:logs:arn" = [
+                "${local.arn_prefix.logs}:log-group:/aws/lambda/${var.name}-*",
+                "${local.arn_prefix.logs}:log-group:/aws/apigateway/${var.name}-*",
+              ]
+            }
+          }
+        },
+        {
+          Sid       = "EventBridgeDeliversToEncryptedQueues"
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+        },
+        {
+          Sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
+          Effect    = "Allow"
+          Principal = { Service = "cloudwatch.amazonaws.com" }
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+        },
+    ])
+  })
 }

@@ -116,3 +116,23 @@ output "actions_without_resource_types" {
   description = "IAM actions granted on Resource \"*\" because they support no resource-level permission, with the reason."
   value       = local.actions_without_resource_types
 }
+
+output "trust_policies" {
+  description = "Trust policy documents (JSON) of the API role and the Scheduler role."
+  value       = local.trust_policies
+}
+
+output "queue_policies" {
+  description = "SQS queue policy document (JSON) per work queue: EventBridge may send only for the rules targeting it."
+  value       = local.queue_policies
+}
+
+output "rule_target_dlq_policy" {
+  description = "SQS queue policy document (JSON) of the rule targets' dead-letter queue."
+  value       = local.rule_target_dlq_policy
+}
+
+output "kms_key_policy" {
+  description = "Key policy document (JSON) of the stack's KMS key. Depends on no key ARN, so the key can use it."
+  value       = local.kms_key_policy
+}

@@ -103,3 +103,9 @@ variable "setting_values" {
     error_message = "setting_values keys must be environment variable names (UPPER_SNAKE_CASE)."
   }
 }
+
+variable "key_administrator_arns" {
+  description = "IAM principals (the environment's deploy role) the stack key's policy makes its administrators, so managing the key never waits for tag-based authorization. Empty: the account statement only."
+  type        = list(string)
+  default     = []
+}
