@@ -38,6 +38,8 @@ def _options(args: argparse.Namespace, **overrides: Any) -> Options:
         "workdir": Path(args.workdir),
         "moto_port": args.moto_port if args.moto_port is not None else _default_moto_port(args.command),
         "time_scale": args.time_scale,
+        "authz": not args.no_authz,
+        "ses_sandbox": args.ses_sandbox,
     }
     return Options(**(values | overrides))
 
@@ -58,6 +60,10 @@ def demo(args: argparse.Namespace) -> int:
     for expectation in expectations:
         print(f"  {'PASS' if expectation.held else 'FAIL'}  {expectation.description}", file=sys.stderr)
     print(f"{held}/{len(expectations)} expectations held", file=sys.stderr)
+    if options.authz:
+        print(f"{len(local.denials)} request(s) denied by the local authorization plane", file=sys.stderr)
+    else:
+        print("authorization was OFF (--no-authz): a real account may deny what passed here", file=sys.stderr)
     return 0 if held == len(expectations) else 1
 
 
@@ -190,6 +196,16 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help=f"AWS endpoint (moto) port (default: {ports.MOTO.default} for local, a free one otherwise; 0: a free one)",
+    )
+    parser.add_argument(
+        "--no-authz",
+        action="store_true",
+        help="debugging only: skip AWS's authorization plane (IAM, trust, queue and key policies)",
+    )
+    parser.add_argument(
+        "--ses-sandbox",
+        action="store_true",
+        help="SES sandbox: recipients must be verified identities the sender may send to",
     )
     parser.add_argument(
         "--time-scale",

@@ -1,8 +1,15 @@
 """The whole of cartflow on one machine: moto, the real zips under awslambdaric, and the glue.
 
-Start order follows the data: moto and the contract's resources first, then one execution
+Start order follows the data: the contract module's policies (cached) and moto behind the
+authorization gate, the contract's resources, then one execution
 environment per function from its zip, then what AWS would run between them (rule → Lambda
 targets, the queue's event source mapping, Scheduler, the SES outbox), then the HTTP API.
+Every request the stack makes on a principal's behalf is signed as that principal and authorized
+as AWS would (cartlocal.iam): a function's calls as its execution role, the event source mapping's
+polling as the consumer's role, the API's PutEvents as the integration role after API Gateway
+assumes it, Scheduler's delivery as the schedule's role after Scheduler assumes it. Denials go to
+the timeline and are counted in ``denials``.
+
 ``stop`` undoes it in reverse and reaps every process it started; it is safe after a partial
 start, so a failure half-way (port in use, stale zip) never leaves anything running.
 """
@@ -28,16 +35,18 @@ from cartlocal.console import assets
 from cartlocal.console.server import Console, Sources
 from cartlocal.errors import LocalError
 from cartlocal.hot_reload import HotReload
+from cartlocal.iam import local as iam_local
+from cartlocal.iam.plane import Plane, access_key_id
 from cartlocal.lambda_runtime import artifacts
 from cartlocal.lambda_runtime.worker import FunctionConfig, Result, Worker
-from cartlocal.local_aws.endpoint import MotoEndpoint
+from cartlocal.local_aws.endpoint import CREDENTIALS, MotoEndpoint
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
 from cartlocal.pollers.async_targets import AsyncTarget
 from cartlocal.pollers.bus_tap import BusTap
 from cartlocal.pollers.event_source import QueueEventSource
 from cartlocal.pollers.loops import Loop
 from cartlocal.pollers.outbox import Outbox
-from cartlocal.pollers.scheduler import ScheduleRunner
+from cartlocal.pollers.scheduler import AssumeRoleDenied, RoleClients, ScheduleRunner
 from cartlocal.ports import API, CONSOLE, MOTO, ensure_free
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
@@ -78,6 +87,10 @@ class Options:
     watch: Path | None = None
     # The web console's port (cartlocal.console; 0: a free one), or None for no console.
     console_port: int | None = None
+    # AWS's authorization plane (cartlocal.iam); off only for debugging (cartlocal.cli --no-authz).
+    authz: bool = True
+    # SES sandbox: every recipient must be a verified identity the sender may send to.
+    ses_sandbox: bool = False
 
 
 @dataclass
@@ -95,6 +108,10 @@ class LocalStack:
     api: HttpApi | None = None
     console: Console | None = None
     user_pool: LocalUserPool | None = None
+    plane: Plane | None = None
+    # Every request the authorization plane refused, as the gate reported it.
+    denials: list[dict[str, str]] = field(default_factory=list)
+    _contract: dict[str, Any] = field(default_factory=dict)
     _loops: list[Loop] = field(default_factory=list)
     _log_files: list[TextIO] = field(default_factory=list)
     _scratch: Path | None = None
@@ -112,9 +129,21 @@ class LocalStack:
     ) -> None:
         self.stop()
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, access_key: str = CREDENTIALS["AWS_ACCESS_KEY_ID"]) -> Any:
         assert self.moto is not None, "start the stack first"
-        return self.moto.client(service)
+        return self.moto.client(service, access_key)
+
+    def role_key(self, role_arn: str) -> str:
+        """The access key a role's session signs with (the operator's when authorization is off)."""
+        return access_key_id(role_arn) if self.options.authz else CREDENTIALS["AWS_ACCESS_KEY_ID"]
+
+    def function_key(self, name: str) -> str:
+        return self.role_key(self._contract["arns"]["function_roles"][name]) if self._contract else self.role_key("")
+
+    def _denied(self, denial: dict[str, str]) -> None:
+        self.denials.append(denial)
+        via = f" (KMS call of {denial['via']})" if denial.get("via") else ""
+        self.timeline.log("iam", f"DENIED{via}: {denial['message']}")
 
     def start(self) -> None:
         options = self.options
@@ -136,14 +165,27 @@ class LocalStack:
                 name: pool.submit(artifacts.unpack, name, manifest[name], options.dist, options.workdir / "tasks")
                 for name in names
             }
-            self.moto = MotoEndpoint(options.moto_port)
-            self.timeline.log("moto", f"AWS services at {self.moto.url}")
-            self.stack = provision(options.name, options.reminder_delay_seconds, client=self.moto.client)
+            self._scratch = Path(tempfile.mkdtemp(prefix="cartflow-local-"))
+            config = None
+            if options.authz:
+                self._contract = iam_local.contract_outputs(options.name)
+                config = iam_local.write_config(
+                    self._scratch / "authz.json", self._contract, ses_sandbox=options.ses_sandbox
+                )
+                self.plane = iam_local.plane({"outputs": self._contract, "ses_sandbox": options.ses_sandbox})
+            self.moto = MotoEndpoint(options.moto_port, config, self._denied)
+            gate = "behind the authorization plane" if options.authz else "WITHOUT authorization (--no-authz)"
+            self.timeline.log("moto", f"AWS services at {self.moto.url}, {gate}")
+            self.stack = provision(
+                options.name,
+                options.reminder_delay_seconds,
+                client=self.moto.client,
+                key_arn=iam_local.KEY_ARN if options.authz else None,
+            )
             if options.bus_tap:
                 bus = self.stack.settings["EVENT_BUS_ARN"]
                 self.tap = BusTap(options.name, bus, self.client("events"), self.client("sqs"), self.timeline)
             self.outbox = Outbox(options.workdir / "outbox", self.timeline, self.client("ses"), self.moto.url)
-            self._scratch = Path(tempfile.mkdtemp(prefix="cartflow-local-"))
             sdk = artifacts.runtime_sdk(self._scratch / "runtime-sdk")
             for name in names:
                 self.workers[name] = self._worker(name, manifest[name].handler, trees[name].result(), sdk)
@@ -164,7 +206,7 @@ class LocalStack:
             memory_mb=spec["memory_size"],
             environment={
                 **self.stack.environment(name),
-                **self.moto.environment(),
+                **self.moto.environment(self.function_key(name)),
                 **self.options.extra_environment.get(name, {}),
             },
             function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
@@ -197,14 +239,16 @@ class LocalStack:
         for queue, spec in contract.stack()["queues"].items():
             if spec["consumer"] in self.workers:
                 worker, url = self.workers[spec["consumer"]], self.stack.queue_urls[queue]
+                # Lambda's event source mapping polls with the function's execution role.
+                consumer_sqs = self.client("sqs", self.function_key(spec["consumer"]))
                 steps[f"sqs→{spec['consumer']}"] = QueueEventSource(
-                    queue, worker, sqs, url, scale=scale, timeline=self.timeline
+                    queue, worker, consumer_sqs, url, scale=scale, timeline=self.timeline
                 ).step
         self.scheduler = ScheduleRunner(
             self.stack.settings["SCHEDULE_GROUP"],
             self.client("scheduler"),
-            self.client("events"),
             sqs,
+            self._assume_for_scheduler,
             scale=scale,
             timeline=self.timeline,
         )
@@ -219,12 +263,36 @@ class LocalStack:
             self._loops.append(loop)
         if self.options.auth == "cognito":
             self.user_pool = LocalUserPool.generate(REGION)
-        # Either API calls PutEvents with the one client standing for the API role.
-        events, bus_arn = self.client("events"), self.stack.settings["EVENT_BUS_ARN"]
+        # Either API calls PutEvents as the API role, after API Gateway assumed it.
+        api_role = self._contract["arns"]["api_role"] if self._contract else ""
+        events, bus_arn = self.client("events", self.role_key(api_role)), self.stack.settings["EVENT_BUS_ARN"]
+
+        def assume() -> str | None:
+            return self._assume_for_api(api_role)
+
+        def execution_log(line: str) -> None:
+            self.timeline.log("api", f"execution log: {line}")
+
         api: LocalApi = (
-            LocalHttpApi(events, bus_arn, auth=self.options.auth, user_pool=self.user_pool)
+            LocalHttpApi(
+                events,
+                bus_arn,
+                auth=self.options.auth,
+                user_pool=self.user_pool,
+                assume_integration_role=assume,
+                execution_log=execution_log,
+            )
             if self.options.api == "http"
-            else LocalRestApi(events, bus_arn, REGION, ACCOUNT_ID, auth=self.options.auth, user_pool=self.user_pool)
+            else LocalRestApi(
+                events,
+                bus_arn,
+                REGION,
+                ACCOUNT_ID,
+                auth=self.options.auth,
+                user_pool=self.user_pool,
+                assume_integration_role=assume,
+                execution_log=execution_log,
+            )
         )
         self.api = HttpApi(api, self.options.api_port, self.timeline)
         self.api.start()
@@ -262,6 +330,40 @@ class LocalStack:
             self.workers[name].redeploy(
                 partial(artifacts.unpack, name, manifest[name], self.options.dist, self.options.workdir / "tasks")
             )
+
+    def _assume_for_api(self, role_arn: str) -> str | None:
+        """API Gateway assuming the integration's credentials role: the execution-log line if it may not.
+
+        For integration credentials API Gateway sends neither aws:SourceAccount nor aws:SourceArn
+        (docs/aws-fidelity.md, "Local authorization plane").
+        """
+        if self.plane is None or self.plane.assume("apigateway.amazonaws.com", role_arn, {}).allowed:
+            return None
+        self.denials.append({"principal": "apigateway.amazonaws.com", "action": "sts:AssumeRole", "resource": role_arn})
+        return (
+            "Execution failed due to configuration error: "
+            f"API Gateway does not have permission to assume the provided role {role_arn}"
+        )
+
+    def _assume_for_scheduler(self, role_arn: str) -> RoleClients:
+        """Scheduler assuming a schedule's role, with aws:SourceAccount and the group as aws:SourceArn."""
+        assert self.stack is not None
+        if self.plane is not None:
+            group = f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule-group/{self.stack.settings['SCHEDULE_GROUP']}"
+            context = {"aws:SourceAccount": ACCOUNT_ID, "aws:SourceArn": group}
+            if not self.plane.assume("scheduler.amazonaws.com", role_arn, context).allowed:
+                message = f"EventBridge Scheduler cannot assume {role_arn} (its trust policy denies)"
+                self._denied(
+                    {
+                        "principal": "scheduler.amazonaws.com",
+                        "action": "sts:AssumeRole",
+                        "resource": role_arn,
+                        "message": message,
+                    }
+                )
+                raise AssumeRoleDenied(message)
+        key = self.role_key(role_arn)
+        return RoleClients(self.client("events", key), self.client("sqs", key))
 
     def invoke(self, name: str, event: Any) -> Result:
         """Invoke one function synchronously (RequestResponse), as `make invoke` does."""

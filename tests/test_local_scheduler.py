@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
-from cartlocal.pollers.scheduler import LIST_PAGE_SIZE, ScheduleRunner
+from cartlocal.pollers.scheduler import LIST_PAGE_SIZE, RoleClients, ScheduleRunner
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
 
@@ -46,8 +46,14 @@ def calls(aws: dict[str, Any]) -> Counter[str]:
 
 
 def runner(aws: dict[str, Any]) -> ScheduleRunner:
+    roles = RoleClients(aws["events"], aws["sqs"])
     return ScheduleRunner(
-        GROUP, aws["scheduler"], aws["events"], aws["sqs"], scale=TimeScale(1 / 120), timeline=Timeline(io.StringIO())
+        GROUP,
+        aws["scheduler"],
+        aws["sqs"],
+        lambda role: roles,
+        scale=TimeScale(1 / 120),
+        timeline=Timeline(io.StringIO()),
     )
 
 

@@ -90,10 +90,15 @@ class LocalHttpApi:
         request_ids: Callable[[], str] = lambda: str(uuid.uuid4()),
         auth: Literal["iam", "cognito"] = "iam",
         user_pool: LocalUserPool | None = None,
+        assume_integration_role: Callable[[], str | None] = lambda: None,
+        execution_log: Callable[[str], None] = LOG.error,
     ) -> None:
         if (auth == "cognito") != (user_pool is not None):
             raise ValueError('a user pool is needed exactly when auth is "cognito"')
         self._events, self._user_pool = events_client, user_pool
+        # As for the REST API: the integration's credentials role is assumed before each call; a
+        # refusal is logged and the client gets the stage's generic 500 (docs/aws-fidelity.md).
+        self._assume_integration_role, self._execution_log = assume_integration_role, execution_log
         self._clock, self._request_ids = clock, request_ids
         # Terraform passes the bus name (contract names.event_bus); the ARN's last part is that name.
         bus_name = bus_arn.rsplit("/", 1)[-1]
@@ -122,6 +127,9 @@ class LocalHttpApi:
                 return _answer(request_id, 401, {"message": "Unauthorized"})
             context["authorizer"] = {"claims": {name: str(value) for name, value in claims.items()}}
         entry = {name: substitute(value, _json_object(body), context) for name, value in parameters.items()}
+        if (refusal := self._assume_integration_role()) is not None:
+            self._execution_log(f"({request_id}) {refusal}")
+            return _answer(request_id, 500, {"message": "Internal Server Error"})
         return self._put(request_id, entry)
 
     def _put(self, request_id: str, entry: dict[str, str]) -> ApiResponse:

@@ -23,6 +23,12 @@ Choices where AWS behaviour depends on configuration, documented so they can be 
   EventBridge unreachable (no HTTP answer) is INTEGRATION_FAILURE, 504.
 - ``x-amzn-ErrorType`` is set on the gateway responses whose AWS error type is well known.
 
+Integration credentials: before the integration request, ``assume_integration_role`` says whether
+API Gateway may assume the integration's role (the local authorization plane evaluates the role's
+trust policy with the context API Gateway sends); if not, the client gets 500 ``Internal server
+error`` and the execution log gets AWS's line ("Execution failed due to configuration error: API
+Gateway does not have permission to assume the provided role ...").
+
 Authorization (``auth``): "iam", the default, does not check SigV4 locally (there are no local IAM
 principals) and leaves ``$context.authorizer`` out, as for an IAM-authorized method. "cognito"
 plays the COGNITO_USER_POOLS authorizer Terraform attaches to every method: after routing and the
@@ -138,6 +144,8 @@ class LocalRestApi:
         request_ids: Callable[[], str] = lambda: str(uuid.uuid4()),
         auth: Literal["iam", "cognito"] = "iam",
         user_pool: LocalUserPool | None = None,
+        assume_integration_role: Callable[[], str | None] = lambda: None,
+        execution_log: Callable[[str], None] = LOG.error,
     ) -> None:
         if (auth == "cognito") != (user_pool is not None):
             raise ValueError('a user pool is needed exactly when auth is "cognito"')
@@ -145,6 +153,7 @@ class LocalRestApi:
         self._events = events_client
         self._stage, self._account_id, self._api_id, self._region = stage, account_id, api_id, region
         self._clock, self._request_ids = clock, request_ids
+        self._assume_integration_role, self._execution_log = assume_integration_role, execution_log
         spec = contract.load("api/routes.json")
         templates = spec["templates"]
         self.max_body_bytes: int = spec["max_body_bytes"]
@@ -246,6 +255,11 @@ class LocalRestApi:
         self, request_id: str, context: dict[str, Any], params: dict[str, Any], rendered: str
     ) -> ApiResponse:
         """Send the rendered PutEvents request and map EventBridge's answer to the method response."""
+        # The integration's credentials role is assumed first; if that fails the client sees only
+        # API Gateway's 500, and the reason is in the execution log.
+        if (refusal := self._assume_integration_role()) is not None:
+            self._execution_log(f"({request_id}) {refusal}")
+            return self._gateway_error(request_id, 500, "Internal server error")
         try:
             request = json.loads(rendered)
             if not isinstance(request, dict):

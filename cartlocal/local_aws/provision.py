@@ -42,8 +42,15 @@ class Stack:
         }
 
 
-def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true", **attributes})["QueueUrl"]
+def _encryption(key_arn: str | None) -> dict[str, str]:
+    """A queue's encryption attributes: the stack's key where Terraform sets one, else SQS-managed."""
+    if key_arn is None:
+        return {"SqsManagedSseEnabled": "true"}
+    return {"KmsMasterKeyId": key_arn, "KmsDataKeyReusePeriodSeconds": "300"}
+
+
+def _queue(sqs: Any, name: str, attributes: dict[str, str], key_arn: str | None = None) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name, Attributes={**_encryption(key_arn), **attributes})["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
 
@@ -52,6 +59,7 @@ def provision(
     name: str = "cartflow-local",
     reminder_delay_seconds: int | None = None,
     client: Callable[[str], Any] | None = None,
+    key_arn: str | None = None,
 ) -> Stack:
     """Create every resource of the stack named ``name`` and return its settings.
 
@@ -59,7 +67,10 @@ def provision(
     because moto cannot invoke Lambda targets: the local runtime (or a test) reads the queue and
     invokes the function with the unchanged envelope, and sends what still fails after the
     function's retries to the async-failures queue. ``client`` makes the boto3 clients
-    (default ``boto3.client``; the local runtime passes one bound to its moto server).
+    (default ``boto3.client``; the local runtime passes one bound to its moto server). With
+    ``key_arn`` every queue and the table Terraform encrypts with the stack key name that key (the
+    local authorization plane then requires the KMS permissions AWS requires); the delivery
+    queues, which stand in for Lambda's own asynchronous-invocation queue, stay SQS-managed.
     """
     spec = contract.stack()
     make = client or boto3.client
@@ -76,6 +87,7 @@ def provision(
             sqs,
             contract.resource_name("queue_dlq", name, queue_name),
             {"MessageRetentionPeriod": str(queue["dlq_message_retention_seconds"])},
+            key_arn,
         )
         url, _ = _queue(
             sqs,
@@ -87,13 +99,14 @@ def provision(
                     {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue["max_receive_count"]}
                 ),
             },
+            key_arn,
         )
         stack.queue_urls[queue_name], stack.dlq_urls[queue_name] = url, dlq_url
 
-    scheduler_dlq_url, scheduler_dlq_arn = _queue(sqs, contract.resource_name("scheduler_dlq", name), {})
+    scheduler_dlq_url, scheduler_dlq_arn = _queue(sqs, contract.resource_name("scheduler_dlq", name), {}, key_arn)
     stack.dlq_urls["scheduler"] = scheduler_dlq_url
     # The on-failure destination of every asynchronously invoked function (Terraform: async_failure_dlq).
-    stack.dlq_urls["async_failures"], _ = _queue(sqs, contract.resource_name("async_failure_dlq", name), {})
+    stack.dlq_urls["async_failures"], _ = _queue(sqs, contract.resource_name("async_failure_dlq", name), {}, key_arn)
     for rule_name, rule in spec["rules"].items():
         rule_resource = contract.resource_name("rule", name, rule_name)
         events.put_rule(
@@ -125,11 +138,15 @@ def provision(
         ),
     )
     table = contract.resource_name("idempotency_table", name)
+    table_encryption: dict[str, Any] = {}
+    if key_arn is not None:
+        table_encryption["SSESpecification"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn}
     dynamodb.create_table(
         TableName=table,
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
+        **table_encryption,
     )
     dynamodb.update_time_to_live(
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}

@@ -4,7 +4,9 @@ Each due schedule's target is invoked as Scheduler's templated EventBridge PutEv
 would: ``EventBridgeParameters`` give source and detail-type, ``Input`` is the detail. A failed
 attempt is retried per the schedule's RetryPolicy (back-off time-scaled); when retries or event
 age run out the Input goes to the DeadLetterConfig queue with Scheduler's error attributes.
-Then ``ActionAfterCompletion=DELETE`` deletes the schedule, as Scheduler does.
+Then ``ActionAfterCompletion=DELETE`` deletes the schedule, as Scheduler does. Target and DLQ are
+called with the schedule's execution role, which Scheduler assumes first (``assume``: the local
+authorization plane); a role it may not assume fails the attempt like any other target error.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +32,22 @@ DEFAULT_RETRY_ATTEMPTS = 185
 DEFAULT_EVENT_AGE_SECONDS = 86400
 # ListSchedules' largest page: the fewest requests per poll when many reminders are pending.
 LIST_PAGE_SIZE = 100
+
+
+class AssumeRoleDenied(Exception):
+    """Scheduler may not assume a schedule's execution role."""
+
+
+@dataclass(frozen=True)
+class RoleClients:
+    """Clients signing as a schedule's execution role: the target's (EventBridge) and the DLQ's."""
+
+    events: Any
+    sqs: Any
+
+
+# RoleArn -> clients of that role's session, or AssumeRoleDenied.
+Assume = Callable[[str], RoleClients]
 
 
 @dataclass
@@ -63,10 +82,12 @@ class ScheduleRunner:
     """Fires the due schedules of one group."""
 
     def __init__(
-        self, group: str, scheduler: Any, events: Any, sqs: Any, *, scale: TimeScale, timeline: Timeline
+        self, group: str, scheduler: Any, sqs: Any, assume: Assume, *, scale: TimeScale, timeline: Timeline
     ) -> None:
         self.group = group
-        self._scheduler, self._events, self._sqs = scheduler, events, sqs
+        # ``scheduler`` and ``sqs`` are Scheduler's own view (listing schedules, resolving the DLQ's
+        # URL from its ARN, which AWS needs no API call for); ``assume`` gives the role's clients.
+        self._scheduler, self._sqs, self._assume = scheduler, sqs, assume
         self._scale, self._timeline = scale, timeline
         self._attempts: dict[tuple[str, str], _Attempts] = {}
         self._completed: set[tuple[str, str]] = set()
@@ -130,7 +151,14 @@ class ScheduleRunner:
         if time.monotonic() < attempts.next_at:
             return False
         target = schedule["Target"]
-        error = self._deliver(target)
+        role: RoleClients | None = None
+        error: tuple[str, str] | None
+        try:
+            role = self._assume(target["RoleArn"])
+        except AssumeRoleDenied as denied:
+            error = ("AccessDeniedException", str(denied))
+        else:
+            error = self._deliver(role.events, target)
         if error is None:
             self._timeline.log(
                 "scheduler",
@@ -152,17 +180,17 @@ class ScheduleRunner:
                 "scheduler", f"{schedule['Name']} attempt {attempts.count} failed ({error[0]}); retrying"
             )
             return True
-        self._dead_letter(schedule, attempts)
+        self._dead_letter(role, schedule, attempts)
         self._complete(schedule, key)
         return True
 
-    def _deliver(self, target: dict[str, Any]) -> tuple[str, str] | None:
+    def _deliver(self, events: Any, target: dict[str, Any]) -> tuple[str, str] | None:
         """PutEvents to the target bus; the (code, message) of a failure, None on success."""
         parameters = target.get("EventBridgeParameters")
         if ":event-bus/" not in target["Arn"] or parameters is None:
             return ("UnsupportedTarget", f"the local scheduler only fires EventBridge targets, not {target['Arn']}")
         try:
-            response = self._events.put_events(
+            response = events.put_events(
                 Entries=[
                     {
                         "EventBusName": target["Arn"],
@@ -172,22 +200,22 @@ class ScheduleRunner:
                     }
                 ]
             )
-        except self._events.exceptions.ClientError as error:
+        except events.exceptions.ClientError as error:
             return (error.response["Error"]["Code"], error.response["Error"]["Message"])
         if response.get("FailedEntryCount"):
             entry = response["Entries"][0]
             return (entry.get("ErrorCode", "Failed"), entry.get("ErrorMessage", ""))
         return None
 
-    def _dead_letter(self, schedule: dict[str, Any], attempts: _Attempts) -> None:
+    def _dead_letter(self, role: RoleClients | None, schedule: dict[str, Any], attempts: _Attempts) -> None:
         target = schedule["Target"]
         dlq_arn = target.get("DeadLetterConfig", {}).get("Arn")
         code, message = attempts.last_error
-        if not dlq_arn:
+        if not dlq_arn or role is None:  # without the role, the DLQ is out of reach too
             self._timeline.log("scheduler", f"{schedule['Name']} dropped after {attempts.count} attempts: {code}")
             return
         url = self._sqs.get_queue_url(QueueName=dlq_arn.rsplit(":", 1)[-1])["QueueUrl"]
-        self._sqs.send_message(
+        role.sqs.send_message(
             QueueUrl=url,
             MessageBody=target.get("Input", "{}"),
             MessageAttributes={

@@ -1,0 +1,102 @@
+"""The authorization gate in front of moto: a WSGI middleware in the moto server's process.
+
+Every request signed with a principal's credentials (the access key id names the role session,
+see :func:`cartlocal.iam.plane.access_key_id`) is authorized by the :class:`Plane` before moto sees
+it; a refused one never reaches moto and is answered as the service would answer it. Requests
+signed with the operator's credentials (the local stack provisioning, as Terraform would, and
+playing AWS's own internals: the Lambda async queue, Scheduler's bookkeeping, the outbox) pass
+untouched; any other key is an invalid token. Running inside moto's process costs no extra hop
+and no extra GIL for the local stack (an HTTP proxy would add both to every call).
+
+Each refusal is printed as one ``denied <json>`` line on stdout, which the parent relays to the
+timeline (cartlocal.local_aws.endpoint).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cartlocal.iam.operations import HttpRequest, Unmodelled, describe
+from cartlocal.iam.plane import Plane
+from cartlocal.iam.refusals import Response, refusal, refused
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/")
+# The operator: the local stack itself (cartlocal.local_aws.endpoint.CREDENTIALS).
+OPERATOR_KEY = "testing"
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+_REASONS = {400: "Bad Request", 403: "Forbidden"}
+
+
+class Gate:
+    """Wraps moto's WSGI application with the authorization ``plane``."""
+
+    def __init__(self, app: WsgiApp, plane: Plane, report: Callable[[dict[str, str]], None]) -> None:
+        self._app, self._plane, self._report = app, plane, report
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        found = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if found is None or found.group(1) == OPERATOR_KEY:
+            return self._app(environ, start_response)
+        key, service = found.groups()
+        principal = self._plane.principal(key)
+        if principal is None:
+            message = "The security token included in the request is invalid."
+            return _answer(start_response, refused(service, message))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        headers = {
+            name[5:].replace("_", "-").lower(): value for name, value in environ.items() if name.startswith("HTTP_")
+        }
+        try:
+            http = HttpRequest(
+                service,
+                environ["REQUEST_METHOD"],
+                environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+                headers,
+                body,
+            )
+            call = describe(http, self._plane.where)
+        except Unmodelled as error:
+            message = f"User: {principal.arn} is not authorized: {error} (cartlocal fails closed)"
+            self._report({"principal": principal.arn, "action": service, "resource": "", "message": message})
+            return _answer(start_response, refused(service, message))
+        denial = self._plane.check(principal, call)
+        if denial is None:
+            return self._app(environ, start_response)
+        self._report(
+            {
+                "principal": principal.arn,
+                "action": denial.request.action,
+                "resource": denial.request.resource,
+                "via": denial.via or "",
+                "message": denial.message,
+            }
+        )
+        return _answer(start_response, refusal(service, denial))
+
+
+def _answer(start_response: StartResponse, response: Response) -> Iterable[bytes]:
+    status, headers, body = response
+    start_response(f"{status} {_REASONS.get(status, '')}", [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def stdout_reporter() -> Callable[[dict[str, str]], None]:
+    """Report denials as ``denied <json>`` lines on stdout, one whole line at a time."""
+    lock = threading.Lock()
+
+    def report(denial: dict[str, str]) -> None:
+        with lock:
+            print(f"denied {json.dumps(denial)}", flush=True)
+
+    return report

@@ -1,0 +1,63 @@
+"""Denials in the shape each service answers them, so the caller's SDK raises what it would on AWS.
+
+- awsJson services (EventBridge, DynamoDB, SQS) answer HTTP 400 with ``__type``; SQS, being
+  query-compatible, also sends ``x-amzn-query-error`` from which botocore takes the error code.
+- restJson services (Scheduler, SES v2) answer HTTP 403 with ``x-amzn-ErrorType``.
+- A refused implied KMS call surfaces as the service reports it: SQS ``KMS.AccessDeniedException``;
+  DynamoDB ``AccessDeniedException`` with "KMS key access denied error: ..." (the message quoted in
+  aws/aws-cdk#10010 and #18616).
+- An operation the plane does not model is refused the same way, saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from cartlocal.iam.plane import Denial
+
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+KMS_MESSAGE = (
+    "The ciphertext refers to a customer master key that does not exist, does not exist in this region, "
+    "or you are not allowed to access."
+)
+
+
+def _json_error(code: str, message: str, *, query_code: str | None = None) -> Response:
+    headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", str(uuid.uuid4()))]
+    if query_code is not None:
+        headers.append(("x-amzn-query-error", f"{query_code};Sender"))
+    return 400, headers, json.dumps({"__type": code, "message": message}).encode()
+
+
+def _rest_error(code: str, message: str) -> Response:
+    headers = [
+        ("Content-Type", "application/json"),
+        ("x-amzn-ErrorType", code),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+    ]
+    return 403, headers, json.dumps({"message": message, "Message": message}).encode()
+
+
+def refusal(service: str, denial: Denial) -> Response:
+    """What ``service`` answers a request refused by ``denial``."""
+    if denial.via is not None:
+        kms = f"{KMS_MESSAGE} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"
+        if service == "dynamodb":
+            return _json_error(
+                "com.amazonaws.dynamodb.v20120810#AccessDeniedException",
+                f"KMS key access denied error: com.amazonaws.services.kms.model.AWSKMSException: {kms}",
+            )
+        if service == "sqs":
+            return _json_error("com.amazonaws.sqs#KmsAccessDenied", kms, query_code="KMS.AccessDeniedException")
+    return refused(service, denial.message)
+
+
+def refused(service: str, message: str) -> Response:
+    """An access denial by ``service`` with ``message``."""
+    if service == "sqs":
+        return _json_error("com.amazonaws.sqs#AccessDenied", message, query_code="AccessDenied")
+    if service in {"scheduler", "ses"}:
+        return _rest_error("AccessDeniedException", message)
+    return _json_error("AccessDeniedException", message)
