@@ -1,0 +1,173 @@
+"""The authorization gate in front of moto denies what AWS denies, as the caller's SDK would see it.
+
+Each test starts moto behind the gate with the contract module's policies for a local deployment
+(the documents Terraform attaches), provisions the stack on the stack key as Terraform does, and
+calls moto with a role session's credentials. Where a test needs a policy to lack or hold one
+statement, it replaces that one document, so the test does not depend on today's policies.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from cartflow.contract import resource_name
+from cartlocal.iam import local as iam_local
+from cartlocal.iam.plane import access_key_id
+from cartlocal.local_aws.endpoint import MotoEndpoint
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
+
+NAME = "cartflow-gate-test"
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{resource_name('idempotency_table', NAME)}"
+
+
+@pytest.fixture(scope="module")
+def contract_outputs() -> dict[str, Any]:
+    return iam_local.contract_outputs(NAME)
+
+
+class Gated:
+    """moto behind the gate, provisioned, with the denials the gate reported."""
+
+    def __init__(self, tmp: Path, outputs: dict[str, Any]) -> None:
+        self.outputs = outputs
+        self.denials: list[dict[str, str]] = []
+        config = iam_local.write_config(tmp / "authz.json", outputs, ses_sandbox=False)
+        self.moto = MotoEndpoint(0, config, self.denials.append)
+        self.stack: Stack = provision(NAME, client=self.moto.client, key_arn=iam_local.KEY_ARN)
+
+    def client_of(self, function: str, service: str) -> Any:
+        return self.moto.client(service, access_key_id(self.outputs["arns"]["function_roles"][function]))
+
+    def scheduler_role(self, service: str) -> Any:
+        return self.moto.client(service, access_key_id(self.outputs["arns"]["scheduler_role"]))
+
+
+@pytest.fixture
+def gated(tmp_path: Path, contract_outputs: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Gated]:
+    outputs = copy.deepcopy(contract_outputs)
+    for function, document in getattr(request, "param", {}).items():
+        outputs["function_policies"][function] = json.dumps(document)
+    stack = Gated(tmp_path, outputs)
+    try:
+        yield stack
+    finally:
+        stack.moto.stop()
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+GET_ITEM_ONLY = policy({"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN})
+GET_ITEM_AND_KEY = policy(
+    {"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN},
+    {
+        "Sid": "TableKeyThroughDynamoDB",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": iam_local.KEY_ARN,
+        "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
+    },
+)
+
+
+def error_of(call: Any, **arguments: Any) -> dict[str, str]:
+    with pytest.raises(ClientError) as raised:
+        call(**arguments)
+    error = raised.value.response["Error"]
+    return {"Code": str(error.get("Code")), "Message": str(error.get("Message"))}
+
+
+def test_a_role_gets_what_its_policy_allows_and_aws_s_denial_for_the_rest(gated: Gated) -> None:
+    group = gated.stack.settings["SCHEDULE_GROUP"]
+    cancel_scheduler = gated.client_of("cancel_reminders", "scheduler")
+    assert cancel_scheduler.list_schedules(GroupName=group)["Schedules"] == []
+    assert gated.denials == []
+    bus = gated.stack.settings["EVENT_BUS_ARN"]
+    entry = {"EventBusName": bus, "Source": "cartflow.test", "DetailType": "Probe", "Detail": "{}"}
+    error = error_of(gated.client_of("cancel_reminders", "events").put_events, Entries=[entry])
+    session = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{NAME}-cancel-reminders/{NAME}-cancel-reminders"
+    assert error == {
+        "Code": "AccessDeniedException",
+        "Message": f"User: {session} is not authorized to perform: events:PutEvents on resource: {bus} "
+        "because no identity-based policy allows the events:PutEvents action",
+    }
+    assert [denial["action"] for denial in gated.denials] == ["events:PutEvents"]
+
+
+@pytest.mark.parametrize("gated", [{"send_reminder": GET_ITEM_ONLY}], indirect=True)
+def test_a_table_on_the_stack_key_needs_the_key_through_dynamodb(gated: Gated) -> None:
+    dynamodb = gated.client_of("send_reminder", "dynamodb")
+    error = error_of(dynamodb.get_item, TableName=resource_name("idempotency_table", NAME), Key={"id": {"S": "x"}})
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"].startswith("KMS key access denied error: com.amazonaws.services.kms.model.AWSKMSException")
+    [denial] = gated.denials
+    assert (denial["action"], denial["resource"], denial["via"]) == (
+        "kms:Decrypt",
+        iam_local.KEY_ARN,
+        "dynamodb:GetItem",
+    )
+
+
+@pytest.mark.parametrize("gated", [{"send_reminder": GET_ITEM_AND_KEY}], indirect=True)
+def test_the_key_through_dynamodb_is_enough(gated: Gated) -> None:
+    dynamodb = gated.client_of("send_reminder", "dynamodb")
+    assert "Item" not in dynamodb.get_item(TableName=resource_name("idempotency_table", NAME), Key={"id": {"S": "x"}})
+    assert gated.denials == []
+
+
+def test_sending_to_an_encrypted_queue_needs_generate_data_key_and_decrypt(
+    tmp_path: Path, contract_outputs: dict[str, Any]
+) -> None:
+    outputs = copy.deepcopy(contract_outputs)
+    scheduler_policy = json.loads(outputs["scheduler_role_policy"])
+    without_key = [s for s in scheduler_policy["Statement"] if not str(s["Action"]).count("kms:")]
+    assert len(without_key) < len(scheduler_policy["Statement"]), "the scheduler role no longer uses the key"
+    for statements, expected in ((scheduler_policy["Statement"], None), (without_key, "KMS.AccessDeniedException")):
+        outputs["scheduler_role_policy"] = json.dumps(policy(*statements))
+        stack = Gated(tmp_path, outputs)
+        try:
+            url = stack.stack.dlq_urls["scheduler"]
+            sqs = stack.scheduler_role("sqs")
+            if expected is None:
+                sqs.send_message(QueueUrl=url, MessageBody="{}")
+                assert stack.denials == []
+            else:
+                assert error_of(sqs.send_message, QueueUrl=url, MessageBody="{}")["Code"] == expected
+                assert [d["action"] for d in stack.denials] == ["kms:GenerateDataKey"]
+        finally:
+            stack.moto.stop()
+
+
+def test_creating_a_schedule_passes_its_role_to_scheduler_only(gated: Gated) -> None:
+    scheduler = gated.client_of("schedule_reminder", "scheduler")
+    group = gated.stack.settings["SCHEDULE_GROUP"]
+    other_role = f"arn:aws:iam::{ACCOUNT_ID}:role/someone-elses-role"
+    error = error_of(
+        scheduler.create_schedule,
+        Name="cart-probe",
+        GroupName=group,
+        ScheduleExpression="at(2030-01-01T00:00:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": gated.stack.settings["EVENT_BUS_ARN"], "RoleArn": other_role},
+    )
+    assert error["Code"] == "AccessDeniedException"
+    assert f"iam:PassRole on resource: {other_role}" in error["Message"]
+
+
+def test_an_operation_the_plane_does_not_model_fails_closed(gated: Gated) -> None:
+    error = error_of(gated.client_of("send_reminder", "sqs").create_queue, QueueName="anything")
+    assert error["Code"] == "AccessDenied"
+    assert "sqs CreateQueue is not modelled by the local authorization plane" in error["Message"]
+
+
+def test_an_unknown_access_key_is_an_invalid_token(gated: Gated) -> None:
+    events = gated.moto.client("events", "ASIAUNKNOWNUNKNOWN00")
+    assert error_of(events.list_event_buses)["Message"] == "The security token included in the request is invalid."
