@@ -2,9 +2,11 @@
 # Every target packages first, so it always runs what `make package` (and so Terraform) ships.
 .PHONY: demo local invoke invoke-usage event console-assets
 
-# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 CONSOLE_PORT=3030 DELAY=30 AUTH=cognito API=http (`local`
-# listens on 3000, 5000 and 3030 unless told otherwise; demo and invoke take free ports unless given).
-LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT))
+# Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 CONSOLE_PORT=3030 DELAY=30 AUTH=cognito API=http
+# SES_SANDBOX=1 (`local` listens on 3000, 5000 and 3030 unless told otherwise; demo and invoke take
+# free ports unless given). NO_AUTHZ=1 skips AWS's authorization plane (cartlocal.iam): for
+# debugging only, never in tests.
+LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT)) $(if $(SES_SANDBOX),--ses-sandbox) $(if $(NO_AUTHZ),--no-authz)
 RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY)) $(if $(API),--api $(API))
 
 demo: package ## Run the scripted journey locally (add, bad body, duplicate, remove, email, checkout); exit 0 only if all held

@@ -23,7 +23,7 @@ from typing import Any
 
 from cartlocal.iam.operations import HttpRequest, Unmodelled, describe
 from cartlocal.iam.plane import Plane
-from cartlocal.iam.refusals import Response, refusal, refused
+from cartlocal.iam.refusals import Response, refusal, refused, unverified_recipients
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/")
 # The operator: the local stack itself (cartlocal.local_aws.endpoint.CREDENTIALS).
@@ -38,8 +38,15 @@ _REASONS = {400: "Bad Request", 403: "Forbidden"}
 class Gate:
     """Wraps moto's WSGI application with the authorization ``plane``."""
 
-    def __init__(self, app: WsgiApp, plane: Plane, report: Callable[[dict[str, str]], None]) -> None:
-        self._app, self._plane, self._report = app, plane, report
+    def __init__(
+        self,
+        app: WsgiApp,
+        plane: Plane,
+        report: Callable[[dict[str, str]], None],
+        verified: Callable[[str], bool] = lambda address: True,
+    ) -> None:
+        # ``verified``: is an address (or its domain) a verified SES identity? (the SES sandbox)
+        self._app, self._plane, self._report, self._verified = app, plane, report, verified
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         found = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -72,6 +79,13 @@ class Gate:
             return _answer(start_response, refused(service, message))
         denial = self._plane.check(principal, call)
         if denial is None:
+            unverified = [address for address in call.recipients if not self._verified(address)]
+            if self._plane.where.ses_sandbox and unverified:
+                message = f"SES sandbox: {', '.join(unverified)} not verified"
+                self._report(
+                    {"principal": principal.arn, "action": "ses:SendEmail", "resource": "", "message": message}
+                )
+                return _answer(start_response, unverified_recipients(self._plane.where.region, unverified))
             return self._app(environ, start_response)
         self._report(
             {

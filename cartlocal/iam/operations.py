@@ -44,6 +44,8 @@ class Call:
     needed: tuple[Needed, ...]
     # Resource ARNs the call touches, for the KMS calls AWS makes on the caller's behalf.
     touches: tuple[str, ...] = ()
+    # Email recipients (SES), which the sandbox requires to be verified identities.
+    recipients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,4 +176,4 @@ def _send_email(request: dict[str, Any], where: Where) -> Call:
     needed = tuple(
         Needed("ses:SendEmail", where.arn("ses", f"identity/{identity}"), context) for identity in identities
     )
-    return Call("ses", "SendEmail", needed)
+    return Call("ses", "SendEmail", needed, recipients=recipients)

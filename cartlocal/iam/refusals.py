@@ -7,6 +7,8 @@
   DynamoDB ``AccessDeniedException`` with "KMS key access denied error: ..." (the message quoted in
   aws/aws-cdk#10010 and #18616).
 - An operation the plane does not model is refused the same way, saying so.
+- SES in the sandbox rejects a message to an unverified recipient: ``MessageRejected``, "Email
+  address is not verified. The following identities failed the check in region ...".
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ def refusal(service: str, denial: Denial) -> Response:
         if service == "sqs":
             return _json_error("com.amazonaws.sqs#KmsAccessDenied", kms, query_code="KMS.AccessDeniedException")
     return refused(service, denial.message)
+
+
+def unverified_recipients(region: str, addresses: list[str]) -> Response:
+    """SES in the sandbox, sending to an address that is not a verified identity (SES v2: 400)."""
+    message = (
+        "Email address is not verified. The following identities failed the check in region "
+        f"{region.upper()}: {', '.join(addresses)}"
+    )
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "MessageRejected")]
+    return 400, headers, json.dumps({"message": message}).encode()
 
 
 def refused(service: str, message: str) -> Response:

@@ -18,10 +18,18 @@ import threading
 from pathlib import Path
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
 from cartlocal.iam import local
 from cartlocal.iam.gate import Gate, stdout_reporter
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
+
+
+def _verified(address: str) -> bool:
+    """Is ``address``, or its domain, a verified identity in this server's SES (the sandbox's test)?"""
+    identities = ses_backends[ACCOUNT_ID][REGION].email_identities
+    return address in identities or address.rsplit("@", 1)[-1] in identities
 
 
 def main(argv: list[str]) -> int:
@@ -31,7 +39,7 @@ def main(argv: list[str]) -> int:
     app = DomainDispatcherApplication(create_backend_app)
     if len(argv) > 1:
         plane = local.plane(json.loads(Path(argv[1]).read_text(encoding="utf-8")))
-        app = Gate(app, plane, stdout_reporter())  # type: ignore[assignment]  # a WSGI app all the same
+        app = Gate(app, plane, stdout_reporter(), _verified)  # type: ignore[assignment]  # a WSGI app all the same
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
     thread.start()

@@ -21,7 +21,7 @@ from cartflow.contract import resource_name
 from cartlocal.iam import local as iam_local
 from cartlocal.iam.plane import access_key_id
 from cartlocal.local_aws.endpoint import MotoEndpoint
-from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, SENDER_EMAIL, Stack, provision
 
 NAME = "cartflow-gate-test"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{resource_name('idempotency_table', NAME)}"
@@ -35,10 +35,10 @@ def contract_outputs() -> dict[str, Any]:
 class Gated:
     """moto behind the gate, provisioned, with the denials the gate reported."""
 
-    def __init__(self, tmp: Path, outputs: dict[str, Any]) -> None:
+    def __init__(self, tmp: Path, outputs: dict[str, Any], *, ses_sandbox: bool = False) -> None:
         self.outputs = outputs
         self.denials: list[dict[str, str]] = []
-        config = iam_local.write_config(tmp / "authz.json", outputs, ses_sandbox=False)
+        config = iam_local.write_config(tmp / "authz.json", outputs, ses_sandbox=ses_sandbox)
         self.moto = MotoEndpoint(0, config, self.denials.append)
         self.stack: Stack = provision(NAME, client=self.moto.client, key_arn=iam_local.KEY_ARN)
 
@@ -171,3 +171,49 @@ def test_an_operation_the_plane_does_not_model_fails_closed(gated: Gated) -> Non
 def test_an_unknown_access_key_is_an_invalid_token(gated: Gated) -> None:
     events = gated.moto.client("events", "ASIAUNKNOWNUNKNOWN00")
     assert error_of(events.list_event_buses)["Message"] == "The security token included in the request is invalid."
+
+
+RECIPIENT = "ada@example.com"
+SEND_TO_ADA = policy(
+    {
+        "Sid": "SendAsTheSenderToAda",
+        "Effect": "Allow",
+        "Action": "ses:SendEmail",
+        "Resource": [
+            f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/{SENDER_EMAIL}",
+            f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/{RECIPIENT}",
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize("identities", [(), (RECIPIENT,)], ids=["recipient not allowed", "recipient allowed"])
+def test_the_ses_sandbox_authorizes_and_verifies_each_recipient(
+    tmp_path: Path, contract_outputs: dict[str, Any], identities: tuple[str, ...]
+) -> None:
+    outputs = copy.deepcopy(contract_outputs)
+    allowed = json.loads(json.dumps(SEND_TO_ADA))
+    allowed["Statement"][0]["Resource"] = allowed["Statement"][0]["Resource"][: 1 + len(identities)]
+    outputs["function_policies"]["send_reminder"] = json.dumps(allowed)
+    stack = Gated(tmp_path, outputs, ses_sandbox=True)
+    try:
+        ses = stack.client_of("send_reminder", "sesv2")
+        email = {
+            "FromEmailAddress": SENDER_EMAIL,
+            "Destination": {"ToAddresses": [RECIPIENT]},
+            "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+        }
+        error = error_of(ses.send_email, **email)
+        if not identities:
+            assert error["Code"] == "AccessDeniedException"
+            assert f"on resource: arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/{RECIPIENT}" in error["Message"]
+            return
+        assert error == {
+            "Code": "MessageRejected",
+            "Message": "Email address is not verified. The following identities failed the check "
+            f"in region US-EAST-1: {RECIPIENT}",
+        }
+        stack.moto.client("sesv2").create_email_identity(EmailIdentity=RECIPIENT)
+        assert ses.send_email(**email)["MessageId"]
+    finally:
+        stack.moto.stop()
