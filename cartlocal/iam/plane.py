@@ -99,6 +99,10 @@ class Plane:
         plane.encrypted_with[arns["idempotency_table"]] = key_arn
         return plane
 
+    def is_stack_queue(self, queue_arn: str) -> bool:
+        """A queue Terraform declares (the others are the local stack's own plumbing)."""
+        return queue_arn in self.encrypted_with or queue_arn in self.resource
+
     def principal(self, access_key: str) -> Principal | None:
         return self.principals.get(access_key)
 
@@ -111,15 +115,21 @@ class Plane:
             resource_policy_required=request.action.startswith("kms:"),
         )
 
-    def check(self, principal: Principal, call: Call) -> Denial | None:
-        """The first refused authorization of ``call`` by ``principal``, or None when AWS would allow it."""
+    def check(self, principal: Principal, call: Call, context: Context | None = None) -> Denial | None:
+        """The first refused authorization of ``call`` by ``principal``, or None when AWS would allow it.
+
+        ``context``: keys the calling service adds to every request (a service principal's
+        aws:SourceAccount and aws:SourceArn), the implied KMS calls included.
+        """
         for needed in call.needed:
-            request = Request(principal, needed.action, needed.resource, self._context(principal, needed.context))
+            merged = {**self._context(principal, needed.context), **(context or {})}
+            request = Request(principal, needed.action, needed.resource, merged)
             decision = self.decide(request)
             if not decision.allowed:
                 return Denial(request, decision)
         for needed in self._implied(call):
-            request = Request(principal, needed.action, needed.resource, self._context(principal, needed.context))
+            merged = {**self._context(principal, needed.context), **(context or {})}
+            request = Request(principal, needed.action, needed.resource, merged)
             decision = self.decide(request)
             if not decision.allowed:
                 return Denial(request, decision, via=f"{call.service}:{call.operation}")

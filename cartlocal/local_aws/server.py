@@ -22,6 +22,7 @@ from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
 from cartlocal.iam import local
+from cartlocal.iam.deliveries import authorize_deliveries
 from cartlocal.iam.gate import Gate, stdout_reporter
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 
@@ -39,7 +40,9 @@ def main(argv: list[str]) -> int:
     app = DomainDispatcherApplication(create_backend_app)
     if len(argv) > 1:
         plane = local.plane(json.loads(Path(argv[1]).read_text(encoding="utf-8")))
-        app = Gate(app, plane, stdout_reporter(), _verified)  # type: ignore[assignment]  # a WSGI app all the same
+        report = stdout_reporter()
+        authorize_deliveries(plane, report)
+        app = Gate(app, plane, report, _verified)  # type: ignore[assignment]  # a WSGI app all the same
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
     thread.start()

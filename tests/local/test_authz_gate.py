@@ -217,3 +217,50 @@ def test_the_ses_sandbox_authorizes_and_verifies_each_recipient(
         assert ses.send_email(**email)["MessageId"]
     finally:
         stack.moto.stop()
+
+
+def reminder_due(bus: str) -> dict[str, str]:
+    return {
+        "EventBusName": bus,
+        "Source": "cartflow.reminders",
+        "DetailType": "CartReminderDue",
+        "Detail": json.dumps({"scheduled_event": True}),
+    }
+
+
+@pytest.mark.parametrize("rule_in_policy", [True, False], ids=["queue policy names the rule", "another rule"])
+def test_eventbridge_delivers_to_a_queue_only_as_its_policy_and_the_key_allow(
+    tmp_path: Path, contract_outputs: dict[str, Any], rule_in_policy: bool
+) -> None:
+    outputs = copy.deepcopy(contract_outputs)
+    if not rule_in_policy:
+        document = json.loads(outputs["queue_policies"]["reminders"])
+        document["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] = ["arn:aws:events:us-east-1:1:rule/x/y"]
+        outputs["queue_policies"]["reminders"] = json.dumps(document)
+    stack = Gated(tmp_path, outputs)
+    try:
+        # The operator puts the event: the delivery, not the PutEvents, is under test.
+        stack.moto.client("events").put_events(Entries=[reminder_due(stack.stack.settings["EVENT_BUS_ARN"])])
+        url = stack.stack.queue_urls["reminders"]
+        received = stack.moto.client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", [])
+        assert len(received) == (1 if rule_in_policy else 0)
+        expected = [] if rule_in_policy else [("sqs:SendMessage", contract_outputs["arns"]["queues"]["reminders"])]
+        assert [(d["action"], d["resource"]) for d in stack.denials] == expected
+    finally:
+        stack.moto.stop()
+
+
+def test_eventbridge_needs_the_key_policy_to_deliver_to_an_encrypted_queue(
+    tmp_path: Path, contract_outputs: dict[str, Any]
+) -> None:
+    outputs = copy.deepcopy(contract_outputs)
+    key_policy = json.loads(outputs["kms_key_policy"])
+    kept = [s for s in key_policy["Statement"] if s.get("Principal") != {"Service": "events.amazonaws.com"}]
+    assert len(kept) == len(key_policy["Statement"]) - 1
+    outputs["kms_key_policy"] = json.dumps(policy(*kept))
+    stack = Gated(tmp_path, outputs)
+    try:
+        stack.moto.client("events").put_events(Entries=[reminder_due(stack.stack.settings["EVENT_BUS_ARN"])])
+        assert [(d["action"], d["resource"]) for d in stack.denials] == [("kms:GenerateDataKey", iam_local.KEY_ARN)]
+    finally:
+        stack.moto.stop()
