@@ -91,6 +91,9 @@ class Options:
     authz: bool = True
     # SES sandbox: every recipient must be a verified identity the sender may send to.
     ses_sandbox: bool = False
+    # The contract module's outputs to authorize with, instead of evaluating the module (the
+    # least-privilege report runs the journey with one policy statement removed at a time).
+    contract_outputs: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -168,7 +171,7 @@ class LocalStack:
             self._scratch = Path(tempfile.mkdtemp(prefix="cartflow-local-"))
             config = None
             if options.authz:
-                self._contract = iam_local.contract_outputs(options.name)
+                self._contract = dict(options.contract_outputs or iam_local.contract_outputs(options.name))
                 config = iam_local.write_config(
                     self._scratch / "authz.json", self._contract, ses_sandbox=options.ses_sandbox
                 )

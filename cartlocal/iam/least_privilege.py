@@ -1,0 +1,141 @@
+"""Least privilege, measured: ``python -m cartlocal.iam.least_privilege [--write docs/aws-fidelity.md]``.
+
+For every statement of every policy the local stack enforces (function roles, the API and
+Scheduler roles, their trust policies, the queue policies and the key policy), the local journey
+(cartlocal.journey, what `make demo` runs) is run once with that one statement removed. A
+statement whose removal breaks a named expectation is needed, and the table says which
+expectation; one whose removal breaks nothing is reported unused by the journey, to be removed
+or justified. The table goes between markers in docs/aws-fidelity.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cartlocal.iam import local as iam_local
+from cartlocal.journey import Journey
+from cartlocal.local_stack import LocalStack, Options
+from cartlocal.timeline import Timeline
+
+DELAY_SECONDS = 5
+BEGIN, END = "<!-- authz-report:begin -->", "<!-- authz-report:end -->"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One statement and what the journey lost without it."""
+
+    policy: str
+    sid: str
+    broken: tuple[str, ...]
+    denials: int
+
+
+def statements(outputs: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...], int, str]]:
+    """(policy label, path to its document in the outputs, statement index, Sid) of every statement."""
+    documents: list[tuple[str, tuple[str, ...]]] = [
+        *((f"function {fn}", ("function_policies", fn)) for fn in sorted(outputs["function_policies"])),
+        ("scheduler role", ("scheduler_role_policy",)),
+        ("api role", ("api_role_policy",)),
+        ("api role trust", ("trust_policies", "api_role")),
+        ("scheduler role trust", ("trust_policies", "scheduler_role")),
+        *((f"queue {queue}", ("queue_policies", queue)) for queue in sorted(outputs["queue_policies"])),
+        ("rule-target DLQ", ("rule_target_dlq_policy",)),
+        ("key policy", ("kms_key_policy",)),
+    ]
+    for label, path in documents:
+        document = json.loads(_get(outputs, path))
+        for index, statement in enumerate(document["Statement"]):
+            yield label, path, index, str(statement.get("Sid") or f"#{index + 1}")
+
+
+def _get(outputs: dict[str, Any], path: tuple[str, ...]) -> str:
+    value: Any = outputs
+    for key in path:
+        value = value[key]
+    return str(value)
+
+
+def without(outputs: dict[str, Any], path: tuple[str, ...], index: int) -> dict[str, Any]:
+    """The outputs with statement ``index`` of the document at ``path`` removed."""
+    changed = copy.deepcopy(outputs)
+    holder: Any = changed
+    for key in path[:-1]:
+        holder = holder[key]
+    document = json.loads(holder[path[-1]])
+    del document["Statement"][index]
+    if not document["Statement"]:  # an empty policy is no policy: it allows nothing
+        document["Statement"] = [{"Effect": "Deny", "Action": "none:None", "Resource": "*"}]
+    holder[path[-1]] = json.dumps(document)
+    return changed
+
+
+def journey(outputs: dict[str, Any] | None, dist: Path, workdir: Path) -> tuple[tuple[str, ...], int]:
+    """Failed expectations and denials of one journey authorized with ``outputs``."""
+    options = Options(dist=dist, workdir=workdir, reminder_delay_seconds=DELAY_SECONDS, contract_outputs=outputs)
+    with LocalStack(options, Timeline(stream=io.StringIO())) as local:
+        expectations = Journey(local, DELAY_SECONDS).run()
+        denials = len(local.denials)
+    return tuple(e.description for e in expectations if not e.held), denials
+
+
+def measure(name: str, dist: Path, workdir: Path) -> list[Measured]:
+    outputs = iam_local.contract_outputs(name)
+    broken, denials = journey(outputs, dist, workdir)
+    if broken or denials:
+        raise SystemExit(
+            f"the journey fails with every statement in place ({broken}, {denials} denials): fix that first"
+        )
+    measured = []
+    for label, path, index, sid in statements(outputs):
+        broken, denials = journey(without(outputs, path, index), dist, workdir)
+        measured.append(Measured(label, sid, broken, denials))
+        print(f"{label} {sid}: {'breaks ' + '; '.join(broken) if broken else 'unused by the journey'}", file=sys.stderr)
+    return measured
+
+
+def table(measured: list[Measured]) -> str:
+    rows = [
+        "| Policy | Statement | Without it, the local journey | Denials |",
+        "| --- | --- | --- | --- |",
+    ]
+    for m in measured:
+        outcome = "breaks: " + "; ".join(m.broken) if m.broken else "**unused by the journey**"
+        rows.append(f"| {m.policy} | `{m.sid}` | {outcome} | {m.denials} |")
+    return "\n".join(rows)
+
+
+def write(document: Path, rendered: str) -> None:
+    text = document.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{document}: no {BEGIN} / {END} markers")
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    document.write_text(f"{head}{BEGIN}\n{rendered}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="cartlocal.iam.least_privilege", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("--dist", default="dist")
+    parser.add_argument("--workdir", default=".local/authz-report")
+    parser.add_argument("--write", type=Path, help="replace the table between the markers of this file")
+    args = parser.parse_args(argv)
+    rendered = table(measure("cartflow-local", Path(args.dist), Path(args.workdir)))
+    if args.write:
+        write(args.write, rendered)
+    print(rendered)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
