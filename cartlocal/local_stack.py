@@ -5,9 +5,9 @@ authorization gate, the contract's resources, then one execution
 environment per function from its zip, then what AWS would run between them (rule → Lambda
 targets, the queue's event source mapping, Scheduler, the SES outbox), then the HTTP API.
 Every request the stack makes on a principal's behalf is signed as that principal and authorized
-as AWS would (cartlocal.iam): a function's calls as its execution role, the event source mapping's
-polling as the consumer's role, the API's PutEvents as the integration role after API Gateway
-assumes it, Scheduler's delivery as the schedule's role after Scheduler assumes it. Denials go to
+as AWS would (cartlocal.iam): a function's calls, its event source mapping's polling and its
+on-failure records as its execution role, the API's PutEvents as the integration role after API
+Gateway assumes it, Scheduler's delivery as the schedule's role after Scheduler assumes it. Denials go to
 the timeline and are counted in ``denials``.
 
 ``stop`` undoes it in reverse and reaps every process it started; it is safe after a partial
@@ -237,7 +237,13 @@ class LocalStack:
             if name in self.workers:
                 dlq = self.stack.dlq_urls["async_failures"]
                 steps[f"rule→{name}"] = AsyncTarget(
-                    self.workers[name], sqs, url, dlq, scale=scale, timeline=self.timeline
+                    self.workers[name],
+                    sqs,
+                    url,
+                    dlq,
+                    scale=scale,
+                    timeline=self.timeline,
+                    on_failure_sqs=self.client("sqs", self.function_key(name)),
                 ).step
         for queue, spec in contract.stack()["queues"].items():
             if spec["consumer"] in self.workers:

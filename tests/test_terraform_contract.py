@@ -72,6 +72,7 @@ CONTRACT_OUTPUTS = (
     "queue_policies",
     "rule_target_dlq_policy",
     "kms_key_policy",
+    "function_runtime_policies",
 )
 
 Hcl = dict[str, Any]
@@ -163,6 +164,9 @@ def test_lambda_module_deploys_what_it_is_given() -> None:
     assert body["tracing_config"] == [{"mode": "${var.tracing_mode}"}]
     policies = {name: body for kind, name, body in blocks(LAMBDA_MODULE, "resource") if kind == "aws_iam_role_policy"}
     assert policies["handler"]["policy"] == "${var.policy_json}"
+    assert policies["runtime"]["policy"] == "${var.runtime_policy_json}"
+    calls = module_calls(COMPOSITION)
+    assert calls["function"]["runtime_policy_json"] == "${module.contract.function_runtime_policies[each.key]}"
     assert policies["handler"]["role"] == policies["runtime"]["role"] == "${aws_iam_role.this.id}"
 
 

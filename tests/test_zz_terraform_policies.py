@@ -24,7 +24,7 @@ import pytest
 
 from cartflow import contract
 from tests.conftest import RECORDED_ACTIONS
-from tests.test_terraform_contract import DEPLOYMENT, LAMBDA_MODULE, ROOT, evaluate_contract, load_hcl
+from tests.test_terraform_contract import DEPLOYMENT, ROOT, evaluate_contract
 
 # Actions that support no resource-level permission (the Service Authorization Reference lists
 # no resource type for them), so Resource "*" is the narrowest grant possible.
@@ -283,10 +283,11 @@ def test_every_policy_names_its_resources() -> None:
     assert set(outputs["actions_without_resource_types"]) <= set(WILDCARD_ALLOWED)
 
 
-def test_the_lambda_modules_runtime_statements_name_their_resources() -> None:
-    statements = load_hcl(LAMBDA_MODULE / "main.tf")["locals"][0]["runtime_statements"]
-    assert statements, "lambda_function module has no runtime statements"
-    assert not wildcard_findings(statements)
+def test_the_functions_runtime_statements_name_their_resources() -> None:
+    for function, document in evaluate_contract()["function_runtime_policies"].items():
+        statements = json.loads(document)["Statement"]
+        assert statements, f"{function} has no runtime statements"
+        assert not wildcard_findings(statements)
 
 
 def test_api_and_scheduler_roles_may_only_put_events_on_the_bus() -> None:

@@ -43,6 +43,10 @@ def statements(outputs: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...], 
     """(policy label, path to its document in the outputs, statement index, Sid) of every statement."""
     documents: list[tuple[str, tuple[str, ...]]] = [
         *((f"function {fn}", ("function_policies", fn)) for fn in sorted(outputs["function_policies"])),
+        *(
+            (f"function {fn} runtime", ("function_runtime_policies", fn))
+            for fn in sorted(outputs["function_runtime_policies"])
+        ),
         ("scheduler role", ("scheduler_role_policy",)),
         ("api role", ("api_role_policy",)),
         ("api role trust", ("trust_policies", "api_role")),

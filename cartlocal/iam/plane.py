@@ -25,6 +25,7 @@ OUTPUTS = (
     "names",
     "arns",
     "function_policies",
+    "function_runtime_policies",
     "scheduler_role_policy",
     "api_role_policy",
     "trust_policies",
@@ -71,7 +72,11 @@ class Plane:
         plane = cls(where)
         for function, document in outputs["function_policies"].items():
             role = arns["function_roles"][function]
-            plane.identity[role] = (Policy.parse(f"{names['functions'][function]} (function role)", document),)
+            runtime = outputs["function_runtime_policies"][function]
+            plane.identity[role] = (
+                Policy.parse(f"{names['functions'][function]} (handler policy)", document),
+                Policy.parse(f"{names['functions'][function]} (runtime policy)", runtime),
+            )
             plane.principals[access_key_id(role)] = Principal.role(role, names["functions"][function])
         plane.identity[arns["scheduler_role"]] = (
             Policy.parse(f"{names['scheduler_role']} (role)", outputs["scheduler_role_policy"]),

@@ -34,9 +34,19 @@ class AsyncTarget:
     """Delivers one function's rule deliveries as asynchronous invocations."""
 
     def __init__(
-        self, worker: Worker, sqs: Any, delivery_url: str, dlq_url: str, *, scale: TimeScale, timeline: Timeline
+        self,
+        worker: Worker,
+        sqs: Any,
+        delivery_url: str,
+        dlq_url: str,
+        *,
+        scale: TimeScale,
+        timeline: Timeline,
+        on_failure_sqs: Any = None,
     ) -> None:
-        self.worker, self._sqs = worker, sqs
+        # ``sqs`` reads the delivery queue (Lambda's own); the on-failure record is sent with
+        # ``on_failure_sqs``, signed as the function's execution role as Lambda sends it.
+        self.worker, self._sqs, self._on_failure_sqs = worker, sqs, on_failure_sqs or sqs
         self._delivery_url, self._dlq_url = delivery_url, dlq_url
         self._scale, self._timeline = scale, timeline
         spec = contract.function_spec(worker.config.name)
@@ -104,7 +114,7 @@ class AsyncTarget:
             "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
             "responsePayload": result.error if result else None,
         }
-        self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=json.dumps(record))
+        self._on_failure_sqs.send_message(QueueUrl=self._dlq_url, MessageBody=json.dumps(record))
         self._timeline.log(
             self.worker.config.name,
             f"{condition} after {attempts} attempt(s): on-failure record sent to {self._dlq_url.rsplit('/', 1)[-1]}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from cartlocal.local_aws.endpoint import MotoEndpoint
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, SENDER_EMAIL, Stack, provision
 
 NAME = "cartflow-gate-test"
+SETTLE_SECONDS = 2.0
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{resource_name('idempotency_table', NAME)}"
 
 
@@ -41,6 +43,16 @@ class Gated:
         config = iam_local.write_config(tmp / "authz.json", outputs, ses_sandbox=ses_sandbox)
         self.moto = MotoEndpoint(0, config, self.denials.append)
         self.stack: Stack = provision(NAME, client=self.moto.client, key_arn=iam_local.KEY_ARN)
+
+    def reported(self, count: int) -> list[dict[str, str]]:
+        """The denials reported so far, once ``count`` have arrived (the server relays them to us
+        on its stdout, written before its answer but read by another thread) or 2 s have passed."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while len(self.denials) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if count == 0:
+            time.sleep(0.2)  # nothing to wait for: give a wrongly reported denial the time to show
+        return self.denials
 
     def client_of(self, function: str, service: str) -> Any:
         return self.moto.client(service, access_key_id(self.outputs["arns"]["function_roles"][function]))
@@ -89,7 +101,7 @@ def test_a_role_gets_what_its_policy_allows_and_aws_s_denial_for_the_rest(gated:
     group = gated.stack.settings["SCHEDULE_GROUP"]
     cancel_scheduler = gated.client_of("cancel_reminders", "scheduler")
     assert cancel_scheduler.list_schedules(GroupName=group)["Schedules"] == []
-    assert gated.denials == []
+    assert gated.reported(0) == []
     bus = gated.stack.settings["EVENT_BUS_ARN"]
     entry = {"EventBusName": bus, "Source": "cartflow.test", "DetailType": "Probe", "Detail": "{}"}
     error = error_of(gated.client_of("cancel_reminders", "events").put_events, Entries=[entry])
@@ -99,7 +111,7 @@ def test_a_role_gets_what_its_policy_allows_and_aws_s_denial_for_the_rest(gated:
         "Message": f"User: {session} is not authorized to perform: events:PutEvents on resource: {bus} "
         "because no identity-based policy allows the events:PutEvents action",
     }
-    assert [denial["action"] for denial in gated.denials] == ["events:PutEvents"]
+    assert [denial["action"] for denial in gated.reported(1)] == ["events:PutEvents"]
 
 
 @pytest.mark.parametrize("gated", [{"send_reminder": GET_ITEM_ONLY}], indirect=True)
@@ -108,7 +120,7 @@ def test_a_table_on_the_stack_key_needs_the_key_through_dynamodb(gated: Gated) -
     error = error_of(dynamodb.get_item, TableName=resource_name("idempotency_table", NAME), Key={"id": {"S": "x"}})
     assert error["Code"] == "AccessDeniedException"
     assert error["Message"].startswith("KMS key access denied error: com.amazonaws.services.kms.model.AWSKMSException")
-    [denial] = gated.denials
+    [denial] = gated.reported(1)
     assert (denial["action"], denial["resource"], denial["via"]) == (
         "kms:Decrypt",
         iam_local.KEY_ARN,
@@ -120,7 +132,7 @@ def test_a_table_on_the_stack_key_needs_the_key_through_dynamodb(gated: Gated) -
 def test_the_key_through_dynamodb_is_enough(gated: Gated) -> None:
     dynamodb = gated.client_of("send_reminder", "dynamodb")
     assert "Item" not in dynamodb.get_item(TableName=resource_name("idempotency_table", NAME), Key={"id": {"S": "x"}})
-    assert gated.denials == []
+    assert gated.reported(0) == []
 
 
 def test_sending_to_an_encrypted_queue_needs_generate_data_key_and_decrypt(
@@ -138,10 +150,10 @@ def test_sending_to_an_encrypted_queue_needs_generate_data_key_and_decrypt(
             sqs = stack.scheduler_role("sqs")
             if expected is None:
                 sqs.send_message(QueueUrl=url, MessageBody="{}")
-                assert stack.denials == []
+                assert stack.reported(0) == []
             else:
                 assert error_of(sqs.send_message, QueueUrl=url, MessageBody="{}")["Code"] == expected
-                assert [d["action"] for d in stack.denials] == ["kms:GenerateDataKey"]
+                assert [d["action"] for d in stack.reported(1)] == ["kms:GenerateDataKey"]
         finally:
             stack.moto.stop()
 
@@ -245,7 +257,7 @@ def test_eventbridge_delivers_to_a_queue_only_as_its_policy_and_the_key_allow(
         received = stack.moto.client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", [])
         assert len(received) == (1 if rule_in_policy else 0)
         expected = [] if rule_in_policy else [("sqs:SendMessage", contract_outputs["arns"]["queues"]["reminders"])]
-        assert [(d["action"], d["resource"]) for d in stack.denials] == expected
+        assert [(d["action"], d["resource"]) for d in stack.reported(len(expected))] == expected
     finally:
         stack.moto.stop()
 
@@ -261,6 +273,6 @@ def test_eventbridge_needs_the_key_policy_to_deliver_to_an_encrypted_queue(
     stack = Gated(tmp_path, outputs)
     try:
         stack.moto.client("events").put_events(Entries=[reminder_due(stack.stack.settings["EVENT_BUS_ARN"])])
-        assert [(d["action"], d["resource"]) for d in stack.denials] == [("kms:GenerateDataKey", iam_local.KEY_ARN)]
+        assert [(d["action"], d["resource"]) for d in stack.reported(1)] == [("kms:GenerateDataKey", iam_local.KEY_ARN)]
     finally:
         stack.moto.stop()

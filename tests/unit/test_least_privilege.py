@@ -14,6 +14,7 @@ def outputs() -> dict[str, Any]:
 
     return {
         "function_policies": {"f": doc("A", "B")},
+        "function_runtime_policies": {"f": doc("R")},
         "scheduler_role_policy": doc("S"),
         "api_role_policy": doc("P"),
         "trust_policies": {"api_role": doc("T1"), "scheduler_role": doc("T2"), "api_gateway_cloudwatch": doc("X")},
@@ -28,6 +29,7 @@ def test_every_enforced_statement_is_listed_once() -> None:
     assert listed == [
         ("function f", "A"),
         ("function f", "B"),
+        ("function f runtime", "R"),
         ("scheduler role", "S"),
         ("api role", "P"),
         ("api role trust", "T1"),

@@ -491,4 +491,48 @@ locals {
         },
     ])
   })
+
+  # Statements every function needs whatever its handler does (the lambda_function module attaches
+  # them as the role's "runtime" policy). X-Ray's two actions support no resource-level
+  # permission, so "*" is the narrowest Resource they accept.
+  function_runtime_policies = {
+    for fn, name in local.names.functions : fn => jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid      = "WriteOwnLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = ["${local.arn_prefix.logs}:log-group:/aws/lambda/${name}:*"]
+        },
+        {
+          Sid      = "TraceWithXRay"
+          Effect   = "Allow"
+          Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+          Resource = ["*"]
+        },
+        # Lambda encrypts the environment at rest with the context aws:lambda:FunctionArn.
+        {
+          Sid       = "DecryptOwnEnvironment"
+          Effect    = "Allow"
+          Action    = ["kms:Decrypt"]
+          Resource  = [var.kms_key_arn]
+          Condition = { StringEquals = { "kms:EncryptionContext:aws:lambda:FunctionArn" = local.arns.functions[fn] } }
+        },
+        {
+          Sid      = "SendFailedInvocations"
+          Effect   = "Allow"
+          Action   = ["sqs:SendMessage"]
+          Resource = [local.arns.async_failure_dlq]
+        },
+        {
+          Sid       = "EncryptFailedInvocations"
+          Effect    = "Allow"
+          Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+          Resource  = [var.kms_key_arn]
+          Condition = { StringEquals = { "kms:ViaService" = "sqs.${var.region}.amazonaws.com" } }
+        },
+      ]
+    })
+  }
 }

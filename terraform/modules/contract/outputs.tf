@@ -136,3 +136,8 @@ output "kms_key_policy" {
   description = "Key policy document (JSON) of the stack's KMS key. Depends on no key ARN, so the key can use it."
   value       = local.kms_key_policy
 }
+
+output "function_runtime_policies" {
+  description = "IAM policy document (JSON) per function of what every function needs whatever its handler does: own logs, X-Ray, its environment's key, the on-failure destination."
+  value       = local.function_runtime_policies
+}

@@ -1,58 +1,10 @@
 # One Lambda function with everything it owns: execution role (trusting only Lambda), the handler's
-# policy passed in plus the runtime permissions added here, an encrypted log group with retention,
-# X-Ray tracing, and asynchronous-invocation retries ending in an SQS on-failure destination.
-
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
+# and the runtime's policies passed in (the contract module derives both), an encrypted log group
+# with retention, X-Ray tracing, and asynchronous-invocation retries ending in an SQS on-failure
+# destination.
 
 locals {
   log_group_name = "/aws/lambda/${var.function_name}"
-  sqs_via        = "sqs.${data.aws_region.current.region}.amazonaws.com"
-  # Known before the function exists, so the role's policy does not wait for it.
-  function_arn = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:function:${var.function_name}"
-
-  # Statements every function needs whatever its handler does. X-Ray's two actions support no
-  # resource-level permission, so "*" is the narrowest Resource they accept.
-  runtime_statements = [
-    {
-      Sid      = "WriteOwnLogs"
-      Effect   = "Allow"
-      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-      Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
-    },
-    {
-      Sid      = "TraceWithXRay"
-      Effect   = "Allow"
-      Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-      Resource = ["*"]
-    },
-    # Lambda encrypts the environment at rest with the context aws:lambda:FunctionArn.
-    {
-      Sid      = "DecryptOwnEnvironment"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt"]
-      Resource = [var.kms_key_arn]
-      Condition = {
-        StringEquals = { "kms:EncryptionContext:aws:lambda:FunctionArn" = local.function_arn }
-      }
-    },
-    {
-      Sid      = "SendFailedInvocations"
-      Effect   = "Allow"
-      Action   = ["sqs:SendMessage"]
-      Resource = [var.on_failure_destination_arn]
-    },
-    {
-      Sid      = "EncryptFailedInvocations"
-      Effect   = "Allow"
-      Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
-      Resource = [var.kms_key_arn]
-      Condition = {
-        StringEquals = { "kms:ViaService" = local.sqs_via }
-      }
-    },
-  ]
 }
 
 resource "aws_iam_role" "this" {
@@ -80,7 +32,7 @@ resource "aws_iam_role_policy" "handler" {
 resource "aws_iam_role_policy" "runtime" {
   name   = "runtime"
   role   = aws_iam_role.this.id
-  policy = jsonencode({ Version = "2012-10-17", Statement = local.runtime_statements })
+  policy = var.runtime_policy_json
 }
 
 resource "aws_cloudwatch_log_group" "this" {

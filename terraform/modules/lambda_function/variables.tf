@@ -86,12 +86,22 @@ variable "environment_variables" {
 }
 
 variable "policy_json" {
-  description = "IAM policy document (JSON) of what the handler itself calls; logging, tracing and failure-destination permissions are added by this module."
+  description = "IAM policy document (JSON) of what the handler itself calls; logging, tracing and failure-destination permissions come in runtime_policy_json."
   type        = string
 
   validation {
     condition     = can(jsondecode(var.policy_json).Statement)
     error_message = "policy_json must be an IAM policy document with a Statement list."
+  }
+}
+
+variable "runtime_policy_json" {
+  description = "IAM policy document (JSON) of what every function needs whatever its handler does: its own logs, X-Ray, its environment's key, its failure destination (the contract module's function_runtime_policies)."
+  type        = string
+
+  validation {
+    condition     = can(jsondecode(var.runtime_policy_json).Statement)
+    error_message = "runtime_policy_json must be an IAM policy document with a Statement."
   }
 }
 
