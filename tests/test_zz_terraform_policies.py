@@ -5,8 +5,8 @@ Named test_zz_* so it runs after the handler tests, which record each function's
 JSON documents Terraform itself computes (the provider-free contract module, evaluated by
 tests/test_terraform_contract.evaluate_contract), i.e. exactly what the stack attaches.
 
-The checker evaluates IAM the way AWS does for identity policies in one account: an explicit
-Deny wins, else some Allow statement must match the action, the resource ARN and every condition.
+The checker is the local stack's own evaluator (cartlocal.iam.policy): AWS's logic for identity
+policies in one account, every condition operator included.
 Resource ARNs come from a model of which resource each API call touches (RESOURCE_OF below).
 """
 
@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 
 from cartflow import contract
+from cartlocal.iam.policy import Policy, Principal, authorize
+from cartlocal.iam.policy import Request as IamRequest
 from tests.conftest import RECORDED_ACTIONS
 from tests.test_terraform_contract import DEPLOYMENT, ROOT, evaluate_contract
 
@@ -172,48 +174,15 @@ def statically_called_actions(function_name: str) -> set[str]:
 # ---------------------------------------------------------------- IAM evaluation
 
 
-def _pattern(value: str) -> re.Pattern[str]:
-    """IAM wildcard (``*`` any run, ``?`` one character) as a regex."""
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in value), re.DOTALL)
-
-
 def _listed(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _condition_holds(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
-    for operator, keys in condition.items():
-        for key, expected in keys.items():
-            actual = context.get(key)
-            if actual is None:
-                return False
-            values = _listed(expected)
-            if operator in {"StringEquals", "ArnEquals"}:
-                ok = actual in values
-            elif operator in {"StringLike", "ArnLike"}:
-                ok = any(_pattern(value).fullmatch(actual) for value in values)
-            else:
-                return False  # an operator this checker cannot evaluate never grants
-            if not ok:
-                return False
-    return True
-
-
-def _matches(statement: dict[str, Any], request: Request) -> bool:
-    actions = _listed(statement.get("Action", []))
-    resources = _listed(statement.get("Resource", []))
-    return (
-        any(_pattern(a.lower()).fullmatch(request.action.lower()) for a in actions)
-        and any(_pattern(r).fullmatch(request.resource) for r in resources)
-        and _condition_holds(statement.get("Condition", {}), request.context)
-    )
-
-
 def allowed(policy: dict[str, Any], request: Request) -> bool:
-    statements = policy["Statement"]
-    if any(s["Effect"] == "Deny" and _matches(s, request) for s in statements):
-        return False
-    return any(s["Effect"] == "Allow" and _matches(s, request) for s in statements)
+    """AWS's evaluation of one identity policy (cartlocal.iam, the local stack's own evaluator)."""
+    principal = Principal.role(f"arn:aws:iam::{DEPLOYMENT['account_id']}:role/policy-under-test")
+    iam_request = IamRequest(principal, request.action, request.resource, request.context)
+    return authorize(iam_request, [Policy.parse("policy under test", policy)]).allowed
 
 
 def denied_requests(policy: dict[str, Any], requests: Iterable[Request]) -> list[Request]:
