@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cartlocal.iam import local as iam_local
 from cartlocal.journey import Journey
 from cartlocal.local_stack import LocalStack, Options
@@ -85,10 +87,14 @@ def without(outputs: dict[str, Any], path: tuple[str, ...], index: int) -> dict[
 def journey(outputs: dict[str, Any] | None, dist: Path, workdir: Path) -> tuple[tuple[str, ...], int]:
     """Failed expectations and denials of one journey authorized with ``outputs``."""
     options = Options(dist=dist, workdir=workdir, reminder_delay_seconds=DELAY_SECONDS, contract_outputs=outputs)
-    with LocalStack(options, Timeline(stream=io.StringIO())) as local:
-        expectations = Journey(local, DELAY_SECONDS).run()
-        denials = len(local.denials)
-    return tuple(e.description for e in expectations if not e.held), denials
+    local = LocalStack(options, Timeline(stream=io.StringIO()))
+    try:
+        with local:
+            expectations = Journey(local, DELAY_SECONDS).run()
+    except ClientError as error:
+        # e.g. the event source mapping cannot read its queue: on AWS its creation fails.
+        return (f"the local stack does not start ({error.response['Error']['Code']})",), len(local.denials)
+    return tuple(e.description for e in expectations if not e.held), len(local.denials)
 
 
 def measure(name: str, dist: Path, workdir: Path) -> list[Measured]:
