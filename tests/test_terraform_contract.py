@@ -125,6 +125,17 @@ def evaluate_contract(auth: str | None = None, sandbox_recipients: tuple[str, ..
     return contract_module.evaluate({**DEPLOYMENT, **variant}, names)
 
 
+def contract_document(expression: str) -> str:
+    """A policy attribute's text: the evaluated document when it is a contract module output."""
+    prefix = "${module.contract."
+    if not expression.startswith(prefix):
+        return expression
+    value: Any = evaluate_contract()
+    for key in expression.removeprefix(prefix).removesuffix("}").split("."):
+        value = value[key]
+    return str(value)
+
+
 # ---------------------------------------------------------------- functions
 
 

@@ -10,10 +10,22 @@ key depends on a resource tag (tag changes take up to five minutes to count for 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from tests.test_terraform_contract import COMPOSITION, LAMBDA_MODULE, ROOT, TERRAFORM, blocks, load_hcl, module_calls
+from tests.test_terraform_contract import (
+    COMPOSITION,
+    DEPLOYMENT,
+    LAMBDA_MODULE,
+    ROOT,
+    TERRAFORM,
+    blocks,
+    contract_document,
+    evaluate_contract,
+    load_hcl,
+    module_calls,
+)
 
 BOOTSTRAP = TERRAFORM / "bootstrap"
 TABLE = ROOT / "docs" / "deploy-permissions.md"
@@ -73,13 +85,13 @@ def statements(document: str) -> list[dict[str, Any]]:
 
 def key_policy_actions() -> set[str]:
     """What the stack key's policy itself grants the deploy role (nothing without that statement)."""
-    if "DeployRoleAdministersTheKey" not in (COMPOSITION / "kms.tf").read_text():
-        return set()
-    kms = load_hcl(COMPOSITION / "kms.tf")
-    [actions] = [
-        entry["key_administration_actions"] for entry in kms["locals"] if "key_administration_actions" in entry
-    ]
-    return set(actions)
+    key_policy = json.loads(evaluate_contract()["kms_key_policy"])
+    return {
+        action
+        for statement in key_policy["Statement"]
+        if statement.get("Sid") == "DeployRoleAdministersTheKey"
+        for action in statement["Action"]
+    }
 
 
 def uncovered(granted: list[dict[str, Any]], needed: set[str], key_policy: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
@@ -180,10 +192,13 @@ def test_the_stack_key_names_the_environments_deploy_role_its_administrator() ->
     assert administrator.endswith(":role/cartflow-deploy-${var.environment}")
     kms_actions = {a for row in coverage_table().values() for a in row["write"] | row["read"] if a.startswith("kms:")}
     assert kms_actions - {"kms:CreateKey", "kms:ListAliases"} <= key_policy_actions()
-    assert (
-        "Principal = {AWS = principals}"
-        in load_hcl(COMPOSITION / "kms.tf")["resource"][0]["aws_kms_key"]["this"]["policy"]
-    )
+    assert module_calls(COMPOSITION)["contract"]["key_administrator_arns"] == "${var.key_administrator_arns}"
+    [statement] = [
+        s
+        for s in json.loads(evaluate_contract()["kms_key_policy"])["Statement"]
+        if s.get("Sid") == "DeployRoleAdministersTheKey"
+    ]
+    assert statement["Principal"] == {"AWS": DEPLOYMENT["key_administrator_arns"]}
 
 
 # ---------------------------------------------------------------- roles: the permissions boundary
@@ -212,9 +227,8 @@ def test_every_stack_role_carries_the_boundary_the_bootstrap_names() -> None:
     assert len(roles) == 3
     for directory, name, body in roles:
         assert body.get("permissions_boundary") == "${var.permissions_boundary}", f"{directory}/{name}"
-        assert re.fullmatch(
-            r'.*Principal = \{Service = "[a-z.]+\.amazonaws\.com"\}.*', body["assume_role_policy"], re.S
-        )
+        trust = contract_document(body["assume_role_policy"])
+        assert re.fullmatch(r'.*Principal"?\s*[=:]\s*\{"?Service"?\s*[=:]\s*"[a-z.]+\.amazonaws\.com"\}.*', trust, re.S)
     assert module_calls(COMPOSITION)["function"]["permissions_boundary"] == "${var.permissions_boundary}"
     boundary = next(
         body for kind, name, body in blocks(BOOTSTRAP, "resource") if (kind, name) == ("aws_iam_policy", "boundary")

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_terraform_contract import COMPOSITION, TERRAFORM, blocks
+from tests.test_terraform_contract import COMPOSITION, TERRAFORM, blocks, contract_document
 
 BOOTSTRAP = TERRAFORM / "bootstrap"
 SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID")
 
 
 def roles_assumed_by(service: str, *directories: Path) -> dict[str, str]:
-    """``{"<dir>/<role>": assume_role_policy expression}`` of every role trusting ``service``."""
-    return {
-        f"{directory.name}/{name}": body["assume_role_policy"]
+    """``{"<dir>/<role>": trust policy}`` of every role trusting ``service`` (the contract module's
+    documents evaluated, inline ones as written)."""
+    policies = {
+        f"{directory.name}/{name}": contract_document(body["assume_role_policy"])
         for directory in directories
         for kind, name, body in blocks(directory, "resource")
-        if kind == "aws_iam_role" and service in body["assume_role_policy"]
+        if kind == "aws_iam_role"
     }
+    return {name: policy for name, policy in policies.items() if service in policy}
 
 
 def test_api_gateway_roles_trust_without_source_conditions() -> None:
