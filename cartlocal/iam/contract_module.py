@@ -74,7 +74,7 @@ def evaluate(inputs: Mapping[str, Any], outputs: Sequence[str], cache: Path | No
     values = {name: entry["value"] for name, entry in raw.items()}
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".tmp")
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(json.dumps(values), encoding="utf-8")
         partial.replace(cached)  # atomic: a concurrent start never reads half a file
     return values
