@@ -1,6 +1,6 @@
 """Generated API requests for the bad-input scenario, each with the answer the contract demands.
 
-Every case is built from one route's model: a valid body (tests/strategies.py), then at most one
+Every case is built from one route's model: a valid body (tests/helpers/strategies.py), then at most one
 deliberate defect whose effect is known by construction — the status, and for a 400 the JSONPaths
 the reason must name. So the oracle is the generator, not the validator under test. Hypothesis
 draws the cases (derandomized: the same corpus every run, so the published figures reproduce).
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from cartflow import contract
 from cartlocal.apigateway.validation import json_path
-from tests.strategies import instances
+from tests.helpers.strategies import instances
 
 ROUTES = contract.routes()
 MAX_BODY = int(contract.load("api/routes.json")["max_body_bytes"])

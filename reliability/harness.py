@@ -26,7 +26,7 @@ from cartlocal.journey import wait_for
 from cartlocal.local_aws.fault_proxy import FaultProxy
 from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
-from tests.conftest import cart_detail
+from tests.helpers.events import cart_detail
 
 SEND, SCHEDULE, CANCEL = "send_reminder", "schedule_reminder", "cancel_reminders"
 # Long enough that nothing added through the API fires during a run; scenarios that need a

@@ -39,7 +39,7 @@ from reliability.harness import (
     typed,
     wait,
 )
-from tests.conftest import cart_detail
+from tests.helpers.events import cart_detail
 
 # A few concurrent API clients: moto (one process, ~55 matched PutEvents/s) is the bottleneck.
 CLIENTS = 4

@@ -2,6 +2,7 @@
 
 Handlers create their boto3 clients at import, as they do in Lambda, so each test imports the
 function module afresh inside moto's mock with exactly the environment Terraform would set.
+Code the tests share lives in tests/helpers/; this file holds fixtures only.
 """
 
 from __future__ import annotations
@@ -14,61 +15,23 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "cartflow")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "cartflow")
 
 import importlib.util
-import json
 import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
-import botocore.handlers
 import pytest
-from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
-from cartflow import contract, timestamps
-from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope, sqs_event
-from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
-
-ROOT = Path(__file__).resolve().parent.parent
-
-# IAM actions each function performed while its tests ran, e.g. {"send_reminder": {"ses:SendEmail"}}.
-# tests/test_terraform_policies.py checks every one of them is allowed by that function's policy.
-RECORDED_ACTIONS: dict[str, set[str]] = {}
-_function_under_test: list[str] = []
-
-
-def _record_action(model: Any, **_: Any) -> None:
-    if _function_under_test:
-        action = f"{model.service_model.signing_name}:{model.name}"
-        RECORDED_ACTIONS.setdefault(_function_under_test[-1], set()).add(action)
-
-
-# Registered like moto's own hook, so it also reaches clients created inside handler modules.
-botocore.handlers.BUILTIN_HANDLERS.append(("before-call", _record_action))
-FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").exists())
-
-
-@dataclass
-class FakeLambdaContext:
-    """The Lambda context object handlers receive (not an AWS API, so nothing to emulate)."""
-
-    function_name: str
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-    remaining_ms: int = 30_000
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+from cartflow import contract
+from cartlocal.local_aws.provision import REGION, Stack, provision
+from tests.helpers.aws_calls import AwsCalls, denied_calls
+from tests.helpers.paths import ROOT
+from tests.helpers.shipping import BUCKET, write_dist
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +53,20 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture
-def load_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., ModuleType]:
+def aws_calls() -> Iterator[AwsCalls]:
+    """The AWS calls of the handlers this test loads; each must be allowed by its function's policy.
+
+    The policy check runs at teardown, so every test that drives a handler also proves, on its
+    own and in any order, that the Terraform policy allows what the handler did.
+    """
+    recorded = AwsCalls()
+    yield recorded
+    denied = denied_calls(recorded)
+    assert not denied, "; ".join(f"{name}'s Terraform policy denies: {refused}" for name, refused in denied.items())
+
+
+@pytest.fixture
+def load_function(stack: Stack, aws_calls: AwsCalls, monkeypatch: pytest.MonkeyPatch) -> Callable[..., ModuleType]:
     def load(name: str, **overrides: str | None) -> ModuleType:
         environment: dict[str, str | None] = {**stack.environment(name), **overrides}
         for key, value in environment.items():
@@ -104,136 +80,16 @@ def load_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         assert spec
         assert spec.loader
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        setattr(module, "handler", _attributed(name, getattr(module, "handler")))  # noqa: B009, B010
+        # The module's clients come from boto3's default session: a fresh one, watched while the
+        # module is imported, so exactly this handler's calls are recorded as its own.
+        session = boto3.session.Session()
+        aws_calls.watch(session, name)
+        with monkeypatch.context() as importing:
+            importing.setattr(boto3, "DEFAULT_SESSION", session)
+            spec.loader.exec_module(module)
         return module
 
     return load
-
-
-def _attributed(name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap ``handler`` so the AWS calls it makes are recorded as ``name``'s actions."""
-
-    def invoke(*args: Any, **kwargs: Any) -> Any:
-        _function_under_test.append(name)
-        try:
-            return handler(*args, **kwargs)
-        finally:
-            _function_under_test.pop()
-
-    return invoke
-
-
-def cart_detail(detail_type: str, **fields: Any) -> dict[str, Any]:
-    """A valid detail of ``detail_type`` as the API would emit it."""
-    bases: dict[str, dict[str, Any]] = {
-        "ItemAddedToCart": {"user": "ada@example.com", "product": "sku:42", "quantity": 2, "email": "ada@example.com"},
-        "ItemRemovedFromCart": {"user": "ada@example.com", "product": "sku:42"},
-        "CartCheckedOut": {"user": "ada@example.com"},
-    }
-    return {**bases[detail_type], "request_id": str(uuid.uuid4()), "occurred_at": timestamps.now(), **fields}
-
-
-def publish(stack: Stack, source: str, detail_type: str, detail: dict[str, Any]) -> None:
-    response = boto3.client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": stack.settings["EVENT_BUS_ARN"],
-                "Source": source,
-                "DetailType": detail_type,
-                "Detail": json.dumps(detail),
-            }
-        ]
-    )
-    assert response["FailedEntryCount"] == 0
-
-
-def drain(queue_url: str) -> list[dict[str, Any]]:
-    """Every message currently visible in ``queue_url``, deleted as it is read."""
-    sqs = boto3.client("sqs")
-    messages: list[Any] = []
-    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
-        "Messages", []
-    ):
-        for message in batch:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        messages.extend(batch)
-    return messages
-
-
-def routed_envelopes(stack: Stack, function_name: str) -> list[dict[str, Any]]:
-    """EventBridge envelopes moto routed to ``function_name``'s rule, as Lambda would get them."""
-    return [
-        json.loads(restore_eventbridge_envelope(message["Body"], ACCOUNT_ID))
-        for message in drain(stack.lambda_delivery_queues[function_name])
-    ]
-
-
-def deliver(stack: Stack, function_name: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """Publish a cart event on the bus and return the one envelope routed to ``function_name``."""
-    publish(stack, "cartflow.cart", detail_type, detail)
-    envelopes = routed_envelopes(stack, function_name)
-    assert len(envelopes) == 1, f"{detail_type} routed {len(envelopes)} times to {function_name}"
-    return envelopes[0]
-
-
-def queue_arn(queue_url: str) -> str:
-    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    return str(attributes["Attributes"]["QueueArn"])
-
-
-def receive_as_lambda_event(queue_url: str, **receive_options: Any) -> dict[str, Any]:
-    """Receive what is in ``queue_url`` (without deleting) as an SQS event source mapping would."""
-    messages = boto3.client("sqs").receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], **receive_options
-    )
-    restored = [
-        {**message, "Body": restore_eventbridge_envelope(message["Body"], ACCOUNT_ID)}
-        for message in messages.get("Messages", [])
-    ]
-    return sqs_event(restored, queue_arn(queue_url), REGION)
-
-
-def emitted_metrics(output: str) -> dict[str, float]:
-    """Sum the Powertools EMF metrics printed in ``output``."""
-    totals: dict[str, float] = {}
-    for line in output.splitlines():
-        if not line.startswith("{") or "_aws" not in line:
-            continue
-        record = json.loads(line)
-        for directive in record["_aws"]["CloudWatchMetrics"]:
-            for metric in directive["Metrics"]:
-                value = record[metric["Name"]]
-                totals[metric["Name"]] = totals.get(metric["Name"], 0) + (
-                    sum(value) if isinstance(value, list) else value
-                )
-    return totals
-
-
-@contextmanager
-def aws_answer(client: Any, operation: str, status: int, parsed: dict[str, Any]) -> Iterator[None]:
-    """Make ``client``'s ``operation`` answer ``status`` and ``parsed`` without reaching moto.
-
-    moto cannot be told to throttle, fail or drop an entry, so the answer is injected at
-    botocore's ``before-call`` hook: the call is never sent, and an error status makes botocore
-    raise the modelled error class as it would for AWS's own answer.
-    """
-
-    def answer(**_: Any) -> tuple[Any, dict[str, Any]]:
-        return AWSResponse("https://answer.injected", status, HTTPHeaders(), None), parsed
-
-    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-    client.meta.events.register(event, answer)
-    try:
-        yield
-    finally:
-        client.meta.events.unregister(event, answer)
-
-
-def aws_error(client: Any, operation: str, code: str, status: int) -> AbstractContextManager[None]:
-    """Make ``client``'s ``operation`` fail with the AWS error ``code``."""
-    error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
-    return aws_answer(client, operation, status, error)
 
 
 @pytest.fixture(scope="session")
@@ -246,12 +102,18 @@ def built_dist() -> Path:
     return ROOT / "dist"
 
 
-class RecordingEvents:
-    """Stands in for EventBridge to capture the exact PutEvents request a template rendered."""
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    """moto's S3 with the versioned artifact bucket cartship publishes to."""
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield client
 
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
 
-    def put_events(self, **request: Any) -> dict[str, Any]:
-        self.requests.append(request)
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}
+@pytest.fixture
+def dist(tmp_path: Path) -> Path:
+    """A dist/ of small real zips and the build manifest, as build.py writes it."""
+    write_dist(tmp_path / "dist")
+    return tmp_path / "dist"

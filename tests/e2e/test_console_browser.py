@@ -29,10 +29,10 @@ from selenium.webdriver.support.wait import WebDriverWait
 from cartlocal import samples
 from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
+from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60
 # Debian's binaries unless CHROMIUM/CHROMEDRIVER name others (as .ci/run reads them).
 BROWSER, DRIVER = os.environ.get("CHROMIUM", "chromium"), os.environ.get("CHROMEDRIVER", "chromedriver")

@@ -1,0 +1,1 @@
+"""Infrastructure tests: Terraform (static, contract, policies), security, resource names, CI workflows."""

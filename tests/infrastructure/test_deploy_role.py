@@ -14,11 +14,11 @@ import json
 import re
 from typing import Any
 
-from tests.test_terraform_contract import (
+from tests.helpers.paths import ROOT
+from tests.helpers.terraform import (
     COMPOSITION,
     DEPLOYMENT,
     LAMBDA_MODULE,
-    ROOT,
     TERRAFORM,
     blocks,
     contract_document,

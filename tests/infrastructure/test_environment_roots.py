@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_terraform_contract import TERRAFORM, blocks, load_hcl
+from tests.helpers.terraform import TERRAFORM, blocks, load_hcl
 
 ENVIRONMENTS = sorted(path.parent.name for path in (TERRAFORM / "environments").glob("*/backend.hcl"))
 BOOTSTRAP = TERRAFORM / "bootstrap"

@@ -13,7 +13,8 @@ import json
 
 from cartflow import contract
 from cartlocal.apigateway.rest_api import LocalRestApi, render_gateway_response
-from tests.conftest import ROOT, RecordingEvents
+from tests.helpers.aws import RecordingEvents
+from tests.helpers.paths import ROOT
 
 TEMPLATE = contract.text(contract.load("api/routes.json")["templates"]["bad_request_body"])
 # What API Gateway puts in the variables for a body missing a required field.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_terraform_contract import DEPLOYMENT, evaluate_contract
+from tests.helpers.terraform import DEPLOYMENT, evaluate_contract
 
 KEYS_LAMBDA_SENDS = {"kms:ViaService", "kms:EncryptionContext:aws:lambda:FunctionArn"}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_terraform_contract import COMPOSITION, TERRAFORM, blocks, contract_document
+from tests.helpers.terraform import COMPOSITION, TERRAFORM, blocks, contract_document
 
 BOOTSTRAP = TERRAFORM / "bootstrap"
 SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID")

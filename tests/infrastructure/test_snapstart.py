@@ -12,7 +12,7 @@ from pathlib import Path
 import hcl2
 from hcl2.utils import SerializationOptions
 
-from tests.test_terraform_contract import COMPOSITION, LAMBDA_MODULE, TERRAFORM, blocks, load_hcl, module_calls
+from tests.helpers.terraform import COMPOSITION, LAMBDA_MODULE, TERRAFORM, blocks, load_hcl, module_calls
 
 ALIAS_ACTIONS = {
     "lambda:PublishVersion",

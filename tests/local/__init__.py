@@ -1,0 +1,1 @@
+"""Local stack components in process: the local API, identity and tokens, the Scheduler poller."""

@@ -24,8 +24,8 @@ from cartlocal.hot_reload import HotReload
 from cartlocal.lambda_runtime import artifacts
 from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 RELOAD_SECONDS = 3.0
 FUNCTIONS = ("schedule_reminder", "cancel_reminders", "send_reminder")
 

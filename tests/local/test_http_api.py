@@ -22,7 +22,8 @@ from cartlocal.apigateway.http_api import LocalHttpApi, request_parameters
 from cartlocal.apigateway.rest_api import ApiResponse
 from cartlocal.apigateway.tokens import LocalUserPool
 from cartlocal.local_aws.provision import REGION, Stack, provision
-from tests.conftest import cart_detail, drain, queue_arn
+from tests.helpers.aws import drain, queue_arn
+from tests.helpers.events import cart_detail
 
 NOW = datetime(2026, 11, 28, 4, 5, 6, tzinfo=UTC)
 ROUTES = {route["detail_type"]: route for route in contract.routes()}

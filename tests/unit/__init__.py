@@ -1,0 +1,1 @@
+"""Unit tests: the cartflow domain, the contract, and each handler on in-process moto."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -16,9 +15,8 @@ from jsonschema import Draft4Validator
 
 from cartflow import contract
 from cartlocal import samples
-from tests.conftest import FakeLambdaContext
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.lambda_context import FakeLambdaContext
+from tests.helpers.paths import ROOT
 
 
 def make_event(*arguments: str) -> subprocess.CompletedProcess[str]:

@@ -36,7 +36,10 @@ from cartlocal.journey import wait_for
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack
 from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
-from tests.conftest import ROOT, FakeLambdaContext, RecordingEvents, routed_envelopes
+from tests.helpers.aws import RecordingEvents
+from tests.helpers.events import routed_envelopes
+from tests.helpers.lambda_context import FakeLambdaContext
+from tests.helpers.paths import ROOT
 
 NOW = datetime(2026, 11, 28, 4, 5, 6, tzinfo=UTC)
 ROUTES = {route["detail_type"]: route for route in contract.routes()}

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
+from tests.helpers.paths import ROOT
 from tools.readme_tables import README, render
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_contract_tables_match_the_contract() -> None:

@@ -14,17 +14,10 @@ from cartflow import contract, schedules
 from cartflow.config import ConfigurationError
 from cartflow.models import ItemAdded, ReminderDue
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
-from tests.conftest import (
-    FakeLambdaContext,
-    aws_answer,
-    aws_error,
-    cart_detail,
-    deliver,
-    drain,
-    emitted_metrics,
-    publish,
-    receive_as_lambda_event,
-)
+from tests.helpers.aws import aws_answer, aws_error, drain
+from tests.helpers.events import cart_detail, deliver, publish, receive_as_lambda_event
+from tests.helpers.lambda_context import FakeLambdaContext
+from tests.helpers.metrics import emitted_metrics
 
 CONTEXT = FakeLambdaContext("send_reminder")
 

@@ -9,7 +9,10 @@ import pytest
 
 from cartflow import schedules
 from cartflow.parsing import InvalidEventError
-from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, emitted_metrics
+from tests.helpers.aws import aws_error
+from tests.helpers.events import cart_detail, deliver
+from tests.helpers.lambda_context import FakeLambdaContext
+from tests.helpers.metrics import emitted_metrics
 
 CONTEXT = FakeLambdaContext("cancel_reminders")
 ADD_CONTEXT = FakeLambdaContext("schedule_reminder")

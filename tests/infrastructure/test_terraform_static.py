@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.paths import ROOT
 from tools import check_terraform, provider_schema
 from tools.check_terraform import Finding
 
-ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM = ROOT / "terraform"
 FIXTURES = ROOT / "tests" / "fixtures" / "terraform"
 SCHEMA_CASES = sorted(path.name for path in (FIXTURES / "schema").iterdir() if path.is_dir())

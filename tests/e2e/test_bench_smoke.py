@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import report
-from tests.conftest import ROOT
+from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 

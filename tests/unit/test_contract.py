@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -19,9 +18,9 @@ from moto.events.models import EventPattern
 
 from cartflow import contract
 from cartflow.models import DETAIL_MODELS, ENVELOPE_SCHEMA, InvalidPayloadError
-from tests.strategies import instances
+from tests.helpers.paths import ROOT
+from tests.helpers.strategies import instances
 
-ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIRS = sorted(path.name for path in (ROOT / "functions").iterdir() if path.is_dir())
 ALL_SCHEMAS = sorted(
     str(path.relative_to(contract.CONTRACT_DIR)) for path in contract.CONTRACT_DIR.rglob("*.schema.json")

@@ -18,7 +18,8 @@ import hcl2
 import pytest
 from hcl2.utils import SerializationOptions
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.paths import ROOT
+
 TERRAFORM_FILES = sorted((ROOT / "terraform").rglob("*.tf"))
 
 # Actions whose Service Authorization Reference entry lists no resource type: "*" is the narrowest.

@@ -26,7 +26,8 @@ from cartlocal.journey import Journey, wait_for
 from cartlocal.lambda_runtime.artifacts import runtime_sdk
 from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
 from cartlocal.local_stack import LocalStack, Options
-from tests.conftest import ROOT, cart_detail
+from tests.helpers.events import cart_detail
+from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -31,4 +31,4 @@ def instances(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return base.filter(lambda value: low <= len(value) <= high)
     if kind == "integer" and set(schema) <= _INTEGER_KEYS:
         return st.integers(min_value=schema.get("minimum"), max_value=schema.get("maximum"))
-    raise NotImplementedError(f"schema construct not covered by tests/strategies.py: {schema}")
+    raise NotImplementedError(f"schema construct not covered by tests/helpers/strategies.py: {schema}")

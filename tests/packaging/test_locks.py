@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from cartbuild.locks import canonical_name
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LOCKS = sorted(path.relative_to(ROOT) for path in ROOT.glob("**/requirements.txt") if ".venv" not in str(path))
 SHARED_WITH_ROOT = [lock for lock in LOCKS if lock.parts[0] in {"functions", "cartlocal"}]
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", re.MULTILINE)

@@ -19,7 +19,11 @@ from cartflow.config import ConfigurationError
 from cartflow.models import ItemAdded
 from cartflow.parsing import InvalidEventError
 from cartflow.timestamps import parse_timestamp
-from tests.conftest import FakeLambdaContext, aws_error, cart_detail, deliver, emitted_metrics
+from tests.helpers.aws import aws_error
+from tests.helpers.aws_calls import AwsCalls
+from tests.helpers.events import cart_detail, deliver
+from tests.helpers.lambda_context import FakeLambdaContext
+from tests.helpers.metrics import emitted_metrics
 
 CONTEXT = FakeLambdaContext("schedule_reminder")
 
@@ -223,18 +227,14 @@ def test_schedule_names_fit_scheduler_limits_and_group_by_user(user: str, produc
         assert schedules.schedule_name(user, other) != name
 
 
-def test_aws_calls_are_recorded_as_the_functions_actions(stack: Any, load_function: Any) -> None:
-    from tests.conftest import RECORDED_ACTIONS
-
-    # Record this test alone, then give back what earlier tests recorded (the policy test reads it all).
-    earlier = RECORDED_ACTIONS.pop("schedule_reminder", set())
-    try:
-        app = load_function("schedule_reminder")
-        envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
-        app.handler(envelope, CONTEXT)
-        # A fresh add (its reminder a day away) needs no look at the reminded record.
-        assert RECORDED_ACTIONS["schedule_reminder"] == {"scheduler:CreateSchedule"}
-        app.handler(envelope, CONTEXT)
-        assert RECORDED_ACTIONS["schedule_reminder"] == {"scheduler:CreateSchedule", "scheduler:GetSchedule"}
-    finally:
-        RECORDED_ACTIONS.setdefault("schedule_reminder", set()).update(earlier)
+def test_aws_calls_are_recorded_as_the_functions_actions(stack: Any, load_function: Any, aws_calls: AwsCalls) -> None:
+    app = load_function("schedule_reminder")
+    detail = cart_detail("ItemAddedToCart")
+    envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", detail)
+    app.handler(envelope, CONTEXT)
+    # A fresh add (its reminder a day away) needs no look at the reminded record.
+    assert aws_calls.actions("schedule_reminder") == {"scheduler:CreateSchedule"}
+    [created] = aws_calls.of("schedule_reminder")
+    assert created.params["Name"] == schedules.schedule_name(detail["user"], detail["product"])
+    app.handler(envelope, CONTEXT)
+    assert aws_calls.actions("schedule_reminder") == {"scheduler:CreateSchedule", "scheduler:GetSchedule"}

@@ -31,9 +31,9 @@ from cartbuild.errors import BuildError
 from cartbuild.locks import canonical_name
 from cartbuild.machine_code import foreign_files
 from cartflow import contract
-from tests.test_terraform_contract import evaluate_contract
+from tests.helpers.paths import ROOT
+from tests.helpers.terraform import evaluate_contract
 
-ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = ROOT / ".cache" / "wheelhouse"
 RUNTIME_SDK = ("boto3/", "botocore/", "s3transfer/", "jmespath/", "dateutil/", "six.py", "urllib3/")
 

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from cartflow import contract
 from cartlocal.local_aws.provision import provision
-from tests.test_terraform_contract import DEPLOYMENT, evaluate_contract
+from tests.helpers.terraform import DEPLOYMENT, evaluate_contract
 
 
 def provisioned_names(stack_name: str) -> dict[str, Any]:

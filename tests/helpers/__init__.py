@@ -1,0 +1,1 @@
+"""Code the tests share: plain functions and classes, imported by name (conftest.py holds fixtures only)."""

@@ -1,0 +1,65 @@
+"""Driving moto like AWS from tests: draining queues, and answers moto cannot be told to give."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+
+def drain(queue_url: str) -> list[dict[str, Any]]:
+    """Every message currently visible in ``queue_url``, deleted as it is read."""
+    sqs = boto3.client("sqs")
+    messages: list[Any] = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+        "Messages", []
+    ):
+        for message in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        messages.extend(batch)
+    return messages
+
+
+def queue_arn(queue_url: str) -> str:
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+@contextmanager
+def aws_answer(client: Any, operation: str, status: int, parsed: dict[str, Any]) -> Iterator[None]:
+    """Make ``client``'s ``operation`` answer ``status`` and ``parsed`` without reaching moto.
+
+    moto cannot be told to throttle, fail or drop an entry, so the answer is injected at
+    botocore's ``before-call`` hook: the call is never sent, and an error status makes botocore
+    raise the modelled error class as it would for AWS's own answer.
+    """
+
+    def answer(**_: Any) -> tuple[Any, dict[str, Any]]:
+        return AWSResponse("https://answer.injected", status, HTTPHeaders(), None), parsed
+
+    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, answer)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, answer)
+
+
+def aws_error(client: Any, operation: str, code: str, status: int) -> AbstractContextManager[None]:
+    """Make ``client``'s ``operation`` fail with the AWS error ``code``."""
+    error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return aws_answer(client, operation, status, error)
+
+
+class RecordingEvents:
+    """Stands in for EventBridge to capture the exact PutEvents request a template rendered."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def put_events(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}

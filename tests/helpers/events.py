@@ -1,0 +1,66 @@
+"""Cart events on the moto stack's bus, and what its rules routed to each function."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import boto3
+
+from cartflow import timestamps
+from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope, sqs_event
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack
+from tests.helpers.aws import drain, queue_arn
+
+
+def cart_detail(detail_type: str, **fields: Any) -> dict[str, Any]:
+    """A valid detail of ``detail_type`` as the API would emit it."""
+    bases: dict[str, dict[str, Any]] = {
+        "ItemAddedToCart": {"user": "ada@example.com", "product": "sku:42", "quantity": 2, "email": "ada@example.com"},
+        "ItemRemovedFromCart": {"user": "ada@example.com", "product": "sku:42"},
+        "CartCheckedOut": {"user": "ada@example.com"},
+    }
+    return {**bases[detail_type], "request_id": str(uuid.uuid4()), "occurred_at": timestamps.now(), **fields}
+
+
+def publish(stack: Stack, source: str, detail_type: str, detail: dict[str, Any]) -> None:
+    response = boto3.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": stack.settings["EVENT_BUS_ARN"],
+                "Source": source,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
+    assert response["FailedEntryCount"] == 0
+
+
+def routed_envelopes(stack: Stack, function_name: str) -> list[dict[str, Any]]:
+    """EventBridge envelopes moto routed to ``function_name``'s rule, as Lambda would get them."""
+    return [
+        json.loads(restore_eventbridge_envelope(message["Body"], ACCOUNT_ID))
+        for message in drain(stack.lambda_delivery_queues[function_name])
+    ]
+
+
+def deliver(stack: Stack, function_name: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """Publish a cart event on the bus and return the one envelope routed to ``function_name``."""
+    publish(stack, "cartflow.cart", detail_type, detail)
+    envelopes = routed_envelopes(stack, function_name)
+    assert len(envelopes) == 1, f"{detail_type} routed {len(envelopes)} times to {function_name}"
+    return envelopes[0]
+
+
+def receive_as_lambda_event(queue_url: str, **receive_options: Any) -> dict[str, Any]:
+    """Receive what is in ``queue_url`` (without deleting) as an SQS event source mapping would."""
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], **receive_options
+    )
+    restored = [
+        {**message, "Body": restore_eventbridge_envelope(message["Body"], ACCOUNT_ID)}
+        for message in messages.get("Messages", [])
+    ]
+    return sqs_event(restored, queue_arn(queue_url), REGION)

@@ -1,0 +1,225 @@
+"""The GitHub workflows: linted, pinned, calling existing make targets, deploying one release."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml  # type: ignore[import-untyped]
+from hcl2.utils import SerializationOptions
+
+from tests.helpers.paths import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONLINT = Path(sys.executable).parent / "actionlint"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+MAKE_CALL = re.compile(r"\bmake\s+((?:[^\s;&|]+\s*)+)")
+
+
+def workflow(name: str) -> dict[str, Any]:
+    document: dict[Any, Any] = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    document["on"] = document.pop(True, document.get("on"))  # YAML 1.1 reads the key `on` as true
+    return document
+
+
+def run_lines(job: dict[str, Any]) -> list[str]:
+    return [line for step in job["steps"] if "run" in step for line in step["run"].splitlines()]
+
+
+def make_targets(lines: list[str]) -> list[str]:
+    """The make targets named in shell lines (not VAR=value assignments or options)."""
+    targets = []
+    for line in lines:
+        for match in MAKE_CALL.finditer(line):
+            # A redirection ends make's arguments (`make plan-summary ENV=dev >> "$GITHUB_STEP_SUMMARY"`).
+            arguments = re.split(r"\s[<>|&]", match.group(1))[0]
+            targets += [word for word in arguments.split() if "=" not in word and not word.startswith("-")]
+    return targets
+
+
+def make_database() -> dict[str, set[str]]:
+    """Every target make knows (Makefile and mk/*.mk) with its direct prerequisites."""
+    output = subprocess.run(
+        ["make", "-pRrq", "-f", "Makefile"], cwd=ROOT, capture_output=True, text=True, check=False, timeout=60
+    ).stdout
+    rules: dict[str, set[str]] = {}
+    for line in output.splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+):(?!=)\s*(.*)$", line)
+        if match:
+            rules.setdefault(match.group(1), set()).update(match.group(2).split("|")[0].split())
+    return rules
+
+
+def needs_package(target: str, rules: dict[str, set[str]], seen: frozenset[str] = frozenset()) -> bool:
+    if target == "package":
+        return True
+    return any(needs_package(p, rules, seen | {target}) for p in rules.get(target, ()) if p not in seen)
+
+
+def test_workflows_exist_and_actionlint_finds_nothing() -> None:
+    assert [path.name for path in WORKFLOWS] == ["ci.yml", "deploy.yml"]
+    result = subprocess.run(
+        [str(ACTIONLINT), "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actions_are_pinned_to_full_commits_of_node24_releases(tmp_path: Path) -> None:
+    """Each `uses:` is a 40-hex commit with its release as a comment, and that release is not node20.
+
+    actionlint knows each popular action's runtime by tag, not by commit: the copy with the commit
+    replaced by the commented major version must pass it too.
+    """
+    for path in WORKFLOWS:
+        uses = [line.split("uses:", 1)[1].strip() for line in path.read_text().splitlines() if "uses:" in line]
+        assert uses
+        assert [ref for ref in uses if not PINNED.match(ref)] == [], path.name
+        by_tag = re.sub(r"@[0-9a-f]{40} # (v\d+)[\d.]*", r"@\1", path.read_text())
+        (tmp_path / path.name).write_text(by_tag)
+    result = subprocess.run(
+        [str(ACTIONLINT), "-no-color", *sorted(map(str, tmp_path.glob("*.yml")))],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_every_make_target_the_workflows_call_exists() -> None:
+    rules = make_database()
+    called = {
+        target
+        for path in WORKFLOWS
+        for job in workflow(path.name)["jobs"].values()
+        for target in make_targets(run_lines(job))
+    }
+    assert {
+        "test",
+        "package",
+        "publish",
+        "enter",
+        "promote",
+        "plan",
+        "apply",
+        "smoke",
+        "status",
+    } <= called
+    assert sorted(called - rules.keys()) == []
+
+
+def test_only_the_build_job_builds() -> None:
+    rules = make_database()
+    jobs = workflow("deploy.yml")["jobs"]
+    for name, job in jobs.items():
+        lines = run_lines(job)
+        builds = "build.py" in " ".join(lines) or any(needs_package(target, rules) for target in make_targets(lines))
+        assert builds == (name == "build"), f"job {name} {'does not build' if name == 'build' else 'rebuilds'}"
+
+
+def test_deploy_promotes_one_release_through_gated_environments_with_oidc() -> None:
+    deploy = workflow("deploy.yml")
+    assert deploy["on"] == {"push": {"branches": ["main"]}}
+    assert deploy["permissions"] == {"contents": "read"}
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+    jobs = deploy["jobs"]
+    assert jobs["publish"]["needs"] == "build"
+    assert jobs["plan-dev"]["needs"] == "publish"
+    assert jobs["plan-staging"]["needs"] == ["publish", "dev"]
+    assert jobs["plan-prod"]["needs"] == ["publish", "staging"]
+    for env in ("dev", "staging", "prod"):
+        assert jobs[env]["needs"] == ["publish", f"plan-{env}"]
+    for name, job in jobs.items():
+        assumes_role = any("configure-aws-credentials" in step.get("uses", "") for step in job["steps"])
+        assert assumes_role == (name != "build")
+        if assumes_role:
+            assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert any("make smoke ENV=dev" in line for line in run_lines(jobs["dev"]))
+
+
+def _step_index(job: dict[str, Any], predicate: Callable[[dict[str, Any]], bool], what: str) -> int:
+    found = [i for i, step in enumerate(job["steps"]) if predicate(step)]
+    assert len(found) == 1, f"expected one step that {what}, found {len(found)}"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "entry"),
+    [
+        ("dev", "make enter ENV=dev RELEASE="),
+        ("staging", "make promote FROM=dev TO=staging EXPECT="),
+        ("prod", "make promote FROM=staging TO=prod EXPECT="),
+    ],
+)
+def test_approvers_see_the_plan_and_the_apply_applies_exactly_that_saved_plan(env: str, entry: str) -> None:
+    jobs = workflow("deploy.yml")["jobs"]
+    plan, apply = jobs[f"plan-{env}"], jobs[env]
+    # The plan job: unprotected environment, read-only plan role, the published release, no writes.
+    assert plan["environment"] == f"{env}-plan"
+    role = next(
+        step["with"]["role-to-assume"] for step in plan["steps"] if "configure-aws-credentials" in step.get("uses", "")
+    )
+    assert role == "${{ vars.AWS_PLAN_ROLE_ARN }}"
+    assert plan["env"]["TF_VAR_release_manifest"] == "releases/${{ needs.publish.outputs.release_id }}.json"
+    planning = _step_index(plan, lambda s: f"make plan ENV={env}" in s.get("run", ""), "plans")
+    summary = _step_index(
+        plan,
+        lambda s: s.get("run", "") == f'make plan-summary ENV={env} >> "$GITHUB_STEP_SUMMARY"',
+        "writes the summary",
+    )
+    upload = _step_index(plan, lambda s: s.get("with", {}).get("name") == f"tfplan-{env}", "uploads the plan")
+    assert planning < summary < upload
+    assert f"terraform/environments/{env}/tfplan" in plan["steps"][upload]["with"]["path"]
+    assert not any(word in line for line in run_lines(plan) for word in ("make apply", "make enter", "make promote"))
+    # The apply job: the protected environment, after the plan; points at the release, then applies the download.
+    assert apply["environment"] == env
+    role = next(
+        step["with"]["role-to-assume"] for step in apply["steps"] if "configure-aws-credentials" in step.get("uses", "")
+    )
+    assert role == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    entering = _step_index(apply, lambda s: entry in s.get("run", ""), "points the environment at the release")
+    download = _step_index(
+        apply,
+        lambda s: "download-artifact" in s.get("uses", "") and s["with"]["name"] == f"tfplan-{env}",
+        "downloads the saved plan",
+    )
+    assert apply["steps"][download]["with"]["path"] == f"terraform/environments/{env}/"
+    applying = _step_index(apply, lambda s: s.get("run", "") == f"make apply ENV={env}", "applies the saved plan")
+    status = _step_index(apply, lambda s: s.get("run", "") == f"make status ENV={env}", "reports status")
+    assert entering < download < applying < status
+    assert not any("make plan" in line for line in run_lines(apply)), "the apply job must not plan again"
+
+
+def test_ci_checks_pull_requests_and_keeps_the_zips() -> None:
+    ci = workflow("ci.yml")
+    assert ci["on"] == {"pull_request": None}
+    assert ci["permissions"] == {"contents": "read"}
+    [job] = ci["jobs"].values()
+    # `make test` already lints and type-checks (it is .ci/run): CI runs each check once.
+    assert make_targets(run_lines(job)) == ["test", "audit", "package"]
+    upload = [step for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
+    assert upload[0]["with"]["path"] == "dist/"
+
+
+def test_deploy_jobs_plan_the_published_release_and_no_tfvars_overrides_them() -> None:
+    # terraform.tfvars outranks TF_VAR_ variables: a tfvars value would silently win over the pipeline.
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    for name, job in workflow("deploy.yml")["jobs"].items():
+        runs = " ".join(step.get("run", "") for step in job.get("steps", []))
+        planned = re.findall(r"make plan ENV=(\w+)", runs)
+        if not planned:
+            continue
+        environment = job.get("env", {})
+        assert environment.get("TF_VAR_code_source") == "release", f"{name} would plan local dist/ zips"
+        for env in planned:
+            with (ROOT / "terraform" / "environments" / env / "terraform.tfvars").open() as handle:
+                tfvars = hcl2.load(handle, serialization_options=options)
+            for variable, value in environment.items():
+                if variable.startswith("TF_VAR_") and variable[7:] in tfvars:
+                    assert str(tfvars[variable[7:]]) == str(value), f"{env}/terraform.tfvars overrides {variable}"

@@ -1,0 +1,1 @@
+"""Packaging tests: build.py/cartbuild zips and the hash-pinned locks."""
