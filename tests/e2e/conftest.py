@@ -1,4 +1,4 @@
-"""Fixtures of the reliability scenarios: one harnessed local stack per module, and the marker."""
+"""Fixtures of the end-to-end tests: the reliability scenarios' harnessed local stack, one per module."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ from pathlib import Path
 import pytest
 
 from reliability.harness import Harness
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "reliability: a failure scenario at a small size (full size: make reliability)")
 
 
 @pytest.fixture(scope="module")
