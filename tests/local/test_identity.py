@@ -3,8 +3,8 @@
 The local API plays API Gateway's COGNITO_USER_POOLS authorizer (cartlocal.apigateway.tokens) and runs the
 contract's request template with the token's claims, against moto; what reached the bus is read
 back from the rules' delivery queues and, for the spoofing case, handed to the real
-schedule_reminder handler, so "mallory cannot schedule a reminder for ada" is observed end to end;
-the last test does the same over HTTP against LocalStack (auth="cognito") running the real zip.
+schedule_reminder handler, so "mallory cannot schedule a reminder for ada" is observed end to end
+(tests/e2e/test_cognito_identity.py does the same over HTTP against the local stack running the real zip).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -32,19 +30,15 @@ from cartlocal.apigateway.rest_api import ApiResponse, LocalRestApi, identity_mo
 from cartlocal.apigateway.templatefile import render_templatefile
 from cartlocal.apigateway.tokens import LocalUserPool
 from cartlocal.apigateway.vtl import ApiInput, MappingTemplate, VtlMap
-from cartlocal.journey import wait_for
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack
-from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
 from tests.helpers.aws import RecordingEvents
 from tests.helpers.events import routed_envelopes
+from tests.helpers.identity import ADA, SPOOFED_ADD
 from tests.helpers.lambda_context import FakeLambdaContext
-from tests.helpers.paths import ROOT
 
 NOW = datetime(2026, 11, 28, 4, 5, 6, tzinfo=UTC)
 ROUTES = {route["detail_type"]: route for route in contract.routes()}
-ADA: dict[str, Any] = {"sub": "ada", "email": "ada@example.com"}
-SPOOFED_ADD = {"user": "mallory", "product": "sku-42", "quantity": 2, "email": "mallory@evil.example"}
 
 
 @pytest.fixture(scope="module")
@@ -257,48 +251,3 @@ def test_without_claims_the_template_renders_exactly_as_without_an_authorizer() 
     assert rendered[0] == rendered[1] == rendered[2]
     detail = json.loads(json.loads(rendered[0])["Entries"][0]["Detail"])
     assert detail == {**SPOOFED_ADD, "request_id": "r-1", "occurred_at": "2026-11-28T04:05:06Z"}
-
-
-@pytest.fixture(scope="module")
-def cognito_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """The local stack with auth = "cognito", running the real schedule_reminder zip only."""
-    built = subprocess.run(
-        [sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
-    options = Options(
-        dist=ROOT / "dist",
-        workdir=tmp_path_factory.mktemp("identity"),
-        name="cartflow-identity",
-        functions=("schedule_reminder",),
-        auth="cognito",
-    )
-    with LocalStack(options) as running:
-        yield running
-
-
-@pytest.mark.e2e
-def test_end_to_end_the_token_not_the_body_decides_whose_reminder_is_scheduled(cognito_stack: LocalStack) -> None:
-    assert cognito_stack.api is not None
-    assert cognito_stack.user_pool is not None
-    assert cognito_stack.stack is not None
-    body = json.dumps(SPOOFED_ADD).encode()
-    request = urllib.request.Request(
-        f"{cognito_stack.api.url}/cart", body, {"Content-Type": "application/json"}, method="POST"
-    )
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=10)
-    assert (refused.value.code, json.loads(refused.value.read())) == (401, {"message": "Unauthorized"})
-    request.add_header("Authorization", f"Bearer {cognito_stack.user_pool.mint(**ADA)}")
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.status == 200
-
-    scheduler, group = cognito_stack.client("scheduler"), cognito_stack.stack.settings["SCHEDULE_GROUP"]
-
-    def names() -> list[str]:
-        return [item["Name"] for item in scheduler.list_schedules(GroupName=group)["Schedules"]]
-
-    assert wait_for(lambda: bool(names()), timeout=30), "no schedule was created"
-    assert names() == [schedules.schedule_name("ada", "sku-42")]
-    reminder = json.loads(scheduler.get_schedule(Name=names()[0], GroupName=group)["Target"]["Input"])
-    assert (reminder["user"], reminder["email"]) == ("ada", "ada@example.com")
