@@ -1,9 +1,10 @@
 """End to end: the local stack (built zips under awslambdaric, moto, the local API) over HTTP.
 
 One stack serves the whole module (starting it and the functions' cold starts dominate the
-cost). The journey runs first; the failure paths use other users so they cannot disturb it.
-Everything a function was handed by the Runtime API is checked against Powertools' own
-EventBridge/SQS models at the end, so every event these tests caused is checked as AWS-shaped.
+cost), and the demo journey runs once on it, whichever test needs it first; the failure paths
+use other users so they cannot disturb it, in any order. Everything a function was handed by
+the Runtime API is checked against Powertools' own EventBridge/SQS models when the stack stops,
+so every event these tests caused is checked as AWS-shaped.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 
 from cartflow import contract
-from cartlocal.journey import Journey, wait_for
+from cartlocal.journey import Expectation, Journey, wait_for
 from cartlocal.lambda_runtime.artifacts import runtime_sdk
 from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
 from cartlocal.local_stack import LocalStack, Options
@@ -48,6 +49,26 @@ def local(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     )
     with LocalStack(options) as running:
         yield running
+        assert_handed_out_events_are_aws_shaped(running)
+
+
+@pytest.fixture(scope="module")
+def journey(local: LocalStack) -> list[Expectation]:
+    """The demo journey, run once on the module's stack: it drives every function."""
+    return Journey(local, DELAY_SECONDS).run()
+
+
+def assert_handed_out_events_are_aws_shaped(local: LocalStack) -> None:
+    sqs_consumers = {queue["consumer"] for queue in contract.stack()["queues"].values()}
+    for name, worker in local.workers.items():
+        for raw in worker.api.handed_out:
+            if name in sqs_consumers:
+                event = SqsModel.model_validate_json(raw)
+                for record in event.Records:
+                    assert isinstance(record.body, str)
+                    EventBridgeModel.model_validate_json(record.body)
+            else:
+                EventBridgeModel.model_validate_json(raw)
 
 
 def put_event(local: LocalStack, source: str, detail_type: str, detail: dict[str, Any]) -> None:
@@ -71,12 +92,10 @@ def queue_bodies(local: LocalStack, url: str) -> list[dict[str, Any]]:
     return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
 
 
-def test_demo_journey_holds_every_expectation(local: LocalStack) -> None:
-    expectations = Journey(local, DELAY_SECONDS).run()
-
-    failed = [f"{e.description}: {e.observed}" for e in expectations if not e.held]
+def test_demo_journey_holds_every_expectation(journey: list[Expectation]) -> None:
+    failed = [f"{e.description}: {e.observed}" for e in journey if not e.held]
     assert failed == []
-    assert len(expectations) == 7
+    assert len(journey) == 7
 
 
 def test_a_crashing_function_is_retried_then_its_event_dead_lettered(local: LocalStack) -> None:
@@ -174,20 +193,11 @@ def _schedule_names(local: LocalStack) -> list[str]:
     return [item["Name"] for item in listed["Schedules"]]
 
 
-def test_every_event_a_function_received_is_what_aws_sends(local: LocalStack) -> None:
-    """Runs last in this module (pytest keeps file order): it checks the traffic of the tests above."""
-    sqs_consumers = {queue["consumer"] for queue in contract.stack()["queues"].values()}
+def test_every_event_a_function_received_is_what_aws_sends(local: LocalStack, journey: list[Expectation]) -> None:
+    """The journey drives every function; what the other tests caused is checked when the stack stops."""
     for name, worker in local.workers.items():
-        handed_out = worker.api.handed_out
-        assert handed_out, f"{name} received nothing"
-        for raw in handed_out:
-            if name in sqs_consumers:
-                event = SqsModel.model_validate_json(raw)
-                for record in event.Records:
-                    assert isinstance(record.body, str)
-                    EventBridgeModel.model_validate_json(record.body)
-            else:
-                EventBridgeModel.model_validate_json(raw)
+        assert worker.api.handed_out, f"{name} received nothing"
+    assert_handed_out_events_are_aws_shaped(local)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
