@@ -5,7 +5,7 @@ decided by the detail's JSON Schema in the contract (the file API Gateway's mode
 rules are built from) compiled by fastjsonschema, the engine of Powertools' validation utility:
 the handlers cannot accept anything the contract does not, because the check *is* the contract.
 Pydantic models did this before; importing pydantic cost more of every cold start than all of
-this (docs/benchmarks.md). tests/test_contract.py holds the types to the
+this (docs/benchmarks.md). tests/unit/test_contract.py holds the types to the
 schemas and this envelope to Powertools' ``EventBridgeModel``.
 """
 

@@ -1,4 +1,4 @@
-# Benchmarks: measurements, not tests, so not part of `make test`; tests/test_bench_smoke.py
+# Benchmarks: measurements, not tests, so not part of `make test`; tests/e2e/test_bench_smoke.py
 # runs the smoke mode so the bench cannot rot. Optional: SAM=<sam of a throwaway venv> adds the
 # `sam build` anchors of the packaging row (see docs/benchmarks.md).
 .PHONY: bench bench-smoke

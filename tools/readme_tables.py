@@ -1,7 +1,7 @@
 """Render the README's contract tables (routes, events, settings) from the contract files.
 
 The README documents the contract, so it is generated from it: `make docs` rewrites the tables
-between their markers and tests/test_readme.py fails when the committed README has drifted.
+between their markers and tests/infrastructure/test_readme.py fails when the committed README has drifted.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The local Scheduler's polling cost: one ListSchedules per poll, GetSchedule only when needed.
 
 Its firing (retries, dead letters, ActionAfterCompletion) is covered end to end in
-tests/test_local_e2e.py; here moto runs in process and botocore's hooks count the requests.
+tests/e2e/test_local_e2e.py; here moto runs in process and botocore's hooks count the requests.
 """
 
 from __future__ import annotations
