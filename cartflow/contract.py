@@ -63,9 +63,31 @@ def event_type(detail_type: str) -> dict[str, Any]:
 
 
 def event_schema(detail_type: str) -> dict[str, Any]:
-    """JSON Schema (draft 4) of the detail of ``detail_type``."""
+    """JSON Schema (draft 4) of the detail of ``detail_type``: what its producer must emit, closed."""
     result: dict[str, Any] = load(event_type(detail_type)["schema"])
     return result
+
+
+def consumer_schema(detail_type: str) -> dict[str, Any]:
+    """What a consumer of ``detail_type`` accepts: the producer's schema with every object opened.
+
+    Producers evolve by adding fields; a consumer that rejected a field it does not know would
+    send every event of a newer producer, and every archived event replayed into it, to a DLQ.
+    Derived from the one schema file, so the two views never disagree on a known field.
+    """
+    return open_objects(event_schema(detail_type))
+
+
+def open_objects(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with ``additionalProperties: false`` dropped from every object, at any depth."""
+    opened = {key: value for key, value in schema.items() if not (key == "additionalProperties" and value is False)}
+    if isinstance(schema.get("properties"), dict):
+        opened["properties"] = {
+            name: open_objects(spec) if isinstance(spec, dict) else spec for name, spec in schema["properties"].items()
+        }
+    if isinstance(schema.get("items"), dict):
+        opened["items"] = open_objects(schema["items"])
+    return opened
 
 
 def rule_pattern(rule_name: str) -> dict[str, Any]:

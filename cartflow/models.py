@@ -4,6 +4,9 @@ Handlers get frozen dataclasses, so mypy checks every attribute they read. What 
 decided by the detail's JSON Schema in the contract (the file API Gateway's models and the
 rules are built from) compiled by fastjsonschema, the engine of Powertools' validation utility:
 the handlers cannot accept anything the contract does not, because the check *is* the contract.
+Two views of that one schema: a detail built here (one we produce) must match it exactly, while
+a detail parsed here (one we consume) may carry fields it does not declare, which are ignored
+(``contract.consumer_schema``), so a producer adding a field never breaks a consumer.
 Pydantic models did this before; importing pydantic cost more of every cold start than all of
 this (docs/benchmarks.md). tests/unit/test_contract.py holds the types to the
 schemas and this envelope to Powertools' ``EventBridgeModel``.
@@ -13,10 +16,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from functools import cache
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import fastjsonschema
 
@@ -44,22 +47,26 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
 }
 
 Validator = Callable[..., Any]
+# "producer": exactly the contract's schema (closed); "consumer": unknown fields accepted.
+View = Literal["producer", "consumer"]
 
 
 class InvalidPayloadError(ValueError):
     """The contract rejects a payload; the message names each field and rule, never a value."""
 
 
-def _schema(detail_type: str | None) -> dict[str, Any]:
-    return ENVELOPE_SCHEMA if detail_type is None else contract.event_schema(detail_type)
+def _schema(detail_type: str | None, view: View) -> dict[str, Any]:
+    if detail_type is None:
+        return ENVELOPE_SCHEMA
+    return contract.event_schema(detail_type) if view == "producer" else contract.consumer_schema(detail_type)
 
 
 @cache
-def _validator(detail_type: str | None) -> Validator:
-    """The compiled schema of ``detail_type``'s detail (the envelope's for None), once per process."""
+def _validator(detail_type: str | None, view: View) -> Validator:
+    """The compiled ``view`` of ``detail_type``'s detail schema (the envelope's for None), once per process."""
     # Without detailed exceptions the generated code is half the size and compiles twice as fast;
     # the reason is rebuilt from the message and the schema instead (and never carries a value).
-    return fastjsonschema.compile(_schema(detail_type), detailed_exceptions=False)
+    return fastjsonschema.compile(_schema(detail_type, view), detailed_exceptions=False)
 
 
 def _reason(message: str, schema: dict[str, Any], data: Any, location: str) -> str:
@@ -78,17 +85,17 @@ def _reason(message: str, schema: dict[str, Any], data: Any, location: str) -> s
     return f"{path or '<root>'}: {rule}"
 
 
-def validate(detail_type: str | None, data: Any, location: str = "") -> Any:
-    """``data`` checked by ``detail_type``'s schema (the envelope's for None), defaults filled in.
+def validate(detail_type: str | None, data: Any, location: str = "", view: View = "producer") -> Any:
+    """``data`` checked by the ``view`` of ``detail_type``'s schema (the envelope's for None), defaults filled in.
 
     Raises :class:`InvalidPayloadError` naming the failing field(s) under ``location``.
     """
     # fastjsonschema writes defaults into the object it checks: give it a copy.
     candidate = dict(data) if isinstance(data, dict) else data
     try:
-        return _validator(detail_type)(candidate)
+        return _validator(detail_type, view)(candidate)
     except fastjsonschema.JsonSchemaValueException as error:
-        raise InvalidPayloadError(_reason(error.message, _schema(detail_type), data, location)) from None
+        raise InvalidPayloadError(_reason(error.message, _schema(detail_type, view), data, location)) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,8 +109,9 @@ class Detail:
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
-        """Validate ``data`` against the schema (filling defaults) and build the detail."""
-        return cls(**validate(cls.DETAIL_TYPE, data, "detail"))
+        """Validate ``data`` as its consumer (filling defaults) and build the detail of the fields it declares."""
+        valid = validate(cls.DETAIL_TYPE, data, "detail", view="consumer")
+        return cls(**{field.name: valid[field.name] for field in fields(cls) if field.name in valid})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -194,7 +202,7 @@ def parse_event[DetailT: Detail](payload: Any, detail: type[DetailT]) -> Event[D
         except json.JSONDecodeError as error:
             where = f"line {error.lineno} column {error.colno}"
             raise InvalidPayloadError(f"<root>: not JSON ({error.msg}, {where})") from None
-    envelope = validate(None, payload)
+    envelope = validate(None, payload, view="consumer")
     try:
         time = parse_timestamp(envelope["time"])
     except ValueError:
@@ -219,5 +227,7 @@ def prepare(*details: type[Detail]) -> None:
     A function calls this at import with the details it handles, so its cold start (not its
     first request) pays for compiling them, and the details it never sees cost nothing.
     """
-    for detail_type in (None, *(detail.DETAIL_TYPE for detail in details)):
-        _validator(detail_type)
+    _validator(None, "consumer")
+    for detail in details:
+        _validator(detail.DETAIL_TYPE, "consumer")
+        _validator(detail.DETAIL_TYPE, "producer")

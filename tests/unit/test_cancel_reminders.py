@@ -91,6 +91,16 @@ def test_a_removal_half_a_second_after_the_add_deletes_it(stack: Any, load_funct
     }
 
 
+@pytest.mark.parametrize("detail_type", ["ItemRemovedFromCart", "CartCheckedOut"])
+def test_a_field_a_newer_producer_added_is_ignored(stack: Any, load_function: Any, add: Any, detail_type: str) -> None:
+    name = add("ada", "p1")
+    app = load_function("cancel_reminders")
+    fields = {"user": "ada", "occurred_at": "2030-01-01T11:00:00Z", "reason": "changed my mind"}
+    detail = cart_detail(detail_type, **fields, **({"product": "p1"} if detail_type == "ItemRemovedFromCart" else {}))
+    result = app.handler(deliver(stack, "cancel_reminders", detail_type, detail), CONTEXT)
+    assert result["outcomes"] == {name: "deleted"}
+
+
 def test_unknown_detail_type_is_rejected_and_counted(
     stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

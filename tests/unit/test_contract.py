@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from moto.events.models import EventPattern
 
 from cartflow import contract
-from cartflow.models import DETAIL_MODELS, ENVELOPE_SCHEMA, InvalidPayloadError
+from cartflow.models import DETAIL_MODELS, ENVELOPE_SCHEMA, InvalidPayloadError, validate
 from tests.helpers.paths import ROOT
 from tests.helpers.strategies import instances
 
@@ -106,6 +106,26 @@ def test_models_accept_exactly_what_the_schemas_accept(detail_type: str, data: s
         return
     with pytest.raises(InvalidPayloadError, match=f"^detail\\.{field}: "):
         model.from_dict(broken)
+
+
+@pytest.mark.parametrize("detail_type", sorted(DETAIL_MODELS))
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_consumers_ignore_unknown_fields_producers_may_not_emit_them(detail_type: str, data: st.DataObject) -> None:
+    schema = contract.event_schema(detail_type)
+    instance = data.draw(instances(schema))
+    unknown = data.draw(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1).filter(
+            lambda name: name not in schema["properties"]
+        )
+    )
+    extended = {**instance, unknown: data.draw(st.sampled_from([None, 1, "x", {"nested": [1]}]))}
+    assert DETAIL_MODELS[detail_type].from_dict(extended) == DETAIL_MODELS[detail_type].from_dict(instance)
+    with pytest.raises(InvalidPayloadError, match=f"^detail\\.{unknown}: unexpected property$"):
+        validate(detail_type, extended, "detail")
+    # The consumer view opens objects only: every known field keeps every constraint.
+    opened = contract.consumer_schema(detail_type)
+    assert opened == {key: value for key, value in schema.items() if key != "additionalProperties"}
 
 
 @pytest.mark.parametrize("detail_type", sorted(EXPECTED_ROUTES))

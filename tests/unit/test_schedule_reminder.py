@@ -167,7 +167,6 @@ def test_products_and_users_get_separate_schedules(stack: Any, load_function: An
         ({"quantity": 0}, "quantity"),
         ({"quantity": "two"}, "quantity"),
         ({"user": "no spaces allowed"}, "user"),
-        ({"extra": "field"}, "extra"),
         ({"occurred_at": "yesterday"}, "occurred_at"),
     ],
 )
@@ -181,6 +180,16 @@ def test_invalid_detail_is_rejected_counted_and_creates_nothing(
         app.handler({**envelope, "detail": detail}, CONTEXT)
     assert emitted_metrics(capsys.readouterr().out).get("InvalidEvents") == 1
     assert listed_schedules(stack) == []
+
+
+def test_a_field_a_newer_producer_added_is_ignored(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    detail = {**cart_detail("ItemAddedToCart"), "gift_wrap": {"paper": "red"}}
+    assert app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), CONTEXT)["outcome"] == "created"
+    [schedule] = listed_schedules(stack)
+    # The Input is what we produce: strictly the contract's fields, never the unknown one passed on.
+    reminder = json.loads(schedule["Target"]["Input"])
+    jsonschema.Draft4Validator(contract.event_schema("CartReminderDue")).validate(reminder)
 
 
 def test_not_an_eventbridge_envelope_is_rejected(stack: Any, load_function: Any) -> None:

@@ -95,6 +95,20 @@ def test_reminder_is_emailed_and_announced(
     assert announced["detail"]["message_id"] == email.id
 
 
+def test_a_field_a_newer_producer_added_is_ignored(
+    stack: Any, load_function: Any, fire_reminders: Any, sent_events: Any
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    [record] = event["Records"]
+    envelope = json.loads(record["body"])
+    envelope["detail"]["channel"] = "email"
+    record["body"] = json.dumps(envelope)
+    assert load_function("send_reminder").handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+    [announced] = sent_events()
+    jsonschema.Draft4Validator(contract.event_schema("CartReminderSent")).validate(announced["detail"])
+
+
 def test_redelivered_message_sends_no_second_email_or_event(
     stack: Any, load_function: Any, fire_reminders: Any, sent_events: Any
 ) -> None:
