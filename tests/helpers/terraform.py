@@ -59,6 +59,7 @@ CONTRACT_OUTPUTS = (
     "rule_target_dlq_policy",
     "kms_key_policy",
     "function_runtime_policies",
+    "registry_schemas",
 )
 
 Hcl = dict[str, Any]

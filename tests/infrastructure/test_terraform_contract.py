@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from cartflow import config, contract
@@ -416,3 +417,29 @@ def test_queue_policies_name_the_rules_that_target_each_queue() -> None:
     assert statement["Resource"] == "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-reminders"
     key_policy = json.loads(outputs["kms_key_policy"])
     assert key_policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+
+
+# ---------------------------------------------------------------- schema registry
+
+# CreateSchema: Content 1..100000 characters, Description 0..256 (AWS CLI reference, create-schema).
+SCHEMA_CONTENT_MAX, SCHEMA_DESCRIPTION_MAX = 100_000, 256
+
+
+def test_the_schema_registry_publishes_every_event_as_its_producer_schema() -> None:
+    published = evaluate_contract()["registry_schemas"]
+    expected = {f"{entry['source']}@{entry['detail_type']}": entry for entry in contract.event_types()}
+    assert sorted(published) == sorted(expected)
+    for name, entry in published.items():
+        event = expected[name]
+        document = json.loads(entry["content"])
+        jsonschema.Draft4Validator.check_schema(document)
+        detail = {key: value for key, value in contract.event_schema(event["detail_type"]).items() if key != "$schema"}
+        assert document["properties"]["detail"] == detail, name
+        assert document["properties"]["source"]["enum"] == [event["source"]]
+        assert document["properties"]["detail-type"]["enum"] == [event["detail_type"]]
+        assert f"v{event['version']}" in entry["description"]
+        assert len(entry["content"]) <= SCHEMA_CONTENT_MAX
+        assert len(entry["description"]) <= SCHEMA_DESCRIPTION_MAX
+        # The detail keeps its constraints inside the envelope: an empty one lacks its required fields.
+        example = {"source": event["source"], "detail-type": event["detail_type"], "detail": {}}
+        assert not jsonschema.Draft4Validator(document).is_valid(example), "an empty detail must not pass"

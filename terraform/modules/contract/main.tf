@@ -33,6 +33,7 @@ locals {
     idempotency_table = local.name_templates.idempotency_table
     alarm_topic       = local.name_templates.alarm_topic
     kms_alias         = local.name_templates.kms_alias
+    schema_registry   = local.name_templates.schema_registry
     functions         = { for fn in keys(local.stack.functions) : fn => replace(local.keyed_name.function, "{key}", replace(fn, "_", "-")) }
     rules             = { for rule in keys(local.stack.rules) : rule => replace(local.keyed_name.rule, "{key}", replace(rule, "_", "-")) }
     queues            = { for queue in keys(local.stack.queues) : queue => replace(local.keyed_name.queue, "{key}", replace(queue, "_", "-")) }
@@ -85,6 +86,28 @@ locals {
       dlq_name                   = local.names.queue_dlqs[name]
       visibility_timeout_seconds = local.stack.functions[queue.consumer].timeout * queue.visibility_timeout_per_function_timeout
     })
+  }
+
+  # ---------------------------------------------------------------- schema registry
+  # Each event published for discovery as a JSON Schema draft 4 document of the whole event: its
+  # source and detail-type fixed, its detail the contract's schema (what producers emit). Named
+  # "<source>@<DetailType>", the way EventBridge names the schemas it discovers.
+  registry_schemas = {
+    for event in local.events.events : "${event.source}@${event.detail_type}" => {
+      description = "${event.detail_type} v${event.version}, produced by ${event.producer} (cartflow/contract/${event.schema})."
+      content = jsonencode({
+        "$schema"   = "http://json-schema.org/draft-04/schema#"
+        title       = event.detail_type
+        description = "EventBridge event ${event.source}/${event.detail_type}, version ${event.version} of its detail."
+        type        = "object"
+        required    = ["source", "detail-type", "detail"]
+        properties = {
+          source        = { type = "string", enum = [event.source] }
+          "detail-type" = { type = "string", enum = [event.detail_type] }
+          detail        = { for key, value in jsondecode(file("${local.dir}/${event.schema}")) : key => value if key != "$schema" }
+        }
+      })
+    }
   }
 
   # ---------------------------------------------------------------- API

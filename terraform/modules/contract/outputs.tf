@@ -8,6 +8,11 @@ output "events" {
   value       = local.events.events
 }
 
+output "registry_schemas" {
+  description = "Schema Registry entries keyed \"<source>@<DetailType>\": description and content (JSON Schema draft 4 of the whole event, its detail the contract's schema)."
+  value       = local.registry_schemas
+}
+
 output "names" {
   description = "Name of every resource of this deployment, derived from var.name."
   value       = local.names
