@@ -246,8 +246,13 @@ def test_without_claims_the_template_renders_exactly_as_without_an_authorizer() 
     template = MappingTemplate(render_templatefile(contract.text(name), variables, name), name)
     rendered = []
     for extra in ({}, {"authorizer": {"claims": VtlMap()}}, {"authorizer": {"claims": VtlMap({"email": "a@b.cd"})}}):
-        context = {"requestId": "r-1", "requestTime": "28/Nov/2026:04:05:06 +0000", **extra}
+        context = {
+            "requestId": "r-1",
+            "requestTime": "28/Nov/2026:04:05:06 +0000",
+            "requestTimeEpoch": 1795838706007,
+            **extra,
+        }
         rendered.append(template.render(context, ApiInput(json.dumps(SPOOFED_ADD), {})))
     assert rendered[0] == rendered[1] == rendered[2]
     detail = json.loads(json.loads(rendered[0])["Entries"][0]["Detail"])
-    assert detail == {**SPOOFED_ADD, "request_id": "r-1", "occurred_at": "2026-11-28T04:05:06Z"}
+    assert detail == {**SPOOFED_ADD, "request_id": "r-1", "occurred_at": "2026-11-28T04:05:06.007Z"}

@@ -48,7 +48,7 @@ def test_valid_request_puts_exactly_one_event_routed_to_its_consumer(
     [envelope] = routed[consumers(detail_type)[0]]
     assert envelope["source"] == ROUTES[detail_type]["source"]
     assert envelope["detail-type"] == detail_type
-    assert envelope["detail"] == {**body, "request_id": request_id, "occurred_at": "2026-11-28T04:05:06Z"}
+    assert envelope["detail"] == {**body, "request_id": request_id, "occurred_at": "2026-11-28T04:05:06.789Z"}
     Draft4Validator(contract.event_schema(detail_type)).validate(envelope["detail"])
     DETAIL_MODELS[detail_type].from_dict(envelope["detail"])
 

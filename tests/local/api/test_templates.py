@@ -37,7 +37,7 @@ def test_rendering_is_deterministic_for_fixed_inputs() -> None:
     assert json.loads(entry["Detail"]) == {
         **valid_body("ItemAddedToCart"),
         "request_id": "req-1",
-        "occurred_at": "2026-11-28T04:05:06Z",
+        "occurred_at": "2026-11-28T04:05:06.789Z",
     }
 
 
@@ -218,7 +218,7 @@ def test_request_template_renders_valid_json_for_quotes_and_empty_bodies(body: d
     name = contract.load("api/routes.json")["templates"]["request"]
     variables = {"event_bus_name": "arn:bus", "source": "cartflow.cart", "detail_type": "ItemAddedToCart"}
     template = MappingTemplate(render_templatefile(contract.text(name), variables, name), name)
-    context = {"requestId": "req-1", "requestTime": "28/Nov/2026:04:05:06 +0000"}
+    context = {"requestId": "req-1", "requestTime": "28/Nov/2026:04:05:06 +0000", "requestTimeEpoch": 1795838706789}
     rendered = json.loads(template.render(context, ApiInput(json.dumps(body), {})))
     detail = json.loads(rendered["Entries"][0]["Detail"])
-    assert detail == {**body, "request_id": "req-1", "occurred_at": "2026-11-28T04:05:06Z"}
+    assert detail == {**body, "request_id": "req-1", "occurred_at": "2026-11-28T04:05:06.789Z"}
