@@ -1,19 +1,22 @@
 """cancel_reminders: on ItemRemovedFromCart or CartCheckedOut, delete the pending reminders.
 
 A schedule already gone is success. A schedule added after the removal or checkout happened
-(events can arrive out of order) is left alone: it belongs to a later add.
+(events can arrive out of order) is left alone: it belongs to a later add. The removal or
+checkout is remembered first (cartflow.cancellations), so an older add delivered after it is
+never scheduled again.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cartflow import schedules
+from cartflow import cancellations, schedules
 from cartflow.config import load_settings
 from cartflow.models import CartCheckedOut, ItemRemoved, prepare
 from cartflow.observability import logger, metrics
@@ -21,7 +24,9 @@ from cartflow.parsing import parse, reject
 from cartflow.timestamps import epoch_ms
 
 settings = load_settings("cancel_reminders")
+RECORD_TTL_SECONDS = settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1)
 scheduler = boto3.client("scheduler")
+cancellations_table = boto3.client("dynamodb")
 DETAILS: dict[str, type[ItemRemoved] | type[CartCheckedOut]] = {
     detail.DETAIL_TYPE: detail for detail in (ItemRemoved, CartCheckedOut)
 }
@@ -55,8 +60,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if detail_type not in DETAILS:
         raise reject(f"detail-type: expected one of {sorted(DETAILS)}, got {detail_type!r}")
     parsed = parse(event, DETAILS[str(detail_type)], detail_type=detail_type)
-    if isinstance(parsed.detail, ItemRemoved):
-        names = [schedules.schedule_name(parsed.detail.user, parsed.detail.product)]
+    product = parsed.detail.product if isinstance(parsed.detail, ItemRemoved) else None
+    cancellations.record(
+        cancellations_table,
+        settings["IDEMPOTENCY_TABLE"],
+        user=parsed.detail.user,
+        product=product,
+        happened_at=parsed.detail.occurred_at,
+        ttl_seconds=RECORD_TTL_SECONDS,
+        now=datetime.now(UTC),
+    )
+    if product is not None:
+        names = [schedules.schedule_name(parsed.detail.user, product)]
     else:
         names = user_schedules(parsed.detail.user)
     outcomes = {name: cancel(name, parsed.detail.occurred_at) for name in names}

@@ -2,7 +2,8 @@
 
 One schedule per (user, product): adding the same item again re-times the existing schedule
 instead of creating a second one, and a redelivered or older event never moves a newer one, nor
-schedules again once an add at least as new was reminded (cartflow.newest_reminded).
+schedules again once an add at least as new was reminded (cartflow.newest_reminded), nor once
+the item was removed or the cart checked out after it (cartflow.cancellations).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cartflow import contract, newest_reminded, schedules
+from cartflow import cancellations, contract, newest_reminded, schedules
 from cartflow.config import load_settings
 from cartflow.models import ItemAdded, ReminderDue, prepare
 from cartflow.observability import logger, metrics
@@ -87,8 +88,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     # The schedule of a reminded add is gone (ActionAfterCompletion DELETE), so only this record
     # tells a late copy of it, or of an older add, from an add never scheduled.
     now = datetime.now(UTC)
-    stale = newest_reminded.superseded(reminded_table, settings["IDEMPOTENCY_TABLE"], reminder, DELAY_SECONDS, now)
-    outcome = "stale" if stale else upsert(reminder, now)
+    table = settings["IDEMPOTENCY_TABLE"]
+    if newest_reminded.superseded(reminded_table, table, reminder, DELAY_SECONDS, now):
+        outcome = "stale"
+    elif cancellations.cancelled(reminded_table, table, reminder.user, reminder.product, reminder.added_at):
+        outcome = "cancelled"
+    else:
+        outcome = upsert(reminder, now)
     metrics.add_metric(name=f"Schedules{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
     logger.info("reminder scheduled", extra={"outcome": outcome, "reminder_id": reminder.reminder_id})
     return {"outcome": outcome, "schedule": schedules.schedule_name(reminder.user, reminder.product)}

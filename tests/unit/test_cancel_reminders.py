@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 
-from cartflow import schedules
+from cartflow import contract, schedules
 from cartflow.parsing import InvalidEventError
+from cartlocal.apigateway.rest_api import LocalRestApi
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from tests.helpers.aws import aws_error
-from tests.helpers.events import cart_detail, deliver
+from tests.helpers.events import cart_detail, deliver, routed_envelopes
 from tests.helpers.lambda_context import FakeLambdaContext
 from tests.helpers.metrics import emitted_metrics
 
@@ -133,3 +137,71 @@ def test_scheduler_outage_propagates_so_lambda_retries(stack: Any, load_function
         app.handler(envelope, CONTEXT)
     assert schedule_names(stack) == {name}
     assert app.handler(envelope, CONTEXT)["outcomes"] == {name: "deleted"}
+
+
+def test_a_removal_and_a_re_add_in_the_same_second_keep_their_order_when_delivered_out_of_it(
+    stack: Any, load_function: Any
+) -> None:
+    # Through the real request template: occurred_at is the request's own time, to the millisecond.
+    moments = iter(datetime(2030, 1, 1, 10, 0, 0, ms * 1000, tzinfo=UTC) for ms in (100, 400, 700))
+    api = LocalRestApi(
+        boto3.client("events"), stack.settings["EVENT_BUS_ARN"], REGION, ACCOUNT_ID, clock=lambda: next(moments)
+    )
+    routes = {route["detail_type"]: route for route in contract.routes()}
+    item = {"user": "ada", "product": "p1"}
+    for detail_type, body in (
+        ("ItemAddedToCart", {**item, "email": "ada@example.com"}),
+        ("ItemRemovedFromCart", item),
+        ("ItemAddedToCart", {**item, "email": "ada@example.com"}),
+    ):
+        route = routes[detail_type]
+        response = api.handle(
+            route["method"], route["path"], {"Content-Type": "application/json"}, json.dumps(body).encode()
+        )
+        assert response.status == 200
+    first_add, re_add = routed_envelopes(stack, "schedule_reminder")
+    [removal] = routed_envelopes(stack, "cancel_reminders")
+    assert [e["detail"]["occurred_at"] for e in (first_add, removal, re_add)] == [
+        "2030-01-01T10:00:00.100Z",
+        "2030-01-01T10:00:00.400Z",
+        "2030-01-01T10:00:00.700Z",
+    ]
+    # Delivered out of order: both adds first, the removal last.
+    scheduler_app = load_function("schedule_reminder")
+    assert scheduler_app.handler(first_add, ADD_CONTEXT)["outcome"] == "created"
+    assert scheduler_app.handler(re_add, ADD_CONTEXT)["outcome"] == "retimed"
+    name = schedules.schedule_name("ada", "p1")
+    assert load_function("cancel_reminders").handler(removal, CONTEXT)["outcomes"] == {name: "kept"}
+    assert schedule_names(stack) == {name}
+
+
+@pytest.mark.parametrize("detail_type", ["ItemRemovedFromCart", "CartCheckedOut"])
+def test_a_late_copy_of_an_older_add_after_the_removal_or_checkout_schedules_nothing(
+    stack: Any, load_function: Any, detail_type: str
+) -> None:
+    add = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:00.100Z")
+    add_copy = deliver(stack, "schedule_reminder", "ItemAddedToCart", add)
+    fields = {"user": "ada", "occurred_at": "2030-01-01T10:00:00.400Z"}
+    cancel = cart_detail(detail_type, **fields, **({"product": "p1"} if detail_type == "ItemRemovedFromCart" else {}))
+    # The removal or checkout is processed first; the add's copy arrives after it.
+    load_function("cancel_reminders").handler(deliver(stack, "cancel_reminders", detail_type, cancel), CONTEXT)
+    scheduler_app = load_function("schedule_reminder")
+    assert scheduler_app.handler(add_copy, ADD_CONTEXT)["outcome"] == "cancelled"
+    assert schedule_names(stack) == set()
+    # An add made after the removal or checkout is a new intent: it is scheduled.
+    later = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:00.700Z")
+    assert (
+        scheduler_app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", later), ADD_CONTEXT)["outcome"]
+        == "created"
+    )
+
+
+def test_a_late_copy_of_an_older_removal_does_not_forget_a_newer_one(stack: Any, load_function: Any) -> None:
+    app = load_function("cancel_reminders")
+    newer = cart_detail("ItemRemovedFromCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:05Z")
+    older = cart_detail("ItemRemovedFromCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:01Z")
+    for detail in (newer, older):
+        app.handler(deliver(stack, "cancel_reminders", "ItemRemovedFromCart", detail), CONTEXT)
+    between = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:03Z")
+    envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", between)
+    assert load_function("schedule_reminder").handler(envelope, ADD_CONTEXT)["outcome"] == "cancelled"

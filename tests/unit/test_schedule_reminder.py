@@ -241,9 +241,14 @@ def test_aws_calls_are_recorded_as_the_functions_actions(stack: Any, load_functi
     detail = cart_detail("ItemAddedToCart")
     envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", detail)
     app.handler(envelope, CONTEXT)
-    # A fresh add (its reminder a day away) needs no look at the reminded record.
-    assert aws_calls.actions("schedule_reminder") == {"scheduler:CreateSchedule"}
+    # A fresh add (its reminder a day away) needs no look at the reminded record, only at the
+    # item's newest removal and its user's newest checkout.
+    assert aws_calls.actions("schedule_reminder") == {"dynamodb:GetItem", "scheduler:CreateSchedule"}
     [created] = aws_calls.of("schedule_reminder")
     assert created.params["Name"] == schedules.schedule_name(detail["user"], detail["product"])
     app.handler(envelope, CONTEXT)
-    assert aws_calls.actions("schedule_reminder") == {"scheduler:CreateSchedule", "scheduler:GetSchedule"}
+    assert aws_calls.actions("schedule_reminder") == {
+        "dynamodb:GetItem",
+        "scheduler:CreateSchedule",
+        "scheduler:GetSchedule",
+    }

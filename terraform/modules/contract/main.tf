@@ -225,8 +225,20 @@ locals {
         resources = [local.arns.idempotency_table]
         condition = {}
       },
+      {
+        sid       = "ReadTheNewestRemovalAndCheckout"
+        actions   = ["dynamodb:BatchGetItem"]
+        resources = [local.arns.idempotency_table]
+        condition = {}
+      },
     ]
     cancel_reminders = [
+      {
+        sid       = "RememberRemovalsAndCheckouts"
+        actions   = ["dynamodb:UpdateItem"]
+        resources = [local.arns.idempotency_table]
+        condition = {}
+      },
       {
         sid       = "ReadAndDeleteReminderSchedulesInTheGroup"
         actions   = ["scheduler:GetSchedule", "scheduler:DeleteSchedule"]

@@ -1,0 +1,73 @@
+"""The newest removal of each item and the newest checkout of each user: so a late add never wins.
+
+EventBridge and Lambda deliver at least once, in any order. A removal or checkout processed
+before a late copy of an older add finds no schedule to delete, and that add, arriving after it,
+would create the schedule again: the user would be reminded of an item they removed. So
+cancel_reminders records when each removal and checkout happened (the newest per key, kept longer
+than any redelivery of an add), and schedule_reminder skips an add that is not newer than them.
+Records share the idempotency table under their own key prefixes.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cartflow import schedules
+from cartflow.timestamps import epoch_ms
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+# Distinct from Powertools' keys ("<prefix>#<hash>") and newest_reminded's "reminded#".
+REMOVED_PREFIX = "removed#"
+CHECKED_OUT_PREFIX = "checked-out#"
+
+
+def _removal_key(user: str, product: str) -> dict[str, AttributeValueTypeDef]:
+    return {"id": {"S": REMOVED_PREFIX + schedules.schedule_name(user, product)}}
+
+
+def _checkout_key(user: str) -> dict[str, AttributeValueTypeDef]:
+    return {"id": {"S": CHECKED_OUT_PREFIX + schedules.user_prefix(user)}}
+
+
+def record(
+    client: DynamoDBClient,
+    table: str,
+    *,
+    user: str,
+    product: str | None,
+    happened_at: str,
+    ttl_seconds: int,
+    now: datetime,
+) -> None:
+    """Remember a removal of (user, product), or a checkout of ``user`` when ``product`` is None.
+
+    Only a newer one replaces what is recorded, so a late copy of an older removal changes nothing.
+    """
+    key = _checkout_key(user) if product is None else _removal_key(user, product)
+    with suppress(client.exceptions.ConditionalCheckFailedException):
+        client.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET happened_at_ms = :happened, expiration = :expiration",
+            ConditionExpression="attribute_not_exists(happened_at_ms) OR happened_at_ms < :happened",
+            ExpressionAttributeValues={
+                ":happened": {"N": str(epoch_ms(happened_at))},
+                ":expiration": {"N": str(int(now.timestamp()) + ttl_seconds)},
+            },
+        )
+
+
+def cancelled(client: DynamoDBClient, table: str, user: str, product: str, added_at: str) -> bool:
+    """Whether the item was removed, or its user checked out, no earlier than ``added_at``."""
+    keys = [_removal_key(user, product), _checkout_key(user)]
+    response = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    if response.get("UnprocessedKeys"):
+        # Deciding on half the records could schedule a removed item: let the invocation retry.
+        raise RuntimeError("DynamoDB left keys unprocessed; retry the add")
+    added = epoch_ms(added_at)
+    return any(int(item["happened_at_ms"]["N"]) >= added for item in response["Responses"].get(table, []))
