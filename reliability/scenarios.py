@@ -1,4 +1,4 @@
-"""The six reliability scenarios, each a function of a running Harness and a size.
+"""The seven reliability scenarios, each a function of a running Harness and a size.
 
 Each returns an Outcome: what was done, the figures measured, and lost / duplicated counts that
 are computed from what the stack observably did (emails in the outbox, schedules in Scheduler,
@@ -529,4 +529,71 @@ def poison(h: Harness, good: int) -> Outcome:
     outcome.expect(receives == max_receives, f"poison received maxReceiveCount={max_receives} times: {receives}")
     outcome.expect(shared >= 1, "the poison shared a batch with valid messages")
     outcome.expect(handed_once == good, "valid messages were not redelivered because of the poison")
+    return outcome
+
+
+# --- 7. cancellations before late adds ------------------------------------------------------------
+
+
+def cancelled_before_late_adds(h: Harness, users: int, products: int) -> Outcome:
+    h.quiesce()
+    run = _run_id()
+    pairs = [(f"late-{run}-{u}", f"sku-{p}") for u in range(users) for p in range(products)]
+    outcome = Outcome(
+        "7. removals and checkouts before late adds",
+        f"{len(pairs)} (user, product) pairs: each item removed (even users) or its cart checked out (odd"
+        " users) one second after its add, the removals and checkouts delivered first, the adds after them",
+    )
+    # If a late add were scheduled, its reminder would fire within fire_in seconds: wait that out.
+    fire_in = 10.0
+    added_at = datetime.now(UTC) - timedelta(seconds=REMINDER_DELAY_SECONDS - fire_in)
+    adds = [
+        cart_detail(
+            "ItemAddedToCart",
+            user=user,
+            product=product,
+            email=f"{user}-{product}@example.com",
+            occurred_at=format_timestamp(added_at),
+        )
+        for user, product in pairs
+    ]
+    cancelled_at = format_timestamp(added_at + timedelta(seconds=1))
+    removals = [
+        cart_detail("ItemRemovedFromCart", user=user, product=product, occurred_at=cancelled_at)
+        for user, product in pairs
+        if int(user.rsplit("-", 1)[1]) % 2 == 0
+    ]
+    checkouts = [
+        cart_detail("CartCheckedOut", user=f"late-{run}-{u}", occurred_at=cancelled_at) for u in range(users) if u % 2
+    ]
+    fires_at = time.monotonic() + fire_in
+    h.put_events([*typed("ItemRemovedFromCart", removals), *typed("CartCheckedOut", checkouts)])
+    cancelled = wait(
+        lambda: h.records_handed(CANCEL, f"late-{run}-") >= len(removals) + len(checkouts), OUTCOME_TIMEOUT_SECONDS
+    )
+    settle()
+    h.put_events(typed("ItemAddedToCart", adds))
+    handled = wait(lambda: h.records_handed(SCHEDULE, f"late-{run}-") >= len(pairs), OUTCOME_TIMEOUT_SECONDS)
+    settle()
+    live = sum(len(h.schedules_of(f"late-{run}-{u}")) for u in range(users))
+    wait(lambda: time.monotonic() > fires_at + 5, fire_in + 10)
+    emails = h.emails()
+    unwanted = sum(emails[f"{user}-{product}@example.com"] for user, product in pairs)
+    names = {schedules.schedule_name(user, product) for user, product in pairs}
+    outcomes = Counter(
+        str(result.payload["outcome"])
+        for result in h.local.workers[SCHEDULE].results
+        if result.ok and isinstance(result.payload, dict) and result.payload.get("schedule") in names
+    )
+    outcome.figures = {
+        "removals and checkouts handled first": len(removals) + len(checkouts),
+        "late adds handled": h.records_handed(SCHEDULE, f"late-{run}-"),
+        "schedule_reminder outcomes": ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())),
+        "schedules": live,
+        "emails for removed items": unwanted,
+    }
+    outcome.expect(cancelled, "every removal and checkout handled before the adds were sent")
+    outcome.expect(handled, "every late add handled")
+    outcome.expect(live == 0, f"no schedule for a removed item: {live}")
+    outcome.duplicated = unwanted
     return outcome

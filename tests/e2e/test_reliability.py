@@ -1,4 +1,4 @@
-"""The six reliability scenarios at a small size, so `make test` keeps them honest.
+"""The seven reliability scenarios at a small size, so `make test` keeps them honest.
 
 Each must lose nothing, duplicate nothing and meet its own expectations; the full-size run
 (`make reliability`) publishes the figures. The timeout paths wait out real function timeouts
@@ -50,3 +50,10 @@ def test_every_event_and_message_twice_out_of_order_gives_one_schedule_and_one_e
 
 def test_load_schedules_every_distinct_pair_once(harness: Harness) -> None:
     held(scenarios.load(harness, adds=40, users=5, products=4))
+
+
+def test_removals_and_checkouts_delivered_before_late_adds_leave_no_schedule_and_no_email(harness: Harness) -> None:
+    outcome = scenarios.cancelled_before_late_adds(harness, users=2, products=2)
+
+    held(outcome)
+    assert outcome.figures["schedules"] == 0
