@@ -8,9 +8,14 @@ only once its copy was accepted, so a failure half-way duplicates at most, never
 consumer is idempotent per reminder). Both ways are bounded: only as many messages as the DLQ held
 when the redrive started are moved, so messages that fail again and return cannot loop forever.
 
-The on-failure queue of the asynchronously invoked functions is not a queue's DLQ: it holds
-Lambda's invocation records. ``--bus`` redrives it by putting each record's event back on the
-bus (PutEvents, the same on AWS and locally), from where its rule invokes the function again.
+Three dead-letter queues are no queue's DLQ, and ``--bus`` redrives each by putting the event
+back on the bus (PutEvents, the same on AWS and locally), from where its rule delivers it again.
+Each message's shape says which it is (``event_of``): a Lambda on-failure record (the async
+failures queue) carries the event as ``requestPayload``; a rule target's dead letter is the
+EventBridge event itself; Scheduler's dead letter is the schedule's Input, the detail of the one
+event Scheduler produces (the contract's ``producer: scheduler`` entry). A message that is none of
+these stays in the DLQ. The consumers are idempotent per request and per reminder, so the other
+rules an event reaches again do nothing twice, and a second redrive finds the DLQ empty.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from typing import Any
 
 import boto3
 
+from cartflow import contract
+from cartflow.models import InvalidPayloadError, validate
 from cartlocal.local_aws.endpoint import CREDENTIALS
 from cartlocal.local_aws.provision import REGION
 
@@ -116,20 +123,51 @@ def copy_back(sqs: Any, dlq_url: str, source_url: str, limit: int) -> int:
     return _drain(sqs, dlq_url, limit, send)
 
 
-def put_back(sqs: Any, events: Any, dlq_url: str, bus: str, limit: int) -> int:
-    """Put the event of each Lambda on-failure record in ``dlq_url`` on ``bus`` again.
+def _is_event(value: Any) -> bool:
+    return isinstance(value, dict) and {"source", "detail-type", "detail"} <= value.keys()
 
-    The records of asynchronously invoked functions (the async-failures queue) carry the event as
-    ``requestPayload``; publishing it again lets the bus route it to its rule's function, with
-    the same detail (so the same request_id: the consumers are idempotent per request).
+
+def _scheduled_event(input_: Any) -> dict[str, Any] | None:
+    """The event Scheduler would have put for a schedule's Input, if ``input_`` is one of ours."""
+    [produced] = [entry for entry in contract.event_types() if entry["producer"] == "scheduler"]
+    try:
+        validate(produced["detail_type"], input_, view="consumer")
+    except InvalidPayloadError:
+        return None
+    return {"source": produced["source"], "detail-type": produced["detail_type"], "detail": input_}
+
+
+def event_of(body: str) -> dict[str, Any]:
+    """The EventBridge event a dead letter stands for: an on-failure record's, a rule target's, or a schedule's."""
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError:
+        document = None
+    if isinstance(document, dict) and _is_event(document.get("requestPayload")):
+        return dict(document["requestPayload"])
+    if _is_event(document):
+        return dict(document)
+    scheduled = _scheduled_event(document)
+    if scheduled is not None:
+        return scheduled
+    raise RedriveError(
+        "not a dead letter of the bus (a Lambda on-failure record, a rule target's event or a schedule's Input): "
+        + body[:200]
+    )
+
+
+def put_back(sqs: Any, events: Any, dlq_url: str, bus: str, limit: int) -> int:
+    """Put the event each dead letter in ``dlq_url`` stands for (``event_of``) on ``bus`` again.
+
+    The same detail travels again (so the same request_id and reminder_id: the consumers are
+    idempotent per request and per reminder); a message deleted once its event was accepted is
+    never put twice.
     """
 
     def put(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entries = []
         for message in messages:
-            event = json.loads(message["Body"]).get("requestPayload")
-            if not isinstance(event, dict) or "detail-type" not in event:
-                raise RedriveError("not a Lambda on-failure record of an EventBridge event: " + message["Body"][:200])
+            event = event_of(message["Body"])
             entries.append(
                 {
                     "EventBusName": bus,
@@ -210,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for a move task")
     parser.add_argument(
-        "--bus", help="the queue holds Lambda on-failure records (async-failures): put their events on this bus"
+        "--bus",
+        help="the queue is a DLQ of the bus (async failures, rule targets, Scheduler): put its events on this bus",
     )
     args = parser.parse_args(argv)
     method = args.method if args.method != "auto" else ("copy" if args.endpoint_url else "move-task")

@@ -15,6 +15,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from cartflow import contract
 from cartlocal.local_aws import fault_proxy as faults
 from cartlocal.local_aws.endpoint import CREDENTIALS, MotoEndpoint
 from cartlocal.local_aws.fault_proxy import FaultProxy
@@ -149,9 +150,100 @@ def test_bus_redrive_leaves_a_message_that_is_no_on_failure_record_in_place(moto
     failures = sqs.create_queue(QueueName="redrive-junk")["QueueUrl"]
     sqs.send_message(QueueUrl=failures, MessageBody=json.dumps({"not": "a record"}))
 
-    with pytest.raises(redrive.RedriveError, match="not a Lambda on-failure record"):
+    with pytest.raises(redrive.RedriveError, match="not a dead letter of the bus"):
         redrive.redrive(sqs, "redrive-junk", bus="default", events=events)
     counts = sqs.get_queue_attributes(
         QueueUrl=failures, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     assert int(counts["ApproximateNumberOfMessages"]) + int(counts["ApproximateNumberOfMessagesNotVisible"]) == 1
+
+
+def _bus_with_capture(moto: MotoEndpoint, name: str) -> tuple[str, str]:
+    """A bus whose one rule copies every cartflow event to a queue; returns (bus ARN, queue URL)."""
+    sqs, events = moto.client("sqs"), moto.client("events")
+    bus = events.create_event_bus(Name=name)["EventBusArn"]
+    target = sqs.create_queue(QueueName=f"{name}-capture")["QueueUrl"]
+    target_arn = sqs.get_queue_attributes(QueueUrl=target, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"source": [entry["source"] for entry in contract.event_types()]}
+    events.put_rule(Name="all", EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "q", "Arn": target_arn}])
+    return bus, target
+
+
+def _received(sqs: Any, url: str) -> list[dict[str, Any]]:
+    found = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def _reminder_due() -> dict[str, Any]:
+    return {
+        "user": "ada",
+        "product": "sku:1",
+        "quantity": 1,
+        "email": "ada@example.com",
+        "scheduled_event": True,
+        "added_at": "2030-01-01T10:00:00.100Z",
+        "reminder_id": "0" * 32,
+        "request_id": "r-9",
+    }
+
+
+@pytest.mark.parametrize(
+    ("shape", "body", "detail_type"),
+    [
+        # A rule target's dead letter is the event as the bus matched it (attributes aside).
+        (
+            "rule target",
+            {
+                "version": "0",
+                "id": "e-1",
+                "source": "cartflow.cart",
+                "detail-type": "ItemRemovedFromCart",
+                "account": "123456789012",
+                "time": "2030-01-01T10:00:00Z",
+                "region": REGION,
+                "resources": [],
+                "detail": {
+                    "user": "ada",
+                    "product": "sku:1",
+                    "request_id": "r-2",
+                    "occurred_at": "2030-01-01T10:00:00Z",
+                },
+            },
+            "ItemRemovedFromCart",
+        ),
+        # Scheduler's dead letter is the schedule's Input: the CartReminderDue detail alone.
+        ("scheduler", _reminder_due(), "CartReminderDue"),
+    ],
+)
+def test_bus_redrive_understands_rule_target_and_scheduler_dead_letters_and_twice_sends_nothing_twice(
+    moto: MotoEndpoint, shape: str, body: dict[str, Any], detail_type: str
+) -> None:
+    sqs, events = moto.client("sqs"), moto.client("events")
+    name = f"redrive-{shape.replace(' ', '-')}"
+    bus, capture = _bus_with_capture(moto, name)
+    dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    attributes = {"ERROR_CODE": {"DataType": "String", "StringValue": "Throttling"}}
+    sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(body), MessageAttributes=attributes)
+
+    first = redrive.redrive(sqs, f"{name}-dlq", bus=bus, events=events)
+    second = redrive.redrive(sqs, f"{name}-dlq", bus=bus, events=events)
+
+    assert (first.moved, second.moved) == (1, 0)
+    [routed] = _received(sqs, capture)
+    assert routed["detail-type"] == detail_type
+    assert routed["detail"] == body.get("detail", body)
+    assert sqs.receive_message(QueueUrl=dlq).get("Messages", []) == []
+
+
+def test_a_schedule_input_that_is_not_a_reminder_stays_in_the_dlq(moto: MotoEndpoint) -> None:
+    sqs, events = moto.client("sqs"), moto.client("events")
+    dlq = sqs.create_queue(QueueName="redrive-bad-input")["QueueUrl"]
+    sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({**_reminder_due(), "quantity": 0}))
+
+    with pytest.raises(redrive.RedriveError, match="not a dead letter of the bus"):
+        redrive.redrive(sqs, "redrive-bad-input", bus="default", events=events)
