@@ -53,6 +53,8 @@ from cartlocal.timing import TimeScale
 
 # Default local time scale: one AWS minute of retry back-off is half a second here.
 DEFAULT_TIME_SCALE = 1 / 120
+# The local bus archive (cartlocal.pollers.bus_tap), under the workdir; `make replay` reads it.
+ARCHIVE_FILE = "archive.jsonl"
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,14 @@ class LocalStack:
             )
             if options.bus_tap:
                 bus = self.stack.settings["EVENT_BUS_ARN"]
-                self.tap = BusTap(options.name, bus, self.client("events"), self.client("sqs"), self.timeline)
+                self.tap = BusTap(
+                    options.name,
+                    bus,
+                    self.client("events"),
+                    self.client("sqs"),
+                    self.timeline,
+                    archive=options.workdir / ARCHIVE_FILE,
+                )
             self.outbox = Outbox(options.workdir / "outbox", self.timeline, self.client("ses"), self.moto.url)
             sdk = artifacts.runtime_sdk(self._scratch / "runtime-sdk")
             for name in names:

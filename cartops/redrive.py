@@ -28,12 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
 from cartflow import contract
 from cartflow.models import InvalidPayloadError, validate
-from cartlocal.local_aws.endpoint import CREDENTIALS
-from cartlocal.local_aws.provision import REGION
+from cartops.clients import client
 
 SQS_MAX_BATCH = 10
 # A received message stays hidden this long while its copy is sent (then it is deleted).
@@ -223,19 +220,6 @@ def redrive(
     return Redriven(dlq_url, source_url, copy_back(sqs, dlq_url, source_url, waiting), method)
 
 
-def _client(service: str, endpoint_url: str | None) -> Any:
-    if endpoint_url is None:
-        return boto3.client(service)  # type: ignore[call-overload]
-    # A local endpoint (moto) accepts any credentials; use the local runtime's fake ones.
-    session = boto3.session.Session(
-        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=CREDENTIALS["AWS_SESSION_TOKEN"],
-        region_name=REGION,
-    )
-    return session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cartops.redrive", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("queue", help="the dead-letter queue: name or URL")
@@ -255,12 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     method = args.method if args.method != "auto" else ("copy" if args.endpoint_url else "move-task")
     try:
         done = redrive(
-            _client("sqs", args.endpoint_url),
+            client("sqs", args.endpoint_url),
             args.queue,
             method=method,
             timeout_seconds=args.timeout,
             bus=args.bus,
-            events=_client("events", args.endpoint_url),
+            events=client("events", args.endpoint_url),
         )
     except RedriveError as error:
         print(f"error: {error}", file=sys.stderr)
