@@ -1,4 +1,4 @@
-"""`make reliability`: the seven scenarios at full size on one local stack, and the published table.
+"""`make reliability`: the eight scenarios at full size on one local stack, and the published table.
 
 Prints each scenario's figures as it finishes; with ``--write FILE`` replaces the table between
 the markers in that file (docs/reliability.md) with this run's, stamped with the command and date.
@@ -31,6 +31,7 @@ def full_run(h: Harness) -> list[Callable[[], Outcome]]:
         lambda: scenarios.load(h, adds=1000, users=100),
         lambda: scenarios.poison(h, 9),
         lambda: scenarios.cancelled_before_late_adds(h, users=10, products=3),
+        lambda: scenarios.replayed_journey(h, users=10),
     ]
 
 

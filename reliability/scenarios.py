@@ -1,4 +1,4 @@
-"""The seven reliability scenarios, each a function of a running Harness and a size.
+"""The eight reliability scenarios, each a function of a running Harness and a size.
 
 Each returns an Outcome: what was done, the figures measured, and lost / duplicated counts that
 are computed from what the stack observably did (emails in the outbox, schedules in Scheduler,
@@ -24,6 +24,8 @@ from cartflow import contract, schedules
 from cartflow.models import ItemAdded
 from cartflow.timestamps import format_timestamp
 from cartlocal.local_aws import fault_proxy as faults
+from cartlocal.local_stack import ARCHIVE_FILE
+from cartops import replay
 from reliability.bodies import corpus
 from reliability.harness import (
     CANCEL,
@@ -596,4 +598,105 @@ def cancelled_before_late_adds(h: Harness, users: int, products: int) -> Outcome
     outcome.expect(handled, "every late add handled")
     outcome.expect(live == 0, f"no schedule for a removed item: {live}")
     outcome.duplicated = unwanted
+    return outcome
+
+
+# --- 8. replay of a journey's window --------------------------------------------------------------
+
+
+def replayed_journey(h: Harness, users: int) -> Outcome:
+    h.quiesce()
+    run = _run_id()
+    names = [f"replay-{run}-{u}" for u in range(users)]
+    outcome = Outcome(
+        "8. replay of a whole journey",
+        f"{users} users each add p1 (reminded), add and remove p2; after the window, add p2 again; the"
+        " window's archive (adds, removals, reminders due and sent) is then replayed into every rule",
+    )
+    fire_in = 10.0
+    base = datetime.now(UTC) - timedelta(seconds=REMINDER_DELAY_SECONDS - fire_in)
+
+    def at(seconds: int) -> str:
+        return format_timestamp(base + timedelta(seconds=seconds))
+
+    def email(user: str, product: str) -> str:
+        return f"{user}-{product}@example.com"
+
+    begins = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    h.put_events(
+        [
+            *typed(
+                "ItemAddedToCart",
+                [
+                    cart_detail("ItemAddedToCart", user=u, product="p1", email=email(u, "p1"), occurred_at=at(0))
+                    for u in names
+                ],
+            ),
+            *typed(
+                "ItemAddedToCart",
+                [
+                    cart_detail("ItemAddedToCart", user=u, product="p2", email=email(u, "p2"), occurred_at=at(1))
+                    for u in names
+                ],
+            ),
+        ]
+    )
+    wait(lambda: h.records_handed(SCHEDULE, f"replay-{run}-") >= 2 * users, OUTCOME_TIMEOUT_SECONDS)
+    h.put_events(
+        typed(
+            "ItemRemovedFromCart",
+            [cart_detail("ItemRemovedFromCart", user=u, product="p2", occurred_at=at(2)) for u in names],
+        )
+    )
+    reminded = wait(lambda: sum(h.emails()[email(u, "p1")] for u in names) >= users, fire_in + OUTCOME_TIMEOUT_SECONDS)
+    wait(
+        lambda: len([d for d in h.bus_events("CartReminderSent") if d["user"] in names]) >= users,
+        OUTCOME_TIMEOUT_SECONDS,
+    )
+    settle()
+    ends = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.1)
+    # After the window: each user adds p2 again, a new intent the replayed removal must not cancel.
+    later = [cart_detail("ItemAddedToCart", user=u, product="p2", email=email(u, "p2")) for u in names]
+    h.put_events(typed("ItemAddedToCart", later))
+    wait(lambda: h.records_handed(SCHEDULE, f"replay-{run}-") >= 3 * users, OUTCOME_TIMEOUT_SECONDS)
+    settle()
+    later_ids = {schedules.reminder_id(ItemAdded.from_dict(detail)) for detail in later}
+    before = {
+        "schedule": h.records_handed(SCHEDULE, f"replay-{run}-"),
+        "cancel": h.records_handed(CANCEL, f"replay-{run}-"),
+        "send": h.records_handed(SEND, f"replay-{run}-"),
+    }
+    assert h.local.stack is not None
+    archive = h.local.options.workdir / ARCHIVE_FILE
+    chosen = replay.Replay(f"replay-{run}", h.local.options.name, begins, ends, replay.chosen_rules(None))
+    delivered = replay.replay_locally(h.local.client("sqs"), archive, chosen)
+    # Each user's journey: two adds, one removal, one reminder due (and sent, which no rule takes).
+    expected = {"schedule_reminder": 2 * users, "cancel_reminders": users, "reminder_due": users}
+    handled = wait(
+        lambda: (
+            h.records_handed(SCHEDULE, f"replay-{run}-") >= before["schedule"] + 2 * users
+            and h.records_handed(CANCEL, f"replay-{run}-") >= before["cancel"] + users
+            and h.records_handed(SEND, f"replay-{run}-") >= before["send"] + users
+        ),
+        OUTCOME_TIMEOUT_SECONDS,
+    )
+    settle()
+    emails = h.emails()
+    live = {u: h.schedules_of(u) for u in names}
+    kept = sum(len(found) == 1 and found[0]["reminder_id"] in later_ids for found in live.values())
+    sent = Counter(d["reminder_id"] for d in h.bus_events("CartReminderSent") if d["user"] in names)
+    outcome.figures = {
+        "replayed per rule": ", ".join(f"{rule} {n}" for rule, n in sorted(delivered.items())),
+        "emails (p1)": sum(emails[email(u, "p1")] for u in names),
+        "emails (p2)": sum(emails[email(u, "p2")] for u in names),
+        "CartReminderSent": sum(sent.values()),
+        "users whose later add kept its schedule": kept,
+    }
+    outcome.expect(reminded, "every p1 reminded before the replay")
+    outcome.expect(dict(delivered) == expected, f"the window's events replayed into their rules: {dict(delivered)}")
+    outcome.expect(handled, "every replayed event handled")
+    outcome.lost = _missing(emails, [email(u, "p1") for u in names]) + (users - kept)
+    outcome.duplicated = _extra(emails, [email(u, "p1") for u in names]) + sum(emails[email(u, "p2")] for u in names)
+    outcome.duplicated += sum(count - 1 for count in sent.values() if count > 1)
     return outcome

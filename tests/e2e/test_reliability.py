@@ -1,4 +1,4 @@
-"""The seven reliability scenarios at a small size, so `make test` keeps them honest.
+"""The eight reliability scenarios at a small size, so `make test` keeps them honest.
 
 Each must lose nothing, duplicate nothing and meet its own expectations; the full-size run
 (`make reliability`) publishes the figures. The timeout paths wait out real function timeouts
@@ -57,3 +57,10 @@ def test_removals_and_checkouts_delivered_before_late_adds_leave_no_schedule_and
 
     held(outcome)
     assert outcome.figures["schedules"] == 0
+
+
+def test_replaying_a_whole_journey_sends_and_schedules_nothing_again(harness: Harness) -> None:
+    outcome = scenarios.replayed_journey(harness, users=2)
+
+    held(outcome)
+    assert outcome.figures["users whose later add kept its schedule"] == 2
