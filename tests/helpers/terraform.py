@@ -60,6 +60,8 @@ CONTRACT_OUTPUTS = (
     "kms_key_policy",
     "function_runtime_policies",
     "registry_schemas",
+    "alarms",
+    "dashboard_body",
 )
 
 Hcl = dict[str, Any]

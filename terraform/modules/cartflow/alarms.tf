@@ -73,3 +73,31 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx" {
   ok_actions          = [aws_sns_topic.alarms.arn]
   tags                = local.tags
 }
+
+# The failures that matter most in an event-driven design, from module.contract: events the
+# contract rejects, emails SES refuses, EventBridge deliveries that failed or were dead-lettered
+# per rule, reminders Scheduler could not deliver or dropped.
+resource "aws_cloudwatch_metric_alarm" "contract" {
+  for_each = module.contract.alarms
+
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = local.tags
+}
+
+# One page per stack: every function, queue, rule and the schedule group, as the contract lists them.
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = var.name
+  dashboard_body = module.contract.dashboard_body
+}

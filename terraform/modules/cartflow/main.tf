@@ -1,7 +1,7 @@
 # cartflow: the whole stack of one environment. Every name, pattern, schema, template, setting and
 # IAM policy comes from module.contract (cartflow/contract); this module only turns them into
 # resources. Files: kms.tf, sqs.tf, events.tf, scheduler.tf, functions.tf, api.tf, dynamodb.tf,
-# ses.tf, alarms.tf, schemas.tf.
+# ses.tf, alarms.tf (alarms and the dashboard), schemas.tf.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}

@@ -110,6 +110,102 @@ locals {
     }
   }
 
+  # ---------------------------------------------------------------- observability
+  # What is watched, derived from the contract: every function, queue (and DLQ), rule and the
+  # schedule group. Metric names and dimensions are AWS's documented ones (docs/aws-fidelity.md,
+  # checked by tests/test_observability.py); the custom ones are what Powertools emits: the
+  # namespace and the "service" dimension are the functions' own settings.
+  custom_metrics = {
+    namespace  = local.settings["POWERTOOLS_METRICS_NAMESPACE"]
+    dimensions = { service = local.settings["POWERTOOLS_SERVICE_NAME"] }
+  }
+  rule_dimensions = {
+    for rule, name in local.names.rules : rule => { EventBusName = local.names.event_bus, RuleName = name }
+  }
+  alarms = merge(
+    {
+      invalid-events = {
+        description = "A function rejected an event the contract does not allow: a producer and a consumer disagree."
+        namespace   = local.custom_metrics.namespace
+        metric      = "InvalidEvents"
+        dimensions  = local.custom_metrics.dimensions
+      }
+      emails-rejected = {
+        description = "SES refused a reminder for good (MessageRejected, unverified sender or recipient)."
+        namespace   = local.custom_metrics.namespace
+        metric      = "EmailsRejected"
+        dimensions  = local.custom_metrics.dimensions
+      }
+      scheduler-target-errors = {
+        description = "Scheduler could not put a reminder on the bus (the target answered an error)."
+        namespace   = "AWS/Scheduler"
+        metric      = "TargetErrorCount"
+        dimensions  = { ScheduleGroup = local.names.schedule_group }
+      }
+      scheduler-dropped = {
+        description = "Scheduler gave up on a reminder after its retry policy: it is in the scheduler DLQ or lost."
+        namespace   = "AWS/Scheduler"
+        metric      = "InvocationDroppedCount"
+        dimensions  = { ScheduleGroup = local.names.schedule_group }
+      }
+    },
+    { for rule, dimensions in local.rule_dimensions : "rule-${replace(rule, "_", "-")}-failed" => {
+      description = "EventBridge failed for good to deliver events of rule ${rule} to its target."
+      namespace   = "AWS/Events"
+      metric      = "FailedInvocations"
+      dimensions  = dimensions
+    } },
+    { for rule, dimensions in local.rule_dimensions : "rule-${replace(rule, "_", "-")}-dead-lettered" => {
+      description = "EventBridge sent events of rule ${rule} to the rule-target DLQ: redrive them (make redrive)."
+      namespace   = "AWS/Events"
+      metric      = "InvocationsSentToDlq"
+      dimensions  = dimensions
+    } },
+  )
+
+  all_queue_names = concat(
+    values(local.names.queues), values(local.names.queue_dlqs),
+    [local.names.scheduler_dlq, local.names.rule_target_dlq, local.names.async_failure_dlq],
+  )
+  widget = { width = 12, height = 6 }
+  dashboard_widgets = concat(
+    [for fn, name in local.names.functions : {
+      type = "metric", width = local.widget.width, height = local.widget.height
+      properties = {
+        title   = "λ ${fn}", region = var.region, stat = "Sum", period = 300
+        metrics = [for metric in ["Invocations", "Errors", "Throttles"] : ["AWS/Lambda", metric, "FunctionName", name]]
+      }
+    }],
+    [for queue in local.all_queue_names : {
+      type = "metric", width = local.widget.width, height = local.widget.height
+      properties = {
+        title   = "queue ${queue}", region = var.region, stat = "Maximum", period = 300
+        metrics = [for metric in ["ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"] : ["AWS/SQS", metric, "QueueName", queue]]
+      }
+    }],
+    [for rule, dimensions in local.rule_dimensions : {
+      type = "metric", width = local.widget.width, height = local.widget.height
+      properties = {
+        title   = "rule ${rule}", region = var.region, stat = "Sum", period = 300
+        metrics = [for metric in ["Invocations", "FailedInvocations", "InvocationsSentToDlq"] : ["AWS/Events", metric, "EventBusName", dimensions.EventBusName, "RuleName", dimensions.RuleName]]
+      }
+    }],
+    [{
+      type = "metric", width = local.widget.width, height = local.widget.height
+      properties = {
+        title   = "schedule group ${local.names.schedule_group}", region = var.region, stat = "Sum", period = 300
+        metrics = [for metric in ["InvocationAttemptCount", "TargetErrorCount", "InvocationDroppedCount", "InvocationsSentToDeadLetterCount"] : ["AWS/Scheduler", metric, "ScheduleGroup", local.names.schedule_group]]
+      }
+    }],
+    [{
+      type = "metric", width = local.widget.width, height = local.widget.height
+      properties = {
+        title   = "cartflow", region = var.region, stat = "Sum", period = 300
+        metrics = [for metric in ["SchedulesCreated", "SchedulesCancelled", "SchedulesDeleted", "RemindersSent", "InvalidEvents", "EmailsRejected"] : [local.custom_metrics.namespace, metric, "service", local.custom_metrics.dimensions.service]]
+      }
+    }],
+  )
+
   # ---------------------------------------------------------------- API
   # With auth = "cognito" the token supplies these body fields (the request template takes them
   # from the claims and ignores the body's), so each model is its schema file with them removed

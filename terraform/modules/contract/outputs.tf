@@ -13,6 +13,16 @@ output "registry_schemas" {
   value       = local.registry_schemas
 }
 
+output "alarms" {
+  description = "CloudWatch alarms keyed by a short name: description, namespace, metric and dimensions (AWS's documented ones, or what Powertools emits)."
+  value       = local.alarms
+}
+
+output "dashboard_body" {
+  description = "CloudWatch dashboard (JSON): a widget per function, queue, rule, the schedule group and the custom metrics."
+  value       = jsonencode({ widgets = local.dashboard_widgets })
+}
+
 output "names" {
   description = "Name of every resource of this deployment, derived from var.name."
   value       = local.names
