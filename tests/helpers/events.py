@@ -24,6 +24,22 @@ def cart_detail(detail_type: str, **fields: Any) -> dict[str, Any]:
     return {**bases[detail_type], "request_id": str(uuid.uuid4()), "occurred_at": timestamps.now(), **fields}
 
 
+def valid_detail(detail_type: str) -> dict[str, Any]:
+    """A valid detail of any event on the bus (the cart's as the API emits them)."""
+    if detail_type in {"ItemAddedToCart", "ItemRemovedFromCart", "CartCheckedOut"}:
+        return cart_detail(detail_type)
+    reminder = {"user": "ada", "product": "sku:42", "reminder_id": uuid.uuid4().hex, "request_id": str(uuid.uuid4())}
+    if detail_type == "CartReminderDue":
+        return {
+            **reminder,
+            "quantity": 1,
+            "email": "ada@example.com",
+            "scheduled_event": True,
+            "added_at": timestamps.now(),
+        }
+    return {**reminder, "message_id": "m-1", "sent_at": timestamps.now()}
+
+
 def publish(stack: Stack, source: str, detail_type: str, detail: dict[str, Any]) -> None:
     response = boto3.client("events").put_events(
         Entries=[
@@ -48,7 +64,14 @@ def routed_envelopes(stack: Stack, function_name: str) -> list[dict[str, Any]]:
 
 def deliver(stack: Stack, function_name: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
     """Publish a cart event on the bus and return the one envelope routed to ``function_name``."""
-    publish(stack, "cartflow.cart", detail_type, detail)
+    return deliver_to(stack, function_name, "cartflow.cart", detail_type, detail)
+
+
+def deliver_to(
+    stack: Stack, function_name: str, source: str, detail_type: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """Publish an event on the bus and return the one envelope routed to ``function_name``."""
+    publish(stack, source, detail_type, detail)
     envelopes = routed_envelopes(stack, function_name)
     assert len(envelopes) == 1, f"{detail_type} routed {len(envelopes)} times to {function_name}"
     return envelopes[0]

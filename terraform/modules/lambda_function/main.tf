@@ -23,7 +23,10 @@ resource "aws_iam_role" "this" {
   tags = var.tags
 }
 
+# A consumer that calls no AWS API has no statements, and IAM takes no policy without one.
 resource "aws_iam_role_policy" "handler" {
+  count = length(jsondecode(var.policy_json).Statement) > 0 ? 1 : 0
+
   name   = "handler"
   role   = aws_iam_role.this.id
   policy = var.policy_json

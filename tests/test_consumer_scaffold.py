@@ -1,0 +1,93 @@
+"""make consumer: scaffolded in a copy of this checkout, the new consumer passes its tests, runs in make demo's
+local stack for its events, and no producer file changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME, ON = "loyalty_points", ["ItemAddedToCart", "CartReminderSent"]
+# What produces events: the API (routes, models, templates), the event catalog and schemas, and
+# every existing function (two of them produce events; none may change for a new consumer).
+PRODUCER_FILES = ("cartflow/contract/api", "cartflow/contract/events", "cartflow/contract/events.json", "functions")
+
+pytestmark = pytest.mark.e2e
+
+
+def digests(root: Path) -> dict[str, str]:
+    files = [
+        p
+        for entry in PRODUCER_FILES
+        for p in ([root / entry] if (root / entry).is_file() else (root / entry).rglob("*"))
+    ]
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+
+
+def run(clone: Path, *command: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(command, cwd=clone, capture_output=True, text=True, timeout=timeout, check=False)
+    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout's tracked and new files (what a fresh clone of this commit holds), with its venvs and caches."""
+    clone = tmp_path_factory.mktemp("consumer-clone")
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for relative in filter(None, listed.split("\0")):
+        source = ROOT / relative
+        if source.is_file():
+            (clone / relative).parent.mkdir(parents=True, exist_ok=True)
+            (clone / relative).write_bytes(source.read_bytes())
+    for shared in (".venv", ".venv-local", ".cache"):
+        (clone / shared).symlink_to(ROOT / shared)
+    return clone
+
+
+def test_the_scaffold_passes_its_tests_runs_locally_and_changes_no_producer(clone: Path) -> None:
+    before = digests(clone)
+    # -o: the venvs are this checkout's, already built from the same locks.
+    run(clone, "make", "-o", "venv", "consumer", f"NAME={NAME}", f"ON={','.join(ON)}")
+    assert digests(clone) == before
+
+    python = str(clone / ".venv" / "bin" / "python")
+    run(clone, python, "-m", "ruff", "check", ".")
+    run(clone, python, "-m", "ruff", "format", "--check", ".")
+    run(clone, python, "-m", "mypy", f"functions/{NAME}/app.py", f"tests/test_{NAME}.py")
+    tests = [f"tests/test_{NAME}.py", "tests/test_contract.py", "tests/test_readme.py", "tests/test_locks.py"]
+    run(clone, python, "-m", "pytest", "-q", *tests, "tests/test_terraform_contract.py", timeout=900)
+
+    demo = run(clone, "make", "-o", "venv", "-o", "run-venv", "demo", timeout=900)
+    assert "7/7" in demo.stdout + demo.stderr
+    # The local stack built from the clone's contract routes the consumer's events to it.
+    probe = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from cartlocal.journey import wait_for\n"
+        "from cartlocal.local_stack import LocalStack, Options\n"
+        "from tests.conftest import valid_detail\n"
+        "from cartflow import contract\n"
+        "with LocalStack(Options(workdir=Path(sys.argv[1]), bus_tap=False)) as local:\n"
+        "    events = local.client('events')\n"
+        "    for detail_type in json.loads(sys.argv[2]):\n"
+        "        events.put_events(Entries=[{'EventBusName': local.stack.settings['EVENT_BUS_ARN'],\n"
+        "            'Source': contract.event_type(detail_type)['source'], 'DetailType': detail_type,\n"
+        "            'Detail': json.dumps(valid_detail(detail_type))}])\n"
+        f"    worker = local.workers['{NAME}']\n"
+        "    wait_for(lambda: len(worker.results) >= 2, 60)\n"
+        "    print(json.dumps([r.payload for r in worker.results if r.ok]))\n"
+    )
+    workdir = clone / ".local-probe"
+    answered = run(clone, python, "-c", probe, str(workdir), json.dumps(ON))
+    payloads = json.loads(answered.stdout.strip().splitlines()[-1])
+    assert sorted(p["detail_type"] for p in payloads) == sorted(ON)
