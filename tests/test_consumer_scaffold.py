@@ -58,7 +58,11 @@ def test_the_scaffold_passes_its_tests_runs_locally_and_changes_no_producer(clon
     before = digests(clone)
     # -o: the venvs are this checkout's, already built from the same locks.
     run(clone, "make", "-o", "venv", "consumer", f"NAME={NAME}", f"ON={','.join(ON)}")
-    assert digests(clone) == before
+    after = digests(clone)
+    assert {path: after.get(path) for path in before} == before
+    assert sorted(set(after) - set(before)) == [
+        f"functions/{NAME}/{f}" for f in ("app.py", "requirements.in", "requirements.txt")
+    ]
 
     python = str(clone / ".venv" / "bin" / "python")
     run(clone, python, "-m", "ruff", "check", ".")

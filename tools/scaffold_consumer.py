@@ -39,10 +39,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cartflow.config import load_settings
 from cartflow.models import {models}, prepare
 from cartflow.observability import logger, metrics
 from cartflow.parsing import parse, reject
 
+# A missing setting fails the cold start naming it; add settings to stack.json as the code needs them.
+settings = load_settings("{name}")
 DETAILS = {{detail.DETAIL_TYPE: detail for detail in ({models_tuple})}}
 prepare(*DETAILS.values())
 
@@ -55,7 +58,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise reject(f"detail-type: expected one of {{sorted(DETAILS)}}, got {{detail_type!r}}")
     parsed = parse(event, DETAILS[str(detail_type)], detail_type=detail_type)
     logger.info("event received", extra={{"detail_type": detail_type, "event_id": parsed.id}})
-    return {{"detail_type": detail_type, "request_id": parsed.detail.request_id}}
+    return {{"detail_type": detail_type, "event_id": parsed.id}}
 '''
 
 TEST = '''"""{name} against moto: it receives exactly its events, tolerates unknown fields, rejects the rest."""
@@ -82,8 +85,9 @@ def routed(stack: Any, detail_type: str, detail: dict[str, Any]) -> dict[str, An
 @pytest.mark.parametrize("detail_type", DETAIL_TYPES)
 def test_each_of_its_events_is_routed_here_and_handled(stack: Any, load_function: Any, detail_type: str) -> None:
     detail = {{**valid_detail(detail_type), "added_by_a_newer_producer": True}}
-    result = load_function("{name}").handler(routed(stack, detail_type, detail), CONTEXT)
-    assert result == {{"detail_type": detail_type, "request_id": detail["request_id"]}}
+    envelope = routed(stack, detail_type, detail)
+    result = load_function("{name}").handler(envelope, CONTEXT)
+    assert result == {{"detail_type": detail_type, "event_id": envelope["id"]}}
 
 
 def test_an_event_it_does_not_consume_is_rejected(stack: Any, load_function: Any) -> None:
