@@ -139,6 +139,25 @@ data "aws_iam_policy_document" "deploy_stack" {
     resources = ["${local.arn.cloudwatch}:alarm:${local.stack_prefix[each.key]}-*"]
   }
 
+  statement {
+    sid       = "Dashboard"
+    actions   = ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"]
+    resources = ["arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${local.stack_prefix[each.key]}-*"]
+  }
+
+  statement {
+    sid = "SchemaRegistry"
+    actions = [
+      "schemas:CreateRegistry", "schemas:CreateSchema", "schemas:DeleteRegistry", "schemas:DeleteSchema",
+      "schemas:DescribeRegistry", "schemas:DescribeSchema", "schemas:ListSchemaVersions", "schemas:ListTagsForResource",
+      "schemas:TagResource", "schemas:UntagResource", "schemas:UpdateRegistry", "schemas:UpdateSchema",
+    ]
+    resources = [
+      "${local.arn.schemas}:registry/${local.stack_prefix[each.key]}-*",
+      "${local.arn.schemas}:schema/${local.stack_prefix[each.key]}-*/*",
+    ]
+  }
+
   # API ids are random, so the region's REST APIs (api = "rest") and HTTP APIs (/apis, api =
   # "http") are the narrowest nameable scope.
   statement {

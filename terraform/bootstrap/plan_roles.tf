@@ -7,7 +7,7 @@ locals {
   # Every read Terraform makes to refresh the stack (docs/deploy-permissions.md, "Read" column).
   stack_read_actions = [
     "apigateway:GET",
-    "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+    "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource",
     "cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient", "cognito-idp:GetUserPoolMfaConfig",
     "cognito-idp:ListTagsForResource",
     "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeKinesisStreamingDestination", "dynamodb:DescribeTable",
@@ -23,6 +23,7 @@ locals {
     "lambda:ListVersionsByFunction",
     "logs:ListTagsForResource", "logs:ListTagsLogGroup",
     "scheduler:GetScheduleGroup", "scheduler:ListTagsForResource",
+    "schemas:DescribeRegistry", "schemas:DescribeSchema", "schemas:ListSchemaVersions", "schemas:ListTagsForResource",
     "ses:GetEmailIdentity", "ses:ListTagsForResource",
     "sns:GetSubscriptionAttributes", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
     "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags",
@@ -97,6 +98,9 @@ data "aws_iam_policy_document" "plan" {
       "${local.arn.dynamodb}:table/${local.stack_prefix[each.key]}-*",
       "${local.arn.logs}:log-group:*${local.stack_prefix[each.key]}-*",
       "${local.arn.cloudwatch}:alarm:${local.stack_prefix[each.key]}-*",
+      "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${local.stack_prefix[each.key]}-*",
+      "${local.arn.schemas}:registry/${local.stack_prefix[each.key]}-*",
+      "${local.arn.schemas}:schema/${local.stack_prefix[each.key]}-*/*",
       "${local.arn.apigateway}/restapis",
       "${local.arn.apigateway}/restapis/*",
       "${local.arn.apigateway}/apis",

@@ -23,6 +23,7 @@ locals {
     cognito    = "arn:${local.partition}:cognito-idp:${var.region}:${local.account_id}"
     kms        = "arn:${local.partition}:kms:${var.region}:${local.account_id}"
     ses        = "arn:${local.partition}:ses:${var.region}:${local.account_id}"
+    schemas    = "arn:${local.partition}:schemas:${var.region}:${local.account_id}"
     iam        = "arn:${local.partition}:iam::${local.account_id}"
     apigateway = "arn:${local.partition}:apigateway:${var.region}::"
     executeapi = "arn:${local.partition}:execute-api:${var.region}:${local.account_id}"

@@ -98,6 +98,6 @@ resource "aws_cloudwatch_metric_alarm" "contract" {
 
 # One page per stack: every function, queue, rule and the schedule group, as the contract lists them.
 resource "aws_cloudwatch_dashboard" "this" {
-  dashboard_name = var.name
+  dashboard_name = local.names.dashboard
   dashboard_body = module.contract.dashboard_body
 }

@@ -34,6 +34,7 @@ locals {
     alarm_topic       = local.name_templates.alarm_topic
     kms_alias         = local.name_templates.kms_alias
     schema_registry   = local.name_templates.schema_registry
+    dashboard         = local.name_templates.dashboard
     functions         = { for fn in keys(local.stack.functions) : fn => replace(local.keyed_name.function, "{key}", replace(fn, "_", "-")) }
     rules             = { for rule in keys(local.stack.rules) : rule => replace(local.keyed_name.rule, "{key}", replace(rule, "_", "-")) }
     queues            = { for queue in keys(local.stack.queues) : queue => replace(local.keyed_name.queue, "{key}", replace(queue, "_", "-")) }
