@@ -152,6 +152,10 @@ def provision(
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
     )
     sesv2.create_email_identity(EmailIdentity=SENDER_EMAIL)
+    configuration_set = contract.resource_name("ses_configuration_set", name)
+    sesv2.create_configuration_set(
+        ConfigurationSetName=configuration_set, SuppressionOptions={"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}
+    )
 
     stack.settings.update(
         {
@@ -160,6 +164,7 @@ def provision(
             "SCHEDULER_DLQ_ARN": scheduler_dlq_arn,
             "IDEMPOTENCY_TABLE": table,
             "SENDER_EMAIL": SENDER_EMAIL,
+            "SES_CONFIGURATION_SET": configuration_set,
         }
     )
     if reminder_delay_seconds is not None:

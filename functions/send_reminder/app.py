@@ -114,6 +114,8 @@ def email_once(reminder: ReminderDue) -> dict[str, str]:
     try:
         response = ses.send_email(
             FromEmailAddress=settings["SENDER_EMAIL"],
+            # Bounces and complaints put the recipient on the suppression list and their events on the bus.
+            ConfigurationSetName=settings["SES_CONFIGURATION_SET"],
             Destination={"ToAddresses": [reminder.email]},
             Content=compose(reminder),
         )

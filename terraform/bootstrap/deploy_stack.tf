@@ -71,6 +71,7 @@ data "aws_iam_policy_document" "deploy_stack" {
     resources = [
       "${local.arn.events}:event-bus/${local.stack_prefix[each.key]}-*",
       "${local.arn.events}:rule/${local.stack_prefix[each.key]}-*/*",
+      "${local.arn.events}:rule/${local.stack_prefix[each.key]}-*",
       "${local.arn.events}:archive/${local.stack_prefix[each.key]}-*",
     ]
   }
@@ -137,6 +138,17 @@ data "aws_iam_policy_document" "deploy_stack" {
       "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource",
     ]
     resources = ["${local.arn.cloudwatch}:alarm:${local.stack_prefix[each.key]}-*"]
+  }
+
+  statement {
+    sid = "SesConfigurationSet"
+    actions = [
+      "ses:CreateConfigurationSet", "ses:CreateConfigurationSetEventDestination", "ses:DeleteConfigurationSet",
+      "ses:DeleteConfigurationSetEventDestination", "ses:GetConfigurationSet", "ses:GetConfigurationSetEventDestinations",
+      "ses:ListTagsForResource", "ses:PutConfigurationSetDeliveryOptions", "ses:PutConfigurationSetSuppressionOptions",
+      "ses:TagResource", "ses:UntagResource", "ses:UpdateConfigurationSetEventDestination",
+    ]
+    resources = ["${local.arn.ses}:configuration-set/${local.stack_prefix[each.key]}-*"]
   }
 
   statement {

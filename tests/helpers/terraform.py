@@ -39,6 +39,7 @@ DEPLOYMENT: dict[str, Any] = {
         "SCHEDULER_DLQ_ARN": "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-scheduler-dlq",
         "IDEMPOTENCY_TABLE": "cartflow-test-idempotency",
         "SENDER_EMAIL": "reminders@cartflow.example",
+        "SES_CONFIGURATION_SET": "cartflow-test-reminders",
     },
 }
 CONTRACT_OUTPUTS = (

@@ -224,7 +224,7 @@ def test_every_stack_role_carries_the_boundary_the_bootstrap_names() -> None:
         for kind, name, body in blocks(d, "resource")
         if kind == "aws_iam_role"
     ]
-    assert len(roles) == 3
+    assert len(roles) == 4  # api, scheduler, ses_events, and each function's (one resource)
     for directory, name, body in roles:
         assert body.get("permissions_boundary") == "${var.permissions_boundary}", f"{directory}/{name}"
         trust = contract_document(body["assume_role_policy"])

@@ -280,3 +280,16 @@ def test_a_recipient_the_ses_sandbox_refuses_is_counted_and_not_retried(
     emitted = emitted_metrics(capsys.readouterr().out)
     assert (emitted.get("EmailsRejected"), emitted.get("SandboxRecipientsRejected")) == (1, 1)
     assert sent_emails() == []
+
+
+def test_every_reminder_names_the_configuration_set(stack: Any, load_function: Any, fire_reminders: Any) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    app = load_function("send_reminder")
+    sent: list[dict[str, Any]] = []
+    app.ses.meta.events.register("provide-client-params.sesv2.SendEmail", lambda params, **_: sent.append(params))
+    assert app.handler(event, FakeLambdaContext("send_reminder")) == {"batchItemFailures": []}
+    [request] = sent
+    name = stack.settings["SES_CONFIGURATION_SET"]
+    assert request["ConfigurationSetName"] == name == contract.resource_name("ses_configuration_set", stack.name)
+    described = boto3.client("sesv2").get_configuration_set(ConfigurationSetName=name)
+    assert sorted(described["SuppressionOptions"]["SuppressedReasons"]) == ["BOUNCE", "COMPLAINT"]

@@ -41,5 +41,6 @@ module "contract" {
     REMINDER_DELAY_SECONDS = tostring(var.reminder_delay_seconds)
     IDEMPOTENCY_TABLE      = aws_dynamodb_table.idempotency.name
     SENDER_EMAIL           = var.sender_email
+    SES_CONFIGURATION_SET  = aws_sesv2_configuration_set.reminders.configuration_set_name
   })
 }

@@ -35,6 +35,9 @@ locals {
     kms_alias         = local.name_templates.kms_alias
     schema_registry   = local.name_templates.schema_registry
     dashboard         = local.name_templates.dashboard
+    ses_configuration = local.name_templates.ses_configuration_set
+    ses_events_rule   = local.name_templates.ses_events_rule
+    ses_events_role   = local.name_templates.ses_events_role
     functions         = { for fn in keys(local.stack.functions) : fn => replace(local.keyed_name.function, "{key}", replace(fn, "_", "-")) }
     rules             = { for rule in keys(local.stack.rules) : rule => replace(local.keyed_name.rule, "{key}", replace(rule, "_", "-")) }
     queues            = { for queue in keys(local.stack.queues) : queue => replace(local.keyed_name.queue, "{key}", replace(queue, "_", "-")) }
@@ -53,6 +56,7 @@ locals {
     schedule_group    = "${local.arn_prefix.scheduler}:schedule-group/${local.names.schedule_group}"
     api_role          = "arn:${var.partition}:iam::${var.account_id}:role/${local.names.api_role}"
     account_root      = "arn:${var.partition}:iam::${var.account_id}:root"
+    ses_configuration = "${local.arn_prefix.ses}:configuration-set/${local.names.ses_configuration}"
     queues            = { for queue, name in local.names.queues : queue => "${local.arn_prefix.sqs}:${name}" }
     # A rule on a custom bus: arn:...:rule/<bus name>/<rule name>.
     rules          = { for rule, name in local.names.rules : rule => "${local.arn_prefix.events}:rule/${local.names.event_bus}/${name}" }
@@ -354,6 +358,13 @@ locals {
         sid       = "SendAsTheSenderIdentityOnly"
         actions   = ["ses:SendEmail"]
         resources = [local.arns.sender_identity]
+        condition = {}
+      },
+      # A send naming a configuration set is authorized against that set too.
+      {
+        sid       = "SendWithTheRemindersConfigurationSet"
+        actions   = ["ses:SendEmail"]
+        resources = [local.arns.ses_configuration]
         condition = {}
       },
       # In the SES sandbox, SES also authorizes SendEmail against each recipient's identity.

@@ -7,12 +7,13 @@ variables {
   kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   sender_identity = "reminders@cartflow.example"
   setting_values = {
-    EVENT_BUS_ARN      = "arn:aws:events:eu-west-1:123456789012:event-bus/cartflow-test-bus"
-    SCHEDULE_GROUP     = "cartflow-test-reminders"
-    SCHEDULER_ROLE_ARN = "arn:aws:iam::123456789012:role/cartflow-test-scheduler"
-    SCHEDULER_DLQ_ARN  = "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-scheduler-dlq"
-    IDEMPOTENCY_TABLE  = "cartflow-test-idempotency"
-    SENDER_EMAIL       = "reminders@cartflow.example"
+    EVENT_BUS_ARN         = "arn:aws:events:eu-west-1:123456789012:event-bus/cartflow-test-bus"
+    SCHEDULE_GROUP        = "cartflow-test-reminders"
+    SCHEDULER_ROLE_ARN    = "arn:aws:iam::123456789012:role/cartflow-test-scheduler"
+    SCHEDULER_DLQ_ARN     = "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-scheduler-dlq"
+    IDEMPOTENCY_TABLE     = "cartflow-test-idempotency"
+    SENDER_EMAIL          = "reminders@cartflow.example"
+    SES_CONFIGURATION_SET = "cartflow-test-reminders"
   }
 }
 
@@ -65,6 +66,7 @@ run "deployment_values_override_defaults" {
       SCHEDULER_DLQ_ARN      = "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-scheduler-dlq"
       IDEMPOTENCY_TABLE      = "cartflow-test-idempotency"
       SENDER_EMAIL           = "reminders@cartflow.example"
+      SES_CONFIGURATION_SET  = "cartflow-test-reminders"
       REMINDER_DELAY_SECONDS = "120"
     }
   }
@@ -92,13 +94,14 @@ run "an_undeclared_setting_fails_the_plan" {
 
   variables {
     setting_values = {
-      EVENT_BUS_ARN      = "arn:aws:events:eu-west-1:123456789012:event-bus/cartflow-test-bus"
-      SCHEDULE_GROUP     = "cartflow-test-reminders"
-      SCHEDULER_ROLE_ARN = "arn:aws:iam::123456789012:role/cartflow-test-scheduler"
-      SCHEDULER_DLQ_ARN  = "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-scheduler-dlq"
-      IDEMPOTENCY_TABLE  = "cartflow-test-idempotency"
-      SENDER_EMAIL       = "reminders@cartflow.example"
-      NOT_A_SETTING      = "x"
+      EVENT_BUS_ARN         = "arn:aws:events:eu-west-1:123456789012:event-bus/cartflow-test-bus"
+      SCHEDULE_GROUP        = "cartflow-test-reminders"
+      SCHEDULER_ROLE_ARN    = "arn:aws:iam::123456789012:role/cartflow-test-scheduler"
+      SCHEDULER_DLQ_ARN     = "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-scheduler-dlq"
+      IDEMPOTENCY_TABLE     = "cartflow-test-idempotency"
+      SENDER_EMAIL          = "reminders@cartflow.example"
+      SES_CONFIGURATION_SET = "cartflow-test-reminders"
+      NOT_A_SETTING         = "x"
     }
   }
 

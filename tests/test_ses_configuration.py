@@ -1,0 +1,27 @@
+"""Bounces and complaints: the stack's SES configuration set suppresses bounced and complaining
+recipients and sends SES's email events to the stack's bus (send_reminder names the set: its tests)."""
+
+from __future__ import annotations
+
+from tests.test_terraform_contract import COMPOSITION, blocks
+
+RESOURCES = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
+
+
+def test_terraform_suppresses_bounces_and_complaints_and_forwards_the_events_to_the_stack_bus() -> None:
+    [suppression] = RESOURCES["aws_sesv2_configuration_set", "reminders"]["suppression_options"]
+    assert sorted(suppression["suppressed_reasons"]) == ["BOUNCE", "COMPLAINT"]
+    [destination] = RESOURCES["aws_sesv2_configuration_set_event_destination", "bus"]["event_destination"]
+    assert {"BOUNCE", "COMPLAINT"} <= set(destination["matching_event_types"])
+    # SES publishes to the default bus only; a rule there forwards this set's events.
+    [bridge] = destination["event_bridge_destination"]
+    assert bridge["event_bus_arn"].endswith(":event-bus/default")
+    forward = RESOURCES["aws_cloudwatch_event_rule", "ses_events"]
+    assert "event_bus_name" not in forward
+    assert '"ses:configuration-set" = [local.names.ses_configuration]' in forward["event_pattern"]
+    target = RESOURCES["aws_cloudwatch_event_target", "ses_events"]
+    assert target["arn"] == "${aws_cloudwatch_event_bus.this.arn}"
+    assert target["role_arn"] == "${aws_iam_role.ses_events.arn}"
+    trust = RESOURCES["aws_iam_role", "ses_events"]["assume_role_policy"]
+    assert "aws_cloudwatch_event_rule.ses_events.arn" in trust
+    assert '"events:PutEvents"' in RESOURCES["aws_iam_role_policy", "ses_events"]["policy"]
