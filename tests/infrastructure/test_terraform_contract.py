@@ -185,8 +185,10 @@ def test_rules_and_targets_are_declared_from_the_contract_module() -> None:
     assert "dead_letter_config" in target
     permission = resources[("aws_lambda_permission", "events")]
     assert permission["source_arn"] == "${aws_cloudwatch_event_rule.this[each.key].arn}"
-    # No other rule may exist with a literal pattern.
-    assert [name for kind, name in resources if kind == "aws_cloudwatch_event_rule"] == ["this"]
+    # No other rule may exist with a literal pattern, but the one on the default bus that forwards
+    # SES's email events (SES publishes nowhere else) to the stack's bus.
+    assert [name for kind, name in resources if kind == "aws_cloudwatch_event_rule"] == ["this", "ses_events"]
+    assert "event_bus_name" not in resources[("aws_cloudwatch_event_rule", "ses_events")]
     # The contract module reads each pattern with file(), from the path stack.json names.
     contract_main = (CONTRACT_MODULE / "main.tf").read_text()
     assert 'event_pattern = file("${local.dir}/${rule.pattern}")' in contract_main
