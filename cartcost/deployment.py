@@ -91,6 +91,12 @@ def resources(module: Path, kind: str) -> list[dict[str, Any]]:
     return found
 
 
+def contract_alarms() -> int:
+    """How many alarms the contract module derives: two per rule, plus InvalidEvents, EmailsRejected
+    and Scheduler's two (tests/test_observability.py holds the module to this count)."""
+    return 2 * len(contract.stack()["rules"]) + 4
+
+
 def count_instances(module: Path, kind: str) -> int:
     """Instances of a resource type, resolving the for_each forms this module uses."""
     stack = contract.stack()
@@ -98,6 +104,7 @@ def count_instances(module: Path, kind: str) -> int:
     sizes = {
         "${local.dead_letter_queues}": len(stack["queues"]) + len(fixed_dlqs),
         "${module.function}": len(stack["functions"]),
+        "${module.contract.alarms}": contract_alarms(),
     }
     total = 0
     for body in resources(module, kind):

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cartcost.deployment import contract_alarms
 from cartflow import contract
 from tests.conftest import FakeLambdaContext, cart_detail, deliver
 from tests.test_terraform_contract import evaluate_contract
@@ -87,6 +88,8 @@ def test_alarms_cover_each_rule_the_schedule_group_and_the_custom_failures(outpu
         if a["namespace"] == "AWS/Scheduler"
     )
     assert {a["metric"] for a in alarms if not a["namespace"].startswith("AWS/")} == {"InvalidEvents", "EmailsRejected"}
+    # make cost counts them without Terraform: the same number.
+    assert len(outputs["alarms"]) == contract_alarms()
 
 
 def test_the_custom_alarms_match_the_emf_a_function_prints(
