@@ -3,7 +3,9 @@ recipients and sends SES's email events to the stack's bus (send_reminder names 
 
 from __future__ import annotations
 
-from tests.test_terraform_contract import COMPOSITION, blocks
+import json
+
+from tests.test_terraform_contract import COMPOSITION, blocks, evaluate_contract
 
 RESOURCES = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
 
@@ -22,6 +24,16 @@ def test_terraform_suppresses_bounces_and_complaints_and_forwards_the_events_to_
     target = RESOURCES["aws_cloudwatch_event_target", "ses_events"]
     assert target["arn"] == "${aws_cloudwatch_event_bus.this.arn}"
     assert target["role_arn"] == "${aws_iam_role.ses_events.arn}"
-    trust = RESOURCES["aws_iam_role", "ses_events"]["assume_role_policy"]
-    assert "aws_cloudwatch_event_rule.ses_events.arn" in trust
-    assert '"events:PutEvents"' in RESOURCES["aws_iam_role_policy", "ses_events"]["policy"]
+    role = RESOURCES["aws_iam_role", "ses_events"]
+    assert role["assume_role_policy"] == "${module.contract.trust_policies.ses_events_role}"
+    assert RESOURCES["aws_iam_role_policy", "ses_events"]["policy"] == "${module.contract.ses_events_role_policy}"
+
+
+def test_only_the_forwarding_rule_may_assume_its_role_which_may_only_put_on_the_stack_bus() -> None:
+    outputs = evaluate_contract()
+    [trust] = json.loads(outputs["trust_policies"]["ses_events_role"])["Statement"]
+    rule = f"arn:aws:events:eu-west-1:123456789012:rule/{outputs['names']['ses_events_rule']}"
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"]["ArnEquals"] == {"aws:SourceArn": rule}
+    [allowed] = json.loads(outputs["ses_events_role_policy"])["Statement"]
+    assert (allowed["Action"], allowed["Resource"]) == ("events:PutEvents", outputs["arns"]["event_bus"])

@@ -63,6 +63,7 @@ CONTRACT_OUTPUTS = (
     "registry_schemas",
     "alarms",
     "dashboard_body",
+    "ses_events_role_policy",
 )
 
 Hcl = dict[str, Any]

@@ -62,27 +62,12 @@ resource "aws_iam_role" "ses_events" {
   name                 = local.names.ses_events_role
   description          = "Assumed by EventBridge to forward SES email events to ${local.names.event_bus}."
   permissions_boundary = var.permissions_boundary
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "TheForwardingRuleOnly"
-      Effect    = "Allow"
-      Principal = { Service = "events.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = {
-        StringEquals = { "aws:SourceAccount" = local.account_id }
-        ArnEquals    = { "aws:SourceArn" = aws_cloudwatch_event_rule.ses_events.arn }
-      }
-    }]
-  })
-  tags = local.tags
+  assume_role_policy   = module.contract.trust_policies.ses_events_role
+  tags                 = local.tags
 }
 
 resource "aws_iam_role_policy" "ses_events" {
-  name = "forward-to-the-stack-bus"
-  role = aws_iam_role.ses_events.id
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Sid = "PutOnTheStackBus", Effect = "Allow", Action = "events:PutEvents", Resource = aws_cloudwatch_event_bus.this.arn }]
-  })
+  name   = "forward-to-the-stack-bus"
+  role   = aws_iam_role.ses_events.id
+  policy = module.contract.ses_events_role_policy
 }

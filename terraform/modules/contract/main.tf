@@ -57,7 +57,9 @@ locals {
     api_role          = "arn:${var.partition}:iam::${var.account_id}:role/${local.names.api_role}"
     account_root      = "arn:${var.partition}:iam::${var.account_id}:root"
     ses_configuration = "${local.arn_prefix.ses}:configuration-set/${local.names.ses_configuration}"
-    queues            = { for queue, name in local.names.queues : queue => "${local.arn_prefix.sqs}:${name}" }
+    # A rule on the default bus: arn:...:rule/<rule name>.
+    ses_events_rule = "${local.arn_prefix.events}:rule/${local.names.ses_events_rule}"
+    queues          = { for queue, name in local.names.queues : queue => "${local.arn_prefix.sqs}:${name}" }
     # A rule on a custom bus: arn:...:rule/<bus name>/<rule name>.
     rules          = { for rule, name in local.names.rules : rule => "${local.arn_prefix.events}:rule/${local.names.event_bus}/${name}" }
     function_roles = { for fn, name in local.names.functions : fn => "arn:${var.partition}:iam::${var.account_id}:role/${name}" }
@@ -536,7 +538,27 @@ locals {
         }
       }]
     })
+    # EventBridge assumes it for the one rule on the default bus that forwards SES's email events.
+    ses_events_role = jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "TheSesForwardingRuleOnly"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = var.account_id }
+          ArnEquals    = { "aws:SourceArn" = local.arns.ses_events_rule }
+        }
+      }]
+    })
   }
+
+  # The forwarding rule's role may only put events on the stack's bus.
+  ses_events_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Sid = "PutOnTheStackBus", Effect = "Allow", Action = "events:PutEvents", Resource = local.arns.event_bus }]
+  })
 
   # EventBridge may send to a work queue only for the rules that target it.
   queue_policies = {

@@ -132,8 +132,13 @@ output "actions_without_resource_types" {
   value       = local.actions_without_resource_types
 }
 
+output "ses_events_role_policy" {
+  description = "IAM policy document (JSON) of the role EventBridge assumes to forward SES's email events to the stack's bus."
+  value       = local.ses_events_role_policy
+}
+
 output "trust_policies" {
-  description = "Trust policy documents (JSON) of the API role and the Scheduler role."
+  description = "Trust policy documents (JSON) of the API role, the Scheduler role and the SES events forwarding role."
   value       = local.trust_policies
 }
 
