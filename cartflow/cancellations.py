@@ -64,10 +64,9 @@ def record(
 
 def cancelled(client: DynamoDBClient, table: str, user: str, product: str, added_at: str) -> bool:
     """Whether the item was removed, or its user checked out, no earlier than ``added_at``."""
-    keys = [_removal_key(user, product), _checkout_key(user)]
-    response = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
-    if response.get("UnprocessedKeys"):
-        # Deciding on half the records could schedule a removed item: let the invocation retry.
-        raise RuntimeError("DynamoDB left keys unprocessed; retry the add")
     added = epoch_ms(added_at)
-    return any(int(item["happened_at_ms"]["N"]) >= added for item in response["Responses"].get(table, []))
+    for key in (_removal_key(user, product), _checkout_key(user)):
+        item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        if item is not None and int(item["happened_at_ms"]["N"]) >= added:
+            return True
+    return False

@@ -37,6 +37,7 @@ def contract_outputs(name: str) -> dict[str, Any]:
             "SCHEDULER_DLQ_ARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{resource_name('scheduler_dlq', name)}",
             "IDEMPOTENCY_TABLE": resource_name("idempotency_table", name),
             "SENDER_EMAIL": SENDER_EMAIL,
+            "SES_CONFIGURATION_SET": resource_name("ses_configuration_set", name),
         },
     }
     return contract_module.evaluate(inputs, OUTPUTS)

@@ -328,12 +328,6 @@ locals {
         resources = [local.arns.idempotency_table]
         condition = {}
       },
-      {
-        sid       = "ReadTheNewestRemovalAndCheckout"
-        actions   = ["dynamodb:BatchGetItem"]
-        resources = [local.arns.idempotency_table]
-        condition = {}
-      },
     ]
     cancel_reminders = [
       {
