@@ -5,7 +5,7 @@ contract (Terraform's function, rule, target, permission, alarms and dashboard; 
 worker and delivery; the function's settings). This writes the six places a person would edit
 (docs/consumers.md): the pattern file, the function and rule entries of stack.json, the function
 folder (handler, requirements and the lock its dependencies already have), its test, the routing
-expectation of tests/test_contract.py and the README's contract tables. It touches no producer:
+expectation of tests/unit/test_contract.py and the README's contract tables. It touches no producer:
 not the API, not events.json or the event schemas, not another function.
 """
 
@@ -71,7 +71,8 @@ import pytest
 
 from cartflow import contract
 from cartflow.parsing import InvalidEventError
-from tests.conftest import FakeLambdaContext, deliver_to, valid_detail
+from tests.helpers.events import deliver_to, valid_detail
+from tests.helpers.lambda_context import FakeLambdaContext
 
 CONTEXT = FakeLambdaContext("{name}")
 DETAIL_TYPES = {detail_types}
@@ -163,8 +164,10 @@ def write_function(root: Path, name: str, detail_types: list[str]) -> None:
 
 
 def write_tests(root: Path, name: str, detail_types: list[str]) -> None:
-    (root / "tests" / f"test_{name}.py").write_text(TEST.format(name=name, detail_types=json.dumps(detail_types)))
-    routes = root / "tests" / "test_contract.py"
+    (root / "tests" / "unit" / f"test_{name}.py").write_text(
+        TEST.format(name=name, detail_types=json.dumps(detail_types))
+    )
+    routes = root / "tests" / "unit" / "test_contract.py"
     text = routes.read_text()
     for detail_type in detail_types:
         empty = f'    "{detail_type}": set(),\n'
@@ -173,7 +176,7 @@ def write_tests(root: Path, name: str, detail_types: list[str]) -> None:
         else:
             text, count = re.subn(rf'(    "{detail_type}": {{[^}}]*)}}', rf'\1, "{name}"}}', text)
             if count != 1:
-                raise ScaffoldError(f"tests/test_contract.py: no EXPECTED_ROUTES entry for {detail_type}")
+                raise ScaffoldError(f"tests/unit/test_contract.py: no EXPECTED_ROUTES entry for {detail_type}")
     routes.write_text(text)
 
 
@@ -192,8 +195,8 @@ def scaffold(root: Path, name: str, detail_types: list[str]) -> list[str]:
         f"functions/{name}/app.py",
         f"functions/{name}/requirements.in",
         f"functions/{name}/requirements.txt",
-        f"tests/test_{name}.py",
-        "tests/test_contract.py",
+        f"tests/unit/test_{name}.py",
+        "tests/unit/test_contract.py",
         "README.md",
     ]
 

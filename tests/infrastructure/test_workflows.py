@@ -140,6 +140,11 @@ def test_deploy_promotes_one_release_through_gated_environments_with_oidc() -> N
         if assumes_role:
             assert job["permissions"] == {"contents": "read", "id-token": "write"}
     assert any("make smoke ENV=dev" in line for line in run_lines(jobs["dev"]))
+    # Prod moves only to a contract compatible with the release it runs (make contract-check).
+    prod = run_lines(jobs["prod"])
+    gate = prod.index("make contract-check ENV=prod")
+    assert gate < next(i for i, line in enumerate(prod) if "make promote" in line)
+    assert jobs["prod"]["steps"][0]["with"]["fetch-depth"] == 0
 
 
 def _step_index(job: dict[str, Any], predicate: Callable[[dict[str, Any]], bool], what: str) -> int:
@@ -204,7 +209,8 @@ def test_ci_checks_pull_requests_and_keeps_the_zips() -> None:
     # so CI runs each check once.
     lines = run_lines(job)
     assert any(line.endswith("bash .ci/run") for line in lines)
-    assert make_targets(lines) == ["audit", "package"]
+    assert make_targets(lines) == ["contract-check", "audit", "package"]
+    assert job["steps"][0]["with"]["fetch-depth"] == 0, "contract-check reads the base branch from history"
     upload = [step for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
     assert upload[0]["with"]["path"] == "dist/"
 

@@ -236,6 +236,6 @@ def test_the_reminded_record_outlasts_every_redelivery_of_the_add() -> None:
 
 @pytest.mark.parametrize("detail_type", sorted(DETAIL_MODELS))
 def test_the_shared_valid_detail_of_each_event_is_valid(detail_type: str) -> None:
-    from tests.conftest import valid_detail
+    from tests.helpers.events import valid_detail
 
     jsonschema.Draft4Validator(contract.event_schema(detail_type)).validate(valid_detail(detail_type))

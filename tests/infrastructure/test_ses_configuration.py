@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.test_terraform_contract import COMPOSITION, blocks, evaluate_contract
+from tests.helpers.terraform import COMPOSITION, blocks, evaluate_contract
 
 RESOURCES = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
 

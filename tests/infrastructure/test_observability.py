@@ -17,10 +17,11 @@ import pytest
 
 from cartcost.deployment import contract_alarms
 from cartflow import contract
-from tests.conftest import FakeLambdaContext, cart_detail, deliver
-from tests.test_terraform_contract import evaluate_contract
+from tests.helpers.events import cart_detail, deliver
+from tests.helpers.lambda_context import FakeLambdaContext
+from tests.helpers.terraform import evaluate_contract
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULE = frozenset({"EventBusName", "RuleName"})  # a rule on a custom bus: both dimensions
 DOCUMENTED: dict[tuple[str, str], frozenset[str]] = {
     # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html

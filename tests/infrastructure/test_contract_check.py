@@ -18,7 +18,7 @@ from moto import mock_aws
 from cartflow import contract
 from cartship import pointers
 from cartship.store import ArtifactStore
-from tests.strategies import instances
+from tests.helpers.strategies import instances
 from tools import contract_check
 from tools.contract_compat import Change, classify
 

@@ -15,7 +15,8 @@ from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack
 from cartlocal.pollers.bus_tap import BusTap
 from cartlocal.timeline import Timeline
 from cartops import replay
-from tests.conftest import cart_detail, drain
+from tests.helpers.aws import drain
+from tests.helpers.events import cart_detail
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 

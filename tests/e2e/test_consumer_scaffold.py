@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAME, ON = "loyalty_points", ["ItemAddedToCart", "CartReminderSent"]
 # What produces events: the API (routes, models, templates), the event catalog and schemas, and
 # every existing function (two of them produce events; none may change for a new consumer).
@@ -70,9 +70,10 @@ def test_the_scaffold_passes_its_tests_runs_locally_and_changes_no_producer(clon
     python = str(clone / ".venv" / "bin" / "python")
     run(clone, python, "-m", "ruff", "check", ".")
     run(clone, python, "-m", "ruff", "format", "--check", ".")
-    run(clone, python, "-m", "mypy", f"functions/{NAME}/app.py", f"tests/test_{NAME}.py")
-    tests = [f"tests/test_{NAME}.py", "tests/test_contract.py", "tests/test_readme.py", "tests/test_locks.py"]
-    run(clone, python, "-m", "pytest", "-q", *tests, "tests/test_terraform_contract.py", timeout=900)
+    run(clone, python, "-m", "mypy", f"functions/{NAME}/app.py", f"tests/unit/test_{NAME}.py")
+    tests = [f"tests/unit/test_{NAME}.py", "tests/unit/test_contract.py", "tests/infrastructure/test_readme.py"]
+    tests.append("tests/packaging/test_locks.py")
+    run(clone, python, "-m", "pytest", "-q", *tests, "tests/infrastructure/test_terraform_contract.py", timeout=900)
 
     demo = run(clone, "make", "-o", "venv", "-o", "run-venv", "demo", "RUN_VENV=.venv", timeout=900)
     assert "7/7" in demo.stdout + demo.stderr
@@ -82,7 +83,7 @@ def test_the_scaffold_passes_its_tests_runs_locally_and_changes_no_producer(clon
         "from pathlib import Path\n"
         "from cartlocal.journey import wait_for\n"
         "from cartlocal.local_stack import LocalStack, Options\n"
-        "from tests.conftest import valid_detail\n"
+        "from tests.helpers.events import valid_detail\n"
         "from cartflow import contract\n"
         "with LocalStack(Options(workdir=Path(sys.argv[1]), bus_tap=False)) as local:\n"
         "    events = local.client('events')\n"
