@@ -22,7 +22,7 @@ from tests.helpers.strategies import instances
 from tools import contract_check
 from tools.contract_compat import Change, classify
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "contract_changes"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "contract_changes"
 EXPECTED = {
     "additive": {Change.ADDITIVE},
     "breaking_consumers": {Change.BREAKS_CONSUMERS},
