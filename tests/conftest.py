@@ -74,9 +74,9 @@ def load_function(stack: Stack, aws_calls: AwsCalls, monkeypatch: pytest.MonkeyP
                 monkeypatch.delenv(key, raising=False)
             else:
                 monkeypatch.setenv(key, value)
-        spec = importlib.util.spec_from_file_location(
-            f"{name}_app_{uuid.uuid4().hex}", ROOT / "functions" / name / "app.py"
-        )
+        # A fresh module each time, named as its path reads (never put in sys.modules): the
+        # mutation tester finds which mutant a handler's function belongs to by that name.
+        spec = importlib.util.spec_from_file_location(f"functions.{name}.app", ROOT / "functions" / name / "app.py")
         assert spec
         assert spec.loader
         module = importlib.util.module_from_spec(spec)

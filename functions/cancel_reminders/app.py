@@ -56,6 +56,12 @@ def user_schedules(user: str) -> list[str]:
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return cancel_reminders(event)
+
+
+# Undecorated, unlike the handler, so the mutation run (docs/mutation.md) can mutate it.
+def cancel_reminders(event: dict[str, Any]) -> dict[str, Any]:
+    """Delete the reminders a removal or checkout ends; count and log what happened to each."""
     detail_type = event.get("detail-type") if isinstance(event, dict) else None
     if detail_type not in DETAILS:
         raise reject(f"detail-type: expected one of {sorted(DETAILS)}, got {detail_type!r}")

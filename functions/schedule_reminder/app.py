@@ -83,6 +83,12 @@ def upsert(reminder: ReminderDue, now: datetime) -> str:
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    return schedule(event)
+
+
+# Undecorated, unlike the handler, so the mutation run (docs/mutation.md) can mutate it.
+def schedule(event: dict[str, Any]) -> dict[str, str]:
+    """Create, re-time or leave the reminder of the added item; count and log the outcome."""
     added = parse(event, ItemAdded, event_id=event.get("id") if isinstance(event, dict) else None)
     reminder = schedules.reminder_for(added.detail)
     # The schedule of a reminded add is gone (ActionAfterCompletion DELETE), so only this record

@@ -111,6 +111,13 @@ def compose(reminder: ReminderDue) -> EmailContentTypeDef:
 )
 def email_once(reminder: ReminderDue) -> dict[str, str]:
     """Send the reminder email; a second call with the same reminder_id returns the first result."""
+    return send_email(reminder)
+
+
+# The idempotent units' bodies and the handler's are plain functions so the mutation run
+# (docs/mutation.md), which leaves decorated functions alone, can mutate them.
+def send_email(reminder: ReminderDue) -> dict[str, str]:
+    """Send the reminder email through SES; count it, or count a rejection that retrying cannot fix."""
     try:
         response = ses.send_email(
             FromEmailAddress=settings["SENDER_EMAIL"],
@@ -140,6 +147,11 @@ def email_once(reminder: ReminderDue) -> dict[str, str]:
 )
 def announce_once(detail: ReminderSent) -> None:
     """Put CartReminderSent on the bus once; fail the record if EventBridge did not take it."""
+    announce(detail)
+
+
+def announce(detail: ReminderSent) -> None:
+    """Put CartReminderSent on the bus; raise if EventBridge answered with a failed entry."""
     response = events.put_events(
         Entries=[
             {
@@ -190,6 +202,11 @@ def record_handler(record: SqsRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process(event, context)
+
+
+def process(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """Handle each record alone; an invocation's time left bounds how long its records stay in progress."""
     email_idempotency.register_lambda_context(context)
     announce_idempotency.register_lambda_context(context)
     # A batch whose every record failed still answers with item failures (rather than raising), so

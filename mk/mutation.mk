@@ -1,0 +1,8 @@
+# Mutation testing (docs/mutation.md): how many wrong versions of the domain code and the handlers
+# the fast unit tests notice. Too slow for `make test`; CI runs it weekly and on demand.
+.PHONY: mutation
+
+mutation: venv ## Mutation score of cartflow/ and functions/ per file, survivors listed (< 10 min)
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(PY) tools/mutation_report.py --output .cache/mutation/report.md --fail-under 90
