@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.toml"
 # mutmut's exit codes of a mutant's test run that mean a test noticed it (see mutmut.stats).
@@ -167,9 +169,6 @@ def main(argv: list[str] | None = None) -> int:
     if not mutants or unchecked:
         print(f"error: the mutation run is incomplete ({len(unchecked)} of {len(mutants)} unchecked)", file=sys.stderr)
         return 2
-    # mutmut's diff reads its config and the mutated sources relative to the working directory.
-    from mutmut.mutation.diff_apply import get_diff_for_mutant
-
     changes = {
         mutant.name: change_of(get_diff_for_mutant(mutant.name, path=args.mutants / mutant.file))
         for mutant in mutants

@@ -63,3 +63,23 @@ class RecordingEvents:
     def put_events(self, **request: Any) -> dict[str, Any]:
         self.requests.append(request)
         return {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}
+
+
+@contextmanager
+def requests_sent(client: Any, operation: str) -> Iterator[list[dict[str, Any]]]:
+    """The parameters of every ``operation`` request ``client`` makes inside, as the code passed them.
+
+    For what moto stores but cannot act on (a consistent read is a read like any other there),
+    the request is the only place the difference shows.
+    """
+    sent: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(dict(params))
+
+    event = f"provide-client-params.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, record)
+    try:
+        yield sent
+    finally:
+        client.meta.events.unregister(event, record)

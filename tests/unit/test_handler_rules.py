@@ -1,0 +1,258 @@
+"""The handlers' rules at their edges: exact requests, ties, every metric, failures AWS answers with 200.
+
+Each test names the rule it protects. Where moto accepts a difference silently (an email's exact
+text, a schedule's description, an expiry time), the request the handler sent is compared with
+values written out here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto.ses.models import ses_backends
+
+from cartflow import contract, schedules
+from cartflow.models import ItemAdded, ReminderDue
+from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
+from tests.conftest import (
+    FakeLambdaContext,
+    aws_answer,
+    cart_detail,
+    deliver,
+    emitted_metrics,
+    publish,
+    receive_as_lambda_event,
+    requests_sent,
+)
+
+SCHEDULE = FakeLambdaContext("schedule_reminder")
+CANCEL = FakeLambdaContext("cancel_reminders")
+SEND = FakeLambdaContext("send_reminder")
+ADA_SKU_42 = "cart-b5fc85e55755f9e0d030-a393fcf856bca39befd8"
+
+
+def add(stack: Any, app: Any, **fields: Any) -> dict[str, Any]:
+    detail = cart_detail("ItemAddedToCart", **fields)
+    result: dict[str, Any] = app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), SCHEDULE)
+    return result
+
+
+def schedule_input(stack: Any, name: str) -> dict[str, Any]:
+    schedule = boto3.client("scheduler").get_schedule(Name=name, GroupName=stack.settings["SCHEDULE_GROUP"])
+    result: dict[str, Any] = json.loads(schedule["Target"]["Input"])
+    return result
+
+
+# ---------------------------------------------------------------------------------- schedule_reminder
+
+
+def test_the_schedule_request_is_exactly_the_contracts_schedule(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    detail = cart_detail("ItemAddedToCart", request_id="r-1", occurred_at="2030-01-01T10:00:00Z")
+    reminder = schedules.reminder_for(ItemAdded.from_dict(detail))
+    with requests_sent(app.scheduler, "CreateSchedule") as sent:
+        app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), SCHEDULE)
+    retry = contract.stack()["scheduler"]["retry"]
+    assert sent == [
+        {
+            "ClientToken": reminder.reminder_id,
+            "Name": ADA_SKU_42,
+            "GroupName": stack.settings["SCHEDULE_GROUP"],
+            "ScheduleExpression": "at(2030-01-02T10:00:00)",
+            "ScheduleExpressionTimezone": "UTC",
+            "State": "ENABLED",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "ActionAfterCompletion": "DELETE",
+            "Description": f"cart reminder {reminder.reminder_id}",
+            "Target": {
+                "Arn": stack.settings["EVENT_BUS_ARN"],
+                "RoleArn": stack.settings["SCHEDULER_ROLE_ARN"],
+                "Input": reminder.to_json(),
+                "EventBridgeParameters": {"DetailType": "CartReminderDue", "Source": "cartflow.reminders"},
+                "RetryPolicy": {
+                    "MaximumEventAgeInSeconds": retry["maximum_event_age_in_seconds"],
+                    "MaximumRetryAttempts": retry["maximum_retry_attempts"],
+                },
+                "DeadLetterConfig": {"Arn": stack.settings["SCHEDULER_DLQ_ARN"]},
+            },
+        }
+    ]
+
+
+def test_each_scheduling_outcome_is_counted_once_under_its_own_metric(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = load_function("schedule_reminder")
+    older = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T10:00:00Z")
+    newer = cart_detail("ItemAddedToCart", occurred_at="2030-01-01T11:00:00Z")
+    capsys.readouterr()
+    for detail, outcome in ((older, "created"), (older, "duplicate"), (newer, "retimed"), (older, "stale")):
+        envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", detail)
+        assert app.handler(envelope, SCHEDULE) == {"outcome": outcome, "schedule": ADA_SKU_42}
+        assert emitted_metrics(capsys.readouterr().out) == {f"Schedules{outcome.capitalize()}": 1}
+
+
+def test_an_add_at_the_same_instant_as_the_scheduled_one_retimes_it(stack: Any, load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    assert add(stack, app, request_id="first", occurred_at="2030-01-01T10:00:00Z")["outcome"] == "created"
+    assert add(stack, app, request_id="second", occurred_at="2030-01-01T10:00:00Z")["outcome"] == "retimed"
+    assert schedule_input(stack, ADA_SKU_42)["request_id"] == "second"
+
+
+# ---------------------------------------------------------------------------------- cancel_reminders
+
+
+def test_a_removal_at_the_same_instant_as_the_add_deletes_its_schedule(stack: Any, load_function: Any) -> None:
+    add(stack, load_function("schedule_reminder"), occurred_at="2030-01-01T10:00:00Z")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("ItemRemovedFromCart", occurred_at="2030-01-01T10:00:00Z")
+    result = app.handler(deliver(stack, "cancel_reminders", "ItemRemovedFromCart", detail), CANCEL)
+    assert result == {"outcomes": {ADA_SKU_42: "deleted"}}
+
+
+def test_schedules_deleted_counts_exactly_the_schedules_a_checkout_deleted(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scheduler_app = load_function("schedule_reminder")
+    for product, occurred_at in (("p1", "2030-01-01T10:00:00Z"), ("p2", "2030-01-01T10:00:00Z")):
+        add(stack, scheduler_app, product=product, occurred_at=occurred_at)
+    add(stack, scheduler_app, product="p3", occurred_at="2030-01-01T12:00:00Z")  # added after the checkout
+    app = load_function("cancel_reminders")
+    capsys.readouterr()
+    detail = cart_detail("CartCheckedOut", occurred_at="2030-01-01T11:00:00Z")
+    outcomes = app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CANCEL)["outcomes"]
+    assert sorted(outcomes.values()) == ["deleted", "deleted", "kept"]
+    assert emitted_metrics(capsys.readouterr().out) == {"SchedulesDeleted": 2}
+
+
+# ---------------------------------------------------------------------------------- send_reminder
+
+
+def due(stack: Any, request_id: str = "r-1") -> tuple[ReminderDue, dict[str, Any]]:
+    """A CartReminderDue for ada's sku:42 as the reminders queue hands it to send_reminder."""
+    reminder = schedules.reminder_for(ItemAdded.from_dict(cart_detail("ItemAddedToCart", request_id=request_id)))
+    publish(stack, "cartflow.reminders", "CartReminderDue", reminder.to_dict())
+    return reminder, receive_as_lambda_event(stack.queue_urls["reminders"])
+
+
+def sent_emails() -> list[Any]:
+    return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
+
+
+def test_the_reminder_email_is_exactly_this_text_and_html_and_counted_as_sent(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = load_function("send_reminder")
+    _, event = due(stack)
+    capsys.readouterr()
+    with requests_sent(app.ses, "SendEmail") as sent:
+        assert app.handler(event, SEND) == {"batchItemFailures": []}
+    assert emitted_metrics(capsys.readouterr().out) == {"RemindersSent": 1}
+    assert sent == [
+        {
+            "FromEmailAddress": stack.settings["SENDER_EMAIL"],
+            "Destination": {"ToAddresses": ["ada@example.com"]},
+            "Content": {
+                "Simple": {
+                    "Subject": {"Data": "Still thinking about sku:42?", "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {
+                            "Data": "Hi ada@example.com,\n\nYou left 2 x sku:42 in your cart. "
+                            "It is still waiting for you.\n",
+                            "Charset": "UTF-8",
+                        },
+                        "Html": {
+                            "Data": "<p>Hi ada@example.com,</p><p>You left 2 &times; <strong>sku:42</strong> "
+                            "in your cart. It is still waiting for you.</p>",
+                            "Charset": "UTF-8",
+                        },
+                    },
+                }
+            },
+        }
+    ]
+
+
+def test_putevents_answering_200_with_a_failed_entry_fails_the_record_and_the_retry_emails_no_more(
+    stack: Any, load_function: Any
+) -> None:
+    # PutEvents reports a rejected entry in a 200 answer, not as an error.
+    app = load_function("send_reminder")
+    reminder, event = due(stack)
+    failed = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}]}
+    with aws_answer(app.events, "PutEvents", 200, failed):
+        assert app.handler(event, SEND) == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert len(sent_emails()) == 1
+    with requests_sent(app.events, "PutEvents") as announced:
+        assert app.handler(event, SEND) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+    [request] = announced
+    [entry] = request["Entries"]
+    assert (entry["Source"], entry["DetailType"], entry["EventBusName"]) == (
+        "cartflow.reminders",
+        "CartReminderSent",
+        stack.settings["EVENT_BUS_ARN"],
+    )
+    assert json.loads(entry["Detail"])["reminder_id"] == reminder.reminder_id
+
+
+class InvocationTimedOut(BaseException):
+    """Lambda ending an invocation at its timeout: no Python handler gets to clean up."""
+
+
+def test_an_invocation_that_timed_out_mid_send_is_retried_once_its_in_progress_record_expires(
+    stack: Any, load_function: Any
+) -> None:
+    app = load_function("send_reminder")
+    _, event = due(stack)
+    dying = FakeLambdaContext("send_reminder", remaining_ms=300)
+
+    def time_out(**_: Any) -> None:
+        raise InvocationTimedOut
+
+    app.ses.meta.events.register_first("before-call.sesv2.SendEmail", time_out)
+    try:
+        with pytest.raises(InvocationTimedOut):
+            app.handler(event, dying)
+    finally:
+        app.ses.meta.events.unregister("before-call.sesv2.SendEmail", time_out)
+    # While the timed-out invocation could still be running, a redelivery must not send too.
+    assert app.handler(event, SEND) == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    time.sleep(0.4)
+    assert app.handler(event, SEND) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+
+
+def test_sent_reminders_and_claims_are_remembered_exactly_the_record_ttl(stack: Any, load_function: Any) -> None:
+    app = load_function("send_reminder", IDEMPOTENCY_TTL_SECONDS="7200")
+    _, event = due(stack)
+    before = int(datetime.now(UTC).timestamp())
+    assert app.handler(event, SEND) == {"batchItemFailures": []}
+    after = int(datetime.now(UTC).timestamp())
+    items = boto3.client("dynamodb").scan(TableName=stack.settings["IDEMPOTENCY_TABLE"])["Items"]
+    expirations = {item["id"]["S"].partition("#")[0]: int(item["expiration"]["N"]) for item in items}
+    assert set(expirations) == {"reminded", "send_reminder.email", "send_reminder.announce"}
+    for key, expiration in expirations.items():
+        assert before + 7200 <= expiration <= after + 7200, key
+
+
+def test_a_stale_reminder_is_counted_and_sends_nothing(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = load_function("send_reminder")
+    newer = schedules.reminder_for(
+        ItemAdded.from_dict(cart_detail("ItemAddedToCart", request_id="newer", occurred_at="2030-01-01T11:00:00Z"))
+    )
+    assert app.newest_reminded.claim(
+        app.idempotency_table, stack.settings["IDEMPOTENCY_TABLE"], newer, 60, datetime.now(UTC)
+    )
+    _, event = due(stack, request_id="older")
+    capsys.readouterr()
+    assert app.handler(event, SEND) == {"batchItemFailures": []}
+    assert emitted_metrics(capsys.readouterr().out) == {"RemindersStale": 1}
+    assert sent_emails() == []
