@@ -106,5 +106,5 @@ def resource_name(kind: str, stack_name: str, key: str | None = None) -> str:
         raise KeyError(f"no name template {kind!r} in contract/stack.json")
     template = templates[kind]
     if ("{key}" in template) != (key is not None):
-        raise ValueError(f"name template {kind!r} {'needs' if key is None else 'takes no'} a key")
+        raise ValueError(f"name template {kind!r} {'needs a' if key is None else 'takes no'} key")
     return template.replace("{stack}", stack_name).replace("{key}", (key or "").replace("_", "-"))
