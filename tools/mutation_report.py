@@ -22,8 +22,10 @@ from mutmut.mutation.diff_apply import get_diff_for_mutant
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.toml"
-# mutmut's exit codes of a mutant's test run that mean a test noticed it (see mutmut.stats).
-DETECTED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
+# mutmut's exit codes of a mutant's run that mean it was noticed (see mutmut.stats): a test failed
+# or hung, or mypy --strict rejected it (then no test ran: `make test` would have failed anyway).
+TYPE_CHECKED = 37
+DETECTED = {1, 3, 36, 24, -24, 152, 255, TYPE_CHECKED}
 NOT_CHECKED = None
 
 
@@ -94,6 +96,7 @@ class Score:
     file: str
     mutants: int
     detected: int
+    type_checked: int
     equivalent: int
 
     @property
@@ -106,9 +109,8 @@ class Score:
 
     def row(self) -> str:
         survived = self.observable - self.detected
-        return (
-            f"| {self.file} | {self.mutants} | {self.detected} | {self.equivalent} | {survived} | {self.percent:.1f}% |"
-        )
+        counts = f"{self.mutants} | {self.detected} | {self.type_checked} | {self.equivalent} | {survived}"
+        return f"| {self.file} | {counts} | {self.percent:.1f}% |"
 
 
 def score(file: str, mutants: Iterable[Mutant], equivalent: set[str]) -> Score:
@@ -117,6 +119,7 @@ def score(file: str, mutants: Iterable[Mutant], equivalent: set[str]) -> Score:
         file,
         len(listed),
         sum(1 for mutant in listed if mutant.detected),
+        sum(1 for mutant in listed if mutant.exit_code == TYPE_CHECKED),
         sum(1 for mutant in listed if mutant.name in equivalent),
     )
 
@@ -133,11 +136,11 @@ def report(mutants: list[Mutant], changes: dict[str, Change], equivalents: list[
     scores = [score(file, (m for m in mutants if m.file == file), set(equivalent)) for file in files]
     total = score("**total**", mutants, set(equivalent))
     lines = [
-        "| file | mutants | killed | equivalent | survived | score |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| file | mutants | killed | of which by mypy | equivalent | survived | score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         *(entry.row() for entry in [*scores, total]),
         "",
-        "Score: killed / (mutants - equivalent); a timeout counts as killed.",
+        "Score: killed / (mutants - equivalent). Killed: a test failed or timed out, or mypy --strict rejected it.",
         "",
         "## Survivors",
         "",
