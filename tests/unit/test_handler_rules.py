@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.ses.models import ses_backends
 
 from cartflow import contract, schedules
@@ -256,3 +257,31 @@ def test_a_stale_reminder_is_counted_and_sends_nothing(
     assert app.handler(event, SEND) == {"batchItemFailures": []}
     assert emitted_metrics(capsys.readouterr().out) == {"RemindersStale": 1}
     assert sent_emails() == []
+
+
+SANDBOX = "Email address is not verified. The following identities failed the check in region EU-WEST-1: "
+
+
+def ses_rejection(code: str, message: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "SendEmail")
+
+
+def test_only_a_sandbox_refusal_naming_the_recipient_itself_counts_as_refused(load_function: Any) -> None:
+    app = load_function("send_reminder")
+    # SES lists every failed identity, comma-separated, in any case.
+    assert app.refused_in_sandbox(
+        ses_rejection("MessageRejected", SANDBOX + "Ada@Example.com, bob@x.io"), "ada@example.com"
+    )
+    assert app.refused_in_sandbox(
+        ses_rejection("MessageRejected", SANDBOX + "bob@x.io, ADA@example.com"), "ada@example.com"
+    )
+    # The sender failing the check is a configuration error: retried, not dropped.
+    assert not app.refused_in_sandbox(
+        ses_rejection("MessageRejected", SANDBOX + "noreply@cartflow.example"), "ada@example.com"
+    )
+    assert not app.refused_in_sandbox(
+        ses_rejection("MessageRejected", "Daily sending quota exceeded"), "ada@example.com"
+    )
+    assert not app.refused_in_sandbox(
+        ses_rejection("BadRequestException", SANDBOX + "ada@example.com"), "ada@example.com"
+    )
