@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -161,19 +162,20 @@ def report(mutants: list[Mutant], changes: dict[str, Change], equivalents: list[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mutants", type=Path, default=ROOT / "mutants", help="mutmut's working folder")
     parser.add_argument("--equivalents", type=Path, default=EQUIVALENTS)
     parser.add_argument("--output", type=Path, help="also write the report here")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 below this score (percent)")
     args = parser.parse_args(argv)
+    # mutmut reads its folder `mutants/` and its configuration relative to the working directory.
+    os.chdir(ROOT)
 
-    mutants = read_mutants(args.mutants)
+    mutants = read_mutants(ROOT / "mutants")
     unchecked = [mutant.name for mutant in mutants if mutant.exit_code is NOT_CHECKED]
     if not mutants or unchecked:
         print(f"error: the mutation run is incomplete ({len(unchecked)} of {len(mutants)} unchecked)", file=sys.stderr)
         return 2
     changes = {
-        mutant.name: change_of(get_diff_for_mutant(mutant.name, path=args.mutants / mutant.file))
+        mutant.name: change_of(get_diff_for_mutant(mutant.name, path=mutant.file))
         for mutant in mutants
         if not mutant.detected
     }
