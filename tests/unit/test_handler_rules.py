@@ -19,6 +19,7 @@ from moto.ses.models import ses_backends
 
 from cartflow import contract, schedules
 from cartflow.models import ItemAdded, ReminderDue
+from cartflow.parsing import InvalidEventError
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from tests.conftest import (
     FakeLambdaContext,
@@ -285,3 +286,28 @@ def test_only_a_sandbox_refusal_naming_the_recipient_itself_counts_as_refused(lo
     assert not app.refused_in_sandbox(
         ses_rejection("BadRequestException", SANDBOX + "ada@example.com"), "ada@example.com"
     )
+
+
+def test_a_rejected_add_is_logged_with_its_event_id_model_and_reason(
+    stack: Any, load_function: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = load_function("schedule_reminder")
+    envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
+    with pytest.raises(InvalidEventError):
+        app.handler({**envelope, "detail": {**envelope["detail"], "quantity": 0}}, SCHEDULE)
+    [rejected] = [record.__dict__ for record in caplog.records if record.getMessage() == "invalid input rejected"]
+    assert (rejected["event_id"], rejected["model"], rejected["reason"]) == (
+        envelope["id"],
+        "ItemAdded",
+        "detail.quantity: must be bigger than or equal to 1",
+    )
+
+
+def test_an_unknown_detail_type_is_refused_naming_the_ones_cancel_reminders_handles(load_function: Any) -> None:
+    app = load_function("cancel_reminders")
+    with pytest.raises(
+        ValueError, match=r"^detail-type: expected one of \['CartCheckedOut', 'ItemRemovedFromCart'\], got 'Other'$"
+    ):
+        app.handler({"detail-type": "Other", "detail": {}}, CANCEL)
+    with pytest.raises(InvalidEventError, match=r"got None$"):
+        app.handler(["not", "an", "event"], CANCEL)
