@@ -306,7 +306,8 @@ def test_a_rejected_add_is_logged_with_its_event_id_model_and_reason(
 def test_an_unknown_detail_type_is_refused_naming_the_ones_cancel_reminders_handles(load_function: Any) -> None:
     app = load_function("cancel_reminders")
     with pytest.raises(
-        ValueError, match=r"^detail-type: expected one of \['CartCheckedOut', 'ItemRemovedFromCart'\], got 'Other'$"
+        InvalidEventError,
+        match=r"^detail-type: expected one of \['CartCheckedOut', 'ItemRemovedFromCart'\], got 'Other'$",
     ):
         app.handler({"detail-type": "Other", "detail": {}}, CANCEL)
     with pytest.raises(InvalidEventError, match=r"got None$"):
