@@ -162,7 +162,7 @@ def announce(detail: ReminderSent) -> None:
             }
         ]
     )
-    if response.get("FailedEntryCount", 0):
+    if response["FailedEntryCount"]:
         raise RuntimeError(f"CartReminderSent not accepted: {response['Entries'][0].get('ErrorCode')}")
 
 

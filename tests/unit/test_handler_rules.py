@@ -189,6 +189,8 @@ def test_putevents_answering_200_with_a_failed_entry_fails_the_record_and_the_re
     failed = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}]}
     with aws_answer(app.events, "PutEvents", 200, failed):
         assert app.handler(event, SEND) == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    [(_, error, _)] = app.processor.exceptions
+    assert str(error) == "CartReminderSent not accepted: InternalFailure"
     assert len(sent_emails()) == 1
     with requests_sent(app.events, "PutEvents") as announced:
         assert app.handler(event, SEND) == {"batchItemFailures": []}
@@ -312,3 +314,15 @@ def test_an_unknown_detail_type_is_refused_naming_the_ones_cancel_reminders_hand
         app.handler({"detail-type": "Other", "detail": {}}, CANCEL)
     with pytest.raises(InvalidEventError, match=r"got None$"):
         app.handler(["not", "an", "event"], CANCEL)
+
+
+def test_a_permanent_ses_rejection_is_logged_with_its_code_and_reminder(
+    stack: Any, load_function: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = load_function("send_reminder")
+    reminder, event = due(stack)
+    rejected = {"Error": {"Code": "MessageRejected", "Message": "Email address is blacklisted."}}
+    with aws_answer(app.ses, "SendEmail", 400, {**rejected, "ResponseMetadata": {"HTTPStatusCode": 400}}):
+        app.handler(event, SEND)
+    [logged] = [record.__dict__ for record in caplog.records if record.getMessage() == "SES rejected the reminder"]
+    assert (logged["reminder_id"], logged["code"]) == (reminder.reminder_id, "MessageRejected")
