@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from cartflow import contract
-from cartflow.config import Settings
 
 
 def test_names_come_from_the_templates_with_underscores_of_keys_written_as_dashes() -> None:
@@ -39,8 +38,3 @@ def test_every_route_names_its_schema_and_the_event_it_emits() -> None:
     }
     assert contract.text(routes[0]["schema"]).startswith("{")
 
-
-def test_settings_read_as_a_mapping_of_exactly_the_declared_values() -> None:
-    settings = Settings("send_reminder", {"A": "1", "B": "2"})
-    assert dict(settings) == {"A": "1", "B": "2"}
-    assert len(settings) == 2
