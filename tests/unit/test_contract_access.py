@@ -37,4 +37,3 @@ def test_every_route_names_its_schema_and_the_event_it_emits() -> None:
         ("POST", "CartCheckedOut"),
     }
     assert contract.text(routes[0]["schema"]).startswith("{")
-

@@ -8,6 +8,7 @@ values written out here.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -181,16 +182,18 @@ def test_the_reminder_email_is_exactly_this_text_and_html_and_counted_as_sent(
 
 
 def test_putevents_answering_200_with_a_failed_entry_fails_the_record_and_the_retry_emails_no_more(
-    stack: Any, load_function: Any
+    stack: Any, load_function: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     # PutEvents reports a rejected entry in a 200 answer, not as an error.
+    caplog.set_level(logging.DEBUG, logger="cartflow.sqs_batch")
     app = load_function("send_reminder")
     reminder, event = due(stack)
     failed = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}]}
     with aws_answer(app.events, "PutEvents", 200, failed):
         assert app.handler(event, SEND) == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-    [(_, error, _)] = app.processor.exceptions
-    assert str(error) == "CartReminderSent not accepted: InternalFailure"
+    assert [record.getMessage() for record in caplog.records if record.name == "cartflow.sqs_batch"] == [
+        "Record processing exception: <class 'RuntimeError'>:CartReminderSent not accepted: InternalFailure"
+    ]
     assert len(sent_emails()) == 1
     with requests_sent(app.events, "PutEvents") as announced:
         assert app.handler(event, SEND) == {"batchItemFailures": []}
