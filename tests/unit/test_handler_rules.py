@@ -147,15 +147,18 @@ def sent_emails() -> list[Any]:
     return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
 
 
-def test_the_reminder_email_is_exactly_this_text_and_html_and_counted_as_sent(
-    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+def test_the_reminder_email_is_exactly_this_text_and_html_and_counted_and_logged_as_sent(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     app = load_function("send_reminder")
-    _, event = due(stack)
+    reminder, event = due(stack)
     capsys.readouterr()
     with requests_sent(app.ses, "SendEmail") as sent:
         assert app.handler(event, SEND) == {"batchItemFailures": []}
     assert emitted_metrics(capsys.readouterr().out) == {"RemindersSent": 1}
+    [email] = sent_emails()
+    [logged] = [record.__dict__ for record in caplog.records if record.getMessage() == "reminder sent"]
+    assert (logged["reminder_id"], logged["message_id"]) == (reminder.reminder_id, email.id)
     assert sent == [
         {
             "FromEmailAddress": stack.settings["SENDER_EMAIL"],
@@ -248,8 +251,8 @@ def test_sent_reminders_and_claims_are_remembered_exactly_the_record_ttl(stack: 
         assert before + 7200 <= expiration <= after + 7200, key
 
 
-def test_a_stale_reminder_is_counted_and_sends_nothing(
-    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+def test_a_stale_reminder_is_counted_logged_and_sends_nothing(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     app = load_function("send_reminder")
     newer = schedules.reminder_for(
@@ -258,11 +261,13 @@ def test_a_stale_reminder_is_counted_and_sends_nothing(
     assert app.newest_reminded.claim(
         app.idempotency_table, stack.settings["IDEMPOTENCY_TABLE"], newer, 60, datetime.now(UTC)
     )
-    _, event = due(stack, request_id="older")
+    older, event = due(stack, request_id="older")
     capsys.readouterr()
     assert app.handler(event, SEND) == {"batchItemFailures": []}
     assert emitted_metrics(capsys.readouterr().out) == {"RemindersStale": 1}
     assert sent_emails() == []
+    [skipped] = [r.__dict__ for r in caplog.records if r.getMessage().startswith("reminder skipped: a newer add")]
+    assert skipped["reminder_id"] == older.reminder_id
 
 
 SANDBOX = "Email address is not verified. The following identities failed the check in region EU-WEST-1: "
@@ -329,3 +334,27 @@ def test_a_permanent_ses_rejection_is_logged_with_its_code_and_reminder(
         app.handler(event, SEND)
     [logged] = [record.__dict__ for record in caplog.records if record.getMessage() == "SES rejected the reminder"]
     assert (logged["reminder_id"], logged["code"]) == (reminder.reminder_id, "MessageRejected")
+
+
+def test_a_reminder_the_ses_sandbox_refuses_is_logged_as_dropped_with_its_id(
+    stack: Any, load_function: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = load_function("send_reminder")
+    reminder, event = due(stack)
+    refused = {"Error": {"Code": "MessageRejected", "Message": SANDBOX + "ada@example.com"}}
+    with aws_answer(app.ses, "SendEmail", 400, {**refused, "ResponseMetadata": {"HTTPStatusCode": 400}}):
+        assert app.handler(event, SEND) == {"batchItemFailures": []}
+    dropped = "reminder dropped: SES sandbox refuses the recipient"
+    [logged] = [record.__dict__ for record in caplog.records if record.getMessage() == dropped]
+    assert logged["reminder_id"] == reminder.reminder_id
+
+
+def test_an_invalid_removal_is_logged_with_its_detail_type(
+    stack: Any, load_function: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = load_function("cancel_reminders")
+    envelope = deliver(stack, "cancel_reminders", "ItemRemovedFromCart", cart_detail("ItemRemovedFromCart"))
+    with pytest.raises(InvalidEventError):
+        app.handler({**envelope, "detail": {**envelope["detail"], "product": "no spaces"}}, CANCEL)
+    [rejected] = [record.__dict__ for record in caplog.records if record.getMessage() == "invalid input rejected"]
+    assert (rejected["detail_type"], rejected["model"]) == ("ItemRemovedFromCart", "ItemRemoved")

@@ -7,15 +7,16 @@ schedule while a test that derives its expectation from the same code stayed gre
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from cartflow import newest_reminded, schedules
+from cartflow import newest_reminded, schedules, timestamps
 from cartflow.config import ConfigurationError, Settings, load_settings
 from cartflow.models import InvalidPayloadError, ItemAdded, ReminderDue, ReminderSent
-from cartflow.timestamps import epoch_ms
+from cartflow.timestamps import epoch_ms, parse_timestamp
 
 DAY = 86_400
 ADD = ItemAdded(
@@ -150,3 +151,16 @@ def test_times_are_ordered_to_the_millisecond() -> None:
     assert epoch_ms("2030-01-01T00:00:00.5Z") == 1_893_456_000_500
     assert epoch_ms("2030-01-01T00:00:00.0006Z") == 1_893_456_000_001
     assert schedules.due_time("2030-01-01T00:00:00Z", 90) == datetime(2030, 1, 1, tzinfo=UTC) + timedelta(seconds=90)
+
+
+def test_the_current_time_is_written_in_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The local stack runs on developers' machines, in any zone; Lambda's is UTC.
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        before = datetime.now(UTC).replace(microsecond=0)
+        written = parse_timestamp(timestamps.now())
+        assert before <= written <= datetime.now(UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
