@@ -55,6 +55,7 @@ def test_a_valid_envelope_becomes_an_event_field_for_field() -> None:
     [
         ("{oops", "<root>: not JSON (Expecting property name enclosed in double quotes, line 1 column 2)"),
         ([], "<root>: must be object"),
+        ({key: value for key, value in ENVELOPE.items() if key != "account"}, "account: required property missing"),
         ({**ENVELOPE, "version": 0}, "version: must be string"),
         # Valid by the schema's date-time format, but not a moment that exists.
         ({**ENVELOPE, "time": "2030-12-31T23:59:60Z"}, "time: not a valid date-time"),
