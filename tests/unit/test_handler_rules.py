@@ -358,3 +358,30 @@ def test_an_invalid_removal_is_logged_with_its_detail_type(
         app.handler({**envelope, "detail": {**envelope["detail"], "product": "no spaces"}}, CANCEL)
     [rejected] = [record.__dict__ for record in caplog.records if record.getMessage() == "invalid input rejected"]
     assert (rejected["detail_type"], rejected["model"]) == ("ItemRemovedFromCart", "ItemRemoved")
+
+
+def test_a_sent_reminder_says_when_in_utc_whatever_the_machines_zone(
+    stack: Any, load_function: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The local stack runs these handlers on developers' machines, in any zone; Lambda's is UTC.
+    app = load_function("send_reminder")
+    _, event = due(stack)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        before = datetime.now(UTC).replace(microsecond=0)
+        with requests_sent(app.events, "PutEvents") as announced:
+            assert app.handler(event, SEND) == {"batchItemFailures": []}
+        sent_at = datetime.fromisoformat(json.loads(announced[0]["Entries"][0]["Detail"])["sent_at"])
+        assert before <= sent_at <= datetime.now(UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_the_logs_of_a_reminder_carry_its_request_id_as_correlation_id(stack: Any, load_function: Any) -> None:
+    app = load_function("send_reminder")
+    reminder, event = due(stack, request_id="req-42")
+    app.handler(event, SEND)
+    # Powertools appends the correlation id to every line the logger writes after it is set.
+    assert app.logger.get_correlation_id() == reminder.request_id == "req-42"

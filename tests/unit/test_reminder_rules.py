@@ -164,3 +164,9 @@ def test_the_current_time_is_written_in_utc_whatever_the_machines_zone(monkeypat
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_settings_read_as_a_mapping_of_exactly_the_declared_values() -> None:
+    settings = Settings("send_reminder", {"A": "1", "B": "2"})
+    assert dict(settings) == {"A": "1", "B": "2"}
+    assert len(settings) == 2
