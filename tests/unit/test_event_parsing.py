@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cartflow.models import Event, InvalidPayloadError, ItemAdded, ReminderSent, parse_event, validate
+from cartflow.sqs_batch import process_partial_response
 
 SENT = {
     "user": "ada",
@@ -55,7 +56,11 @@ def test_a_valid_envelope_becomes_an_event_field_for_field() -> None:
     [
         ("{oops", "<root>: not JSON (Expecting property name enclosed in double quotes, line 1 column 2)"),
         ([], "<root>: must be object"),
-        ({key: value for key, value in ENVELOPE.items() if key != "account"}, "account: required property missing"),
+        # The envelope is open: an unknown field is no reason, a missing one is.
+        (
+            {**{key: value for key, value in ENVELOPE.items() if key != "account"}, "extra": 1},
+            "account: required property missing",
+        ),
         ({**ENVELOPE, "version": 0}, "version: must be string"),
         # Valid by the schema's date-time format, but not a moment that exists.
         ({**ENVELOPE, "time": "2030-12-31T23:59:60Z"}, "time: not a valid date-time"),
@@ -75,3 +80,8 @@ def test_a_rule_on_one_field_is_reported_under_its_location() -> None:
     # The schema's default fills a missing quantity, on a copy: the caller's dict is left as it was.
     assert ItemAdded.from_dict(added).quantity == 1
     assert "quantity" not in added
+
+
+def test_a_batch_event_without_records_is_refused_as_powertools_refuses_it() -> None:
+    with pytest.raises(ValueError, match=r"^Invalid event format\. Please ensure batch event is a valid SQS event\.$"):
+        process_partial_response({"records": []}, lambda record: None)

@@ -385,3 +385,53 @@ def test_the_logs_of_a_reminder_carry_its_request_id_as_correlation_id(stack: An
     app.handler(event, SEND)
     # Powertools appends the correlation id to every line the logger writes after it is set.
     assert app.logger.get_correlation_id() == reminder.request_id == "req-42"
+
+
+def test_idempotency_records_are_keyed_by_the_reminder_id_alone(stack: Any, load_function: Any) -> None:
+    # Fixed expected keys: records written by the running version must still match after a deploy.
+    app = load_function("send_reminder")
+    added = cart_detail("ItemAddedToCart", request_id="r-1", occurred_at="2030-01-01T10:00:00Z")
+    reminder = schedules.reminder_for(ItemAdded.from_dict(added))
+    assert reminder.reminder_id == "9aae9407c72ab8f6b8f6ced49e127932"
+    publish(stack, "cartflow.reminders", "CartReminderDue", reminder.to_dict())
+    assert app.handler(receive_as_lambda_event(stack.queue_urls["reminders"]), SEND) == {"batchItemFailures": []}
+    items = boto3.client("dynamodb").scan(TableName=stack.settings["IDEMPOTENCY_TABLE"])["Items"]
+    assert {item["id"]["S"] for item in items} >= {
+        "send_reminder.email#50a52bb2edd213de65ab0823abc48d5c",
+        "send_reminder.announce#50a52bb2edd213de65ab0823abc48d5c",
+    }
+
+
+def test_checkout_touches_only_the_reminder_group(stack: Any, load_function: Any) -> None:
+    add(stack, load_function("schedule_reminder"), occurred_at="2030-01-01T10:00:00Z")
+    # A schedule named like ada's reminders, in another group, is not a reminder.
+    boto3.client("scheduler").create_schedule(
+        Name=schedules.user_prefix("ada@example.com") + "elsewhere",
+        ScheduleExpression="at(2030-01-02T10:00:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": stack.settings["EVENT_BUS_ARN"], "RoleArn": stack.settings["SCHEDULER_ROLE_ARN"]},
+    )
+    app = load_function("cancel_reminders")
+    detail = cart_detail("CartCheckedOut", occurred_at="2030-01-01T11:00:00Z")
+    assert app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CANCEL) == {
+        "outcomes": {ADA_SKU_42: "deleted"}
+    }
+
+
+def test_each_handler_logs_what_it_did_under_its_keys(
+    stack: Any, load_function: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    added = add(stack, load_function("schedule_reminder"), request_id="r-1", occurred_at="2030-01-01T10:00:00Z")
+    [scheduled] = [record.__dict__ for record in caplog.records if record.getMessage() == "reminder scheduled"]
+    assert (scheduled["outcome"], scheduled["reminder_id"]) == (added["outcome"], "9aae9407c72ab8f6b8f6ced49e127932")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("CartCheckedOut", occurred_at="2030-01-01T11:00:00Z")
+    app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CANCEL)
+    [cancelled] = [record.__dict__ for record in caplog.records if record.getMessage() == "reminders cancelled"]
+    assert cancelled["outcomes"] == {ADA_SKU_42: "deleted"}
+
+
+def test_an_add_that_is_not_an_object_is_rejected_not_crashed_on(load_function: Any) -> None:
+    app = load_function("schedule_reminder")
+    with pytest.raises(InvalidEventError, match=r"^<root>: must be object$"):
+        app.handler(["not", "an", "event"], SCHEDULE)
