@@ -17,7 +17,6 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "cartflow")
 import importlib.util
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType

@@ -202,9 +202,10 @@ def test_approvers_see_the_plan_and_the_apply_applies_exactly_that_saved_plan(en
 
 def test_ci_checks_pull_requests_and_keeps_the_zips() -> None:
     ci = workflow("ci.yml")
-    assert ci["on"] == {"pull_request": None}
+    assert ci["on"].keys() == {"pull_request", "schedule", "workflow_dispatch"}
     assert ci["permissions"] == {"contents": "read"}
-    [job] = ci["jobs"].values()
+    job = ci["jobs"]["test"]
+    assert job["if"] == "github.event_name == 'pull_request'"
     # .ci/run is `make test` plus the browser it needs; make test already lints and type-checks,
     # so CI runs each check once.
     lines = run_lines(job)
@@ -231,3 +232,14 @@ def test_deploy_jobs_plan_the_published_release_and_no_tfvars_overrides_them() -
             for variable, value in environment.items():
                 if variable.startswith("TF_VAR_") and variable[7:] in tfvars:
                     assert str(tfvars[variable[7:]]) == str(value), f"{env}/terraform.tfvars overrides {variable}"
+
+
+def test_ci_scores_mutants_on_schedule_and_on_demand_and_keeps_the_report() -> None:
+    ci = workflow("ci.yml")
+    assert ci["jobs"].keys() == {"test", "mutation"}
+    job = ci["jobs"]["mutation"]
+    assert job["if"] == "github.event_name != 'pull_request'"
+    assert make_targets(run_lines(job)) == ["mutation"]
+    [upload] = [step for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] == ".cache/mutation/"

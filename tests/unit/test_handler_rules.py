@@ -22,16 +22,10 @@ from cartflow import contract, schedules
 from cartflow.models import ItemAdded, ReminderDue
 from cartflow.parsing import InvalidEventError
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
-from tests.conftest import (
-    FakeLambdaContext,
-    aws_answer,
-    cart_detail,
-    deliver,
-    emitted_metrics,
-    publish,
-    receive_as_lambda_event,
-    requests_sent,
-)
+from tests.helpers.aws import aws_answer, requests_sent
+from tests.helpers.events import cart_detail, deliver, publish, receive_as_lambda_event
+from tests.helpers.lambda_context import FakeLambdaContext
+from tests.helpers.metrics import emitted_metrics
 
 SCHEDULE = FakeLambdaContext("schedule_reminder")
 CANCEL = FakeLambdaContext("cancel_reminders")
@@ -162,6 +156,7 @@ def test_the_reminder_email_is_exactly_this_text_and_html_and_counted_and_logged
     assert sent == [
         {
             "FromEmailAddress": stack.settings["SENDER_EMAIL"],
+            "ConfigurationSetName": stack.settings["SES_CONFIGURATION_SET"],
             "Destination": {"ToAddresses": ["ada@example.com"]},
             "Content": {
                 "Simple": {

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from cartflow import newest_reminded, schedules
 from cartflow.models import ItemAdded, ReminderDue
-from tests.conftest import requests_sent
+from tests.helpers.aws import requests_sent
 
 TABLE = "reminded"
 NOW = datetime(2030, 1, 2, 10, 0, 0, 900_000, tzinfo=UTC)

@@ -15,7 +15,7 @@ import pytest
 
 from cartflow import newest_reminded, schedules, timestamps
 from cartflow.config import ConfigurationError, Settings, load_settings
-from cartflow.models import InvalidPayloadError, ItemAdded, ReminderDue, ReminderSent
+from cartflow.models import InvalidPayloadError, ItemAdded, ReminderDue, ReminderSent, validate
 from cartflow.timestamps import epoch_ms, parse_timestamp
 
 DAY = 86_400
@@ -139,12 +139,17 @@ def test_a_detail_travels_as_compact_json_with_non_ascii_kept() -> None:
 def test_a_rejection_names_every_missing_and_every_unexpected_field_and_never_a_value() -> None:
     data = {**ADD.to_dict(), "surprise": "ada@example.com"}
     del data["email"], data["product"]
+    # What a producer emits is held to the closed schema: every missing and every unexpected field.
     with pytest.raises(InvalidPayloadError) as raised:
-        ItemAdded.from_dict(data)
+        validate("ItemAddedToCart", data, "detail")
     assert str(raised.value) == (
         "detail.email: required property missing; detail.product: required property missing; "
         "detail.surprise: unexpected property"
     )
+    # A consumer tolerates the unknown field but still names every missing one.
+    with pytest.raises(InvalidPayloadError) as raised:
+        ItemAdded.from_dict(data)
+    assert str(raised.value) == "detail.email: required property missing; detail.product: required property missing"
 
 
 def test_times_are_ordered_to_the_millisecond() -> None:
