@@ -136,7 +136,7 @@ def lambda_event(event: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any
         "detail-type": event["detail_type"],
         "source": event["source"],
         "account": ACCOUNT_ID,
-        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": timestamps.format_timestamp(moment),
         "region": REGION,
         "resources": [],
         "detail": detail,

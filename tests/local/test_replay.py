@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from cartflow import contract
+from cartflow.timestamps import format_timestamp
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack
 from cartlocal.pollers.bus_tap import BusTap
 from cartlocal.timeline import Timeline
@@ -29,10 +30,10 @@ def envelope(detail_type: str, at: datetime, **fields: Any) -> dict[str, Any]:
         "source": entry["source"],
         "detail-type": detail_type,
         "account": ACCOUNT_ID,
-        "time": f"{at:%Y-%m-%dT%H:%M:%SZ}",
+        "time": format_timestamp(at),
         "region": REGION,
         "resources": [],
-        "detail": cart_detail(detail_type, occurred_at=f"{at:%Y-%m-%dT%H:%M:%SZ}", **fields),
+        "detail": cart_detail(detail_type, occurred_at=format_timestamp(at), **fields),
     }
 
 
@@ -45,7 +46,7 @@ def test_rules_are_the_contracts_and_a_window_must_be_ordered_and_recent() -> No
         replay.window("2030-01-01T11:00:00Z", "2030-01-01T10:00:00Z", NOW)
     too_old = NOW - timedelta(seconds=replay.RECORDS_SECONDS + 60)
     with pytest.raises(replay.ReplayError, match="could remind again"):
-        replay.window(f"{too_old:%Y-%m-%dT%H:%M:%SZ}", "2030-01-01T10:00:00Z", NOW)
+        replay.window(format_timestamp(too_old), "2030-01-01T10:00:00Z", NOW)
 
 
 def test_the_local_replay_delivers_the_windows_events_to_the_chosen_rules_only(stack: Stack, tmp_path: Path) -> None:
