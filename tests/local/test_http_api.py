@@ -8,45 +8,23 @@ body reaches the bus" and "the dropped entry still answers 200" are observed, no
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from cartflow import contract
 from cartflow.models import DETAIL_MODELS, InvalidPayloadError
 from cartlocal.apigateway.http_api import LocalHttpApi, request_parameters
 from cartlocal.apigateway.rest_api import ApiResponse
 from cartlocal.apigateway.tokens import LocalUserPool
-from cartlocal.local_aws.provision import REGION, Stack, provision
-from tests.helpers.aws import drain, queue_arn
+from cartlocal.local_aws.provision import REGION, Stack
+from tests.helpers.aws import drain
 from tests.helpers.events import cart_detail
 
 NOW = datetime(2026, 11, 28, 4, 5, 6, tzinfo=UTC)
 ROUTES = {route["detail_type"]: route for route in contract.routes()}
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("AWS_DEFAULT_REGION", REGION)
-        environment.setenv("AWS_ACCESS_KEY_ID", "testing")
-        environment.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        with mock_aws():
-            yield provision(name="cartflow-http-test")
-
-
-@pytest.fixture(scope="module")
-def shared_tap(stack: Stack) -> str:
-    """A queue receiving every event put on the bus."""
-    sqs, events, bus = boto3.client("sqs"), boto3.client("events"), stack.settings["EVENT_BUS_ARN"]
-    url = sqs.create_queue(QueueName=f"{stack.name}-tap")["QueueUrl"]
-    events.put_rule(Name=f"{stack.name}-tap", EventBusName=bus, EventPattern=json.dumps({"version": ["0"]}))
-    events.put_targets(Rule=f"{stack.name}-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": queue_arn(url)}])
-    return url
 
 
 @pytest.fixture
@@ -56,9 +34,9 @@ def tap(shared_tap: str) -> str:
 
 
 @pytest.fixture
-def api(stack: Stack) -> LocalHttpApi:
+def api(shared_stack: Stack) -> LocalHttpApi:
     return LocalHttpApi(
-        boto3.client("events"), stack.settings["EVENT_BUS_ARN"], clock=lambda: NOW, request_ids=lambda: "req-1"
+        boto3.client("events"), shared_stack.settings["EVENT_BUS_ARN"], clock=lambda: NOW, request_ids=lambda: "req-1"
     )
 
 
@@ -135,11 +113,13 @@ def test_an_unknown_route_is_404_not_found(tap: str, api: LocalHttpApi) -> None:
     assert details(tap) == []
 
 
-def test_with_cognito_the_token_is_required_and_its_claims_replace_the_identity_fields(stack: Stack, tap: str) -> None:
+def test_with_cognito_the_token_is_required_and_its_claims_replace_the_identity_fields(
+    shared_stack: Stack, tap: str
+) -> None:
     pool = LocalUserPool.generate(REGION)
     api = LocalHttpApi(
         boto3.client("events"),
-        stack.settings["EVENT_BUS_ARN"],
+        shared_stack.settings["EVENT_BUS_ARN"],
         clock=lambda: NOW,
         request_ids=lambda: "req-1",
         auth="cognito",
