@@ -12,6 +12,7 @@ on every item read or write), each with ``kms:ViaService`` and the service's enc
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,9 +74,14 @@ class Plane:
         for function, document in outputs["function_policies"].items():
             role = arns["function_roles"][function]
             runtime = outputs["function_runtime_policies"][function]
+            runtime_policy = Policy.parse(f"{names['functions'][function]} (runtime policy)", runtime)
+            # A function that calls no AWS API gets no handler policy (IAM takes none without a
+            # statement; the lambda_function module attaches it only when it has one).
+            has_handler_policy = bool(json.loads(document).get("Statement"))
             plane.identity[role] = (
-                Policy.parse(f"{names['functions'][function]} (handler policy)", document),
-                Policy.parse(f"{names['functions'][function]} (runtime policy)", runtime),
+                (Policy.parse(f"{names['functions'][function]} (handler policy)", document), runtime_policy)
+                if has_handler_policy
+                else (runtime_policy,)
             )
             plane.principals[access_key_id(role)] = Principal.role(role, names["functions"][function])
         plane.identity[arns["scheduler_role"]] = (
