@@ -12,9 +12,14 @@ PY := $(BIN)/python
 RUN_VENV ?= .venv-local
 RUN_PY := $(RUN_VENV)/bin/python
 FUNCTIONS := $(patsubst functions/%/app.py,%,$(wildcard functions/*/app.py))
+# Byte-code is compiled on first import of what runs, not for every installed module: most of a
+# venv (botocore's service models, checkov's checks, moto's backends) is never imported here.
+PIP_INSTALL := pip install --quiet --disable-pip-version-check --require-hashes --no-deps --no-compile
+# Test workers: one more than the cores, since the local-stack tests mostly wait on subprocesses.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 LOCKS := requirements.txt cartlocal/requirements.txt tools/checkov/requirements.txt $(foreach f,$(FUNCTIONS),functions/$(f)/requirements.txt)
 
-.PHONY: help venv run-venv lint format typecheck test lock
+.PHONY: help venv run-venv lint format typecheck test test-fast lock
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,7 +31,7 @@ define make-venv
 	  echo "       Install it (pyenv install 3.13) or name one: make $(or $(MAKECMDGOALS),test) PYTHON=/path/to/python3.13" >&2; exit 1; }
 	rm -rf $(1)
 	$(PYTHON) -m venv $(1)
-	$(1)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(2)
+	$(1)/bin/$(PIP_INSTALL) -r $(2)
 	touch $(1)/.installed
 endef
 
@@ -53,8 +58,16 @@ typecheck: venv ## mypy --strict over the shared code, functions, local runtime,
 
 # Everything `make test` needs, in one place: the checks, the checkov venv the static tests run,
 # the web console's assets (its tests, the browser test among them, serve them).
-test: lint typecheck checkov-venv console-assets ## Lint, type-check and run every test (what CI runs)
-	$(PY) -m pytest
+# The checks and installs before the tests are independent, so they run side by side; each test
+# module runs whole on one worker, so a module's shared stack is provisioned once.
+test: venv ## Lint, type-check and run every test (what CI runs)
+	$(MAKE) --no-print-directory -j3 lint typecheck checkov-venv run-venv console-assets
+	$(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist loadscope
+
+# Its own temporary folder: pytest's default one also holds the full suite's clones, whose clean-up
+# a quick run would otherwise pay for.
+test-fast: venv ## The unit tests only (the domain code and the handlers against moto), in parallel
+	$(PY) -m pytest tests/unit -q --numprocesses $(TEST_WORKERS) --basetemp .cache/pytest-fast
 
 lock: venv ## Re-compile every requirements.in (root, tools, each function) with hashes
 	@for lock in $(LOCKS); do \

@@ -8,7 +8,7 @@ CHECKOV_VENV := .venv-checkov
 $(CHECKOV_VENV)/.installed: tools/checkov/requirements.txt | venv
 	rm -rf $(CHECKOV_VENV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r tools/checkov/requirements.txt
+	$(CHECKOV_VENV)/bin/$(PIP_INSTALL) -r tools/checkov/requirements.txt
 	touch $@
 
 checkov-venv: $(CHECKOV_VENV)/.installed ## Create .venv-checkov from tools/checkov/requirements.txt

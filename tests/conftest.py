@@ -14,6 +14,8 @@ import os
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "cartflow")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "cartflow")
 
+import fcntl
+import functools
 import importlib.util
 import subprocess
 import sys
@@ -23,6 +25,8 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -31,6 +35,23 @@ from cartlocal.local_aws.provision import REGION, Stack, provision
 from tests.helpers.aws_calls import AwsCalls, denied_calls
 from tests.helpers.paths import ROOT
 from tests.helpers.shipping import BUCKET, write_dist
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every botocore session of the run shares one service-model loader.
+
+    Each test's moto mock and each handler load start new sessions, and each new session would
+    parse the same service-model JSON files again; the loaded models are read-only, so one loader
+    (botocore's own cache of them) serves every session.
+    """
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end modules first, in their random order: with parallel workers, the longest
+    modules starting first keep one of them from running alone at the end."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/e2e/"))
 
 
 @pytest.fixture(autouse=True)
@@ -93,10 +114,18 @@ def load_function(stack: Stack, aws_calls: AwsCalls, monkeypatch: pytest.MonkeyP
 
 @pytest.fixture(scope="session")
 def built_dist() -> Path:
-    """The zips `make package` ships, built once per session (build.py is incremental)."""
-    built = subprocess.run(
-        [sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
+    """The zips `make package` ships, built once per session (build.py is incremental).
+
+    build.py writes dist/ in place, so parallel test workers take turns: the first builds, the
+    others find it up to date.
+    """
+    lock = ROOT / ".cache" / "build.lock"
+    lock.parent.mkdir(exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        built = subprocess.run(
+            [sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+        )
     assert built.returncode == 0, built.stderr[-2000:]
     return ROOT / "dist"
 

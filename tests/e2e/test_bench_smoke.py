@@ -36,9 +36,8 @@ def generated_rows(markdown: str) -> list[list[str]]:
     return rows
 
 
+@pytest.mark.usefixtures("built_dist")
 def test_smoke_writes_a_well_formed_table(tmp_path: Path) -> None:
-    built = subprocess.run([sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, check=False)
-    assert built.returncode == 0, built.stderr[-2000:]
     run = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)],
         cwd=ROOT,

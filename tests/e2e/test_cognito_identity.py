@@ -6,11 +6,10 @@ The local stack runs with auth = "cognito" and the real schedule_reminder zip.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,18 +17,13 @@ from cartflow import schedules
 from cartlocal.journey import wait_for
 from cartlocal.local_stack import LocalStack, Options
 from tests.helpers.identity import ADA, SPOOFED_ADD
-from tests.helpers.paths import ROOT
 
 
 @pytest.fixture(scope="module")
-def cognito_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def cognito_stack(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """The local stack with auth = "cognito", running the real schedule_reminder zip only."""
-    built = subprocess.run(
-        [sys.executable, "build.py"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
     options = Options(
-        dist=ROOT / "dist",
+        dist=built_dist,
         workdir=tmp_path_factory.mktemp("identity"),
         name="cartflow-identity",
         functions=("schedule_reminder",),
