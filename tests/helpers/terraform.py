@@ -6,6 +6,7 @@ check read the same evaluated contract module, so it is computed once per proces
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -70,11 +71,15 @@ Hcl = dict[str, Any]
 
 
 def load_hcl(path: Path) -> Hcl:
-    with path.open() as handle:
-        document: Hcl = hcl2.load(
-            handle, serialization_options=SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
-        )
+    """A file's HCL as data: a fresh copy each call, parsed once per content (parsing is slow)."""
+    document: Hcl = json.loads(_parsed(path.read_text(encoding="utf-8")))
     return document
+
+
+@cache
+def _parsed(text: str) -> str:
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    return json.dumps(hcl2.loads(text, serialization_options=options))
 
 
 def module_files(directory: Path) -> list[Path]:

@@ -10,9 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
 from cartship.promote import enter, promote
 from cartship.publish import publish
 from cartship.release import Release
@@ -23,9 +20,7 @@ from tests.helpers.shipping import (
     BUCKET,
     COMMIT,
 )
-
-HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
-
+from tests.helpers.terraform import load_hcl
 
 BOOTSTRAP = ROOT / "terraform" / "bootstrap"
 
@@ -34,9 +29,7 @@ def bootstrap_blocks(kind: str) -> dict[str, dict[str, Any]]:
     """``{"<type>.<name>": body}`` of every ``kind`` ("resource"/"data") block in terraform/bootstrap."""
     blocks: dict[str, dict[str, Any]] = {}
     for path in sorted(BOOTSTRAP.glob("*.tf")):
-        with path.open(encoding="utf-8") as handle:
-            document = hcl2.load(handle, serialization_options=HCL_OPTIONS)
-        for block in document.get(kind, []):
+        for block in load_hcl(path).get(kind, []):
             for block_type, named in block.items():
                 blocks.update({f"{block_type}.{name}": body for name, body in named.items()})
     return blocks
@@ -119,8 +112,7 @@ def test_state_and_artifact_buckets_are_versioned_encrypted_private_and_tls_only
 
 
 def test_bootstrap_variables_are_typed_and_described() -> None:
-    with (BOOTSTRAP / "variables.tf").open(encoding="utf-8") as handle:
-        variables = hcl2.load(handle, serialization_options=HCL_OPTIONS)["variable"]
+    variables = load_hcl(BOOTSTRAP / "variables.tf")["variable"]
     for block in variables:
         for name, body in block.items():
             assert body.get("description"), name

@@ -14,11 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import hcl2
 import pytest
-from hcl2.utils import SerializationOptions
 
 from tests.helpers.paths import ROOT
+from tests.helpers.terraform import load_hcl
 
 TERRAFORM_FILES = sorted((ROOT / "terraform").rglob("*.tf"))
 
@@ -175,12 +174,9 @@ def test_no_policy_lets_anyone_in(statement: Statement) -> None:
 
 
 def resources_of(kind: str) -> list[tuple[str, dict[str, object]]]:
-    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
     found = []
     for path in TERRAFORM_FILES:
-        with path.open() as handle:
-            document = hcl2.load(handle, serialization_options=options)
-        for block in document.get("resource", []):
+        for block in load_hcl(path).get("resource", []):
             for name, body in block.get(kind, {}).items():
                 found.append((f"{path.relative_to(ROOT)}:{kind}.{name}", body))
     return found

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
 from tests.helpers.terraform import COMPOSITION, LAMBDA_MODULE, TERRAFORM, blocks, load_hcl, module_calls
 
 ALIAS_ACTIONS = {
@@ -61,8 +58,7 @@ def test_each_environment_chooses_snapstart_in_one_line() -> None:
     root = module_calls(TERRAFORM / "environments" / "root")["cartflow"]
     assert root["snapstart"] == "${var.snapstart}"
     for tfvars in sorted((TERRAFORM / "environments").glob("*/terraform.tfvars")):
-        with tfvars.open() as handle:
-            values = hcl2.load(handle, serialization_options=SerializationOptions(strip_string_quotes=True))
+        values = load_hcl(tfvars)
         assert isinstance(values.get("snapstart"), bool), f"{tfvars}: snapstart = true|false"
 
 

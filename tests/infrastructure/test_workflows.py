@@ -9,12 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 import yaml  # type: ignore[import-untyped]
-from hcl2.utils import SerializationOptions
 
 from tests.helpers.paths import ROOT
+from tests.helpers.terraform import load_hcl
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONLINT = Path(sys.executable).parent / "actionlint"
@@ -218,7 +217,6 @@ def test_ci_checks_pull_requests_and_keeps_the_zips() -> None:
 
 def test_deploy_jobs_plan_the_published_release_and_no_tfvars_overrides_them() -> None:
     # terraform.tfvars outranks TF_VAR_ variables: a tfvars value would silently win over the pipeline.
-    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
     for name, job in workflow("deploy.yml")["jobs"].items():
         runs = " ".join(step.get("run", "") for step in job.get("steps", []))
         planned = re.findall(r"make plan ENV=(\w+)", runs)
@@ -227,8 +225,7 @@ def test_deploy_jobs_plan_the_published_release_and_no_tfvars_overrides_them() -
         environment = job.get("env", {})
         assert environment.get("TF_VAR_code_source") == "release", f"{name} would plan local dist/ zips"
         for env in planned:
-            with (ROOT / "terraform" / "environments" / env / "terraform.tfvars").open() as handle:
-                tfvars = hcl2.load(handle, serialization_options=options)
+            tfvars = load_hcl(ROOT / "terraform" / "environments" / env / "terraform.tfvars")
             for variable, value in environment.items():
                 if variable.startswith("TF_VAR_") and variable[7:] in tfvars:
                     assert str(tfvars[variable[7:]]) == str(value), f"{env}/terraform.tfvars overrides {variable}"
