@@ -35,6 +35,11 @@ RUNTIME_SDK = frozenset(
 # Their import names, for --verify to stand in for the runtime's copy.
 RUNTIME_SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 SDK_CHOICES = ("runtime", "vendored")
+# Packages whose compiled part is only a speed-up over their own pure-Python code: the build takes
+# their py3-none-any wheel, so a zip holds no machine code for them and the same zip runs on either
+# Lambda architecture and under the local runtime on any host. wrapt (the X-Ray SDK's patching)
+# falls back to its pure-Python wrappers when its extension is absent.
+PURE_PYTHON = frozenset(canonical_name(name) for name in ("wrapt",))
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 
 

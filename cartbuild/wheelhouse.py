@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from cartbuild.errors import BuildError
 from cartbuild.files import last_line
-from cartbuild.functions import PYTHON_VERSION, Function
+from cartbuild.functions import PURE_PYTHON, PYTHON_VERSION, Function
 from cartbuild.locks import Requirement
 
 if TYPE_CHECKING:
@@ -41,6 +41,18 @@ def target_tags(platform: str) -> list[Tag]:
     ]
 
 
+def wheel_platform(requirement: Requirement, platform: str) -> str:
+    """The platform to pick ``requirement``'s wheel for: ``any`` (pure wheels only) for PURE_PYTHON."""
+    return "any" if requirement.name in PURE_PYTHON else platform
+
+
+def pure_tags() -> list[Tag]:
+    """Tags of pure-Python wheels the python3.13 runtime accepts, best first."""
+    from packaging.tags import compatible_tags  # noqa: PLC0415 - build-only: see cartbuild's docstring
+
+    return [tag for tag in compatible_tags(PYTHON_VERSION, platforms=["any"]) if tag.platform == "any"]
+
+
 def wheel_rank(filename: str, tags: Sequence[Tag]) -> int | None:
     """Position of the wheel's best tag in ``tags``; None when the platform cannot use it."""
     from packaging.utils import parse_wheel_filename  # noqa: PLC0415 - build-only: see cartbuild's docstring
@@ -58,7 +70,7 @@ class Wheelhouse:
 
     def pick(self, requirement: Requirement, platform: str) -> Path | None:
         """The best stored wheel of ``requirement`` for ``platform``; ties broken by hash."""
-        tags = target_tags(platform)
+        tags = pure_tags() if wheel_platform(requirement, platform) == "any" else target_tags(platform)
         candidates: list[tuple[int, str, Path]] = []
         for digest in requirement.hashes:
             for wheel in (self.directory / digest).glob("*.whl"):
@@ -75,10 +87,11 @@ class Wheelhouse:
         print(f"downloading {len(missing)} wheel(s) for {platform}: {', '.join(r.name for r in missing)}", flush=True)
         self.directory.mkdir(parents=True, exist_ok=True)
         try:
-            self._download(missing, platform)
+            for wheels_for in sorted({wheel_platform(req, platform) for req in missing}):
+                self._download([req for req in missing if wheel_platform(req, platform) == wheels_for], wheels_for)
         except BuildError:
             for requirement in missing:  # name the package(s) without a wheel, not just "pip failed"
-                self._download([requirement], platform)
+                self._download([requirement], wheel_platform(requirement, platform))
             raise
 
     def _download(self, requirements: Sequence[Requirement], platform: str) -> None:
