@@ -1,7 +1,8 @@
-"""Powertools logger and metrics shared by the functions, with email addresses redacted from logs.
+"""Powertools logger, metrics and tracer shared by the functions, with email addresses redacted from logs.
 
-One logger and one metrics object per process, configured once, so every function logs and counts
-the same way; the redaction filter sits on the logger so no handler can forget it.
+One logger, one metrics and one tracer object per process, configured once, so every function
+logs, counts and traces the same way; the redaction filter sits on the logger so no handler can
+forget it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from cartflow import contract
 
@@ -47,3 +48,6 @@ def _redact(value: Any) -> Any:
 logger = Logger()
 logger.addFilter(RedactEmails())
 metrics = Metrics()
+# botocore only: every AWS call the functions make is a subsegment, and the X-Ray SDK's other
+# patches (requests, httplib, sqlite3 and more) would only add cold-start import time.
+tracer = Tracer(patch_modules=("botocore",))

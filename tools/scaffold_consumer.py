@@ -41,7 +41,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cartflow.config import load_settings
 from cartflow.models import {models}, prepare
-from cartflow.observability import logger, metrics
+from cartflow.observability import logger, metrics, tracer
 from cartflow.parsing import parse, reject
 
 # A missing setting fails the cold start naming it; add settings to stack.json as the code needs them.
@@ -51,8 +51,15 @@ prepare(*DETAILS.values())
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return consume(event)
+
+
+# Undecorated, unlike the handler, so the mutation run (docs/mutation.md) can mutate it.
+def consume(event: dict[str, Any]) -> dict[str, Any]:
+    """Accept one of this consumer's events; reject any other detail-type."""
     detail_type = event.get("detail-type") if isinstance(event, dict) else None
     if detail_type not in DETAILS:
         raise reject(f"detail-type: expected one of {{sorted(DETAILS)}}, got {{detail_type!r}}")
