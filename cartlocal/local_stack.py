@@ -39,6 +39,7 @@ from cartlocal.iam import local as iam_local
 from cartlocal.iam.plane import Plane, access_key_id
 from cartlocal.lambda_runtime import artifacts
 from cartlocal.lambda_runtime.worker import FunctionConfig, Result, Worker
+from cartlocal.lambda_runtime.xray_daemon import XRayDaemon
 from cartlocal.local_aws.endpoint import CREDENTIALS, MotoEndpoint
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
 from cartlocal.pollers.async_targets import AsyncTarget
@@ -114,6 +115,8 @@ class LocalStack:
     console: Console | None = None
     user_pool: LocalUserPool | None = None
     plane: Plane | None = None
+    # Where the functions' X-Ray SDK sends its segments (they run with Active tracing, as deployed).
+    xray: XRayDaemon | None = None
     # Every request the authorization plane refused, as the gate reported it.
     denials: list[dict[str, str]] = field(default_factory=list)
     _contract: dict[str, Any] = field(default_factory=dict)
@@ -199,6 +202,8 @@ class LocalStack:
                 )
             self.outbox = Outbox(options.workdir / "outbox", self.timeline, self.client("ses"), self.moto.url)
             sdk = artifacts.runtime_sdk(self._scratch / "runtime-sdk")
+            self.xray = XRayDaemon()
+            self.xray.start()
             for name in names:
                 self.workers[name] = self._worker(name, manifest[name].handler, trees[name].result(), sdk)
         self.timeline.log("lambda", f"{len(names)} function(s) unpacked from {options.dist}: {', '.join(names)}")
@@ -222,6 +227,7 @@ class LocalStack:
                 **self.options.extra_environment.get(name, {}),
             },
             function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
+            xray_daemon_address=self.xray.address if self.xray is not None else None,
         )
         logs = self.options.workdir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -402,6 +408,9 @@ class LocalStack:
             loop.join()
         self._loops.clear()
         self.workers.clear()
+        if self.xray is not None:
+            self.xray.stop()
+            self.xray = None
         for log_file in self._log_files:
             log_file.close()
         self._log_files.clear()

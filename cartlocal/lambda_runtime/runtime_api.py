@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import queue
+import secrets
 import sys
 import threading
 import time
@@ -25,6 +26,15 @@ PREFIX = "/2018-06-01/runtime"
 POLL_SECONDS = 0.2
 
 
+def trace_header() -> str:
+    """An X-Ray trace header as Lambda passes it under Active tracing: a new trace, sampled.
+
+    Parent is the id of the function's segment, which Lambda itself records; the SDK in the
+    function hangs its subsegments from it.
+    """
+    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=1"
+
+
 @dataclass
 class Invocation:
     """One event on its way to the function and, once it answered, its outcome."""
@@ -38,6 +48,7 @@ class Invocation:
     error_type: str | None = None
     started: float | None = None
     deadline_ms: int = 0
+    trace_header: str = field(default_factory=trace_header)
 
     def answer(self, payload: bytes, error_type: str | None) -> None:
         self.payload, self.error_type = payload, error_type
@@ -123,7 +134,7 @@ class RuntimeApi:
                         "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
                         "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
                         "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
-                        "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{invocation.request_id[:24]}",
+                        "Lambda-Runtime-Trace-Id": invocation.trace_header,
                     },
                 )
 

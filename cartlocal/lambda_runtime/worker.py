@@ -47,6 +47,8 @@ class FunctionConfig:
     memory_mb: int
     environment: dict[str, str]
     function_arn: str
+    # Active tracing: the X-Ray daemon's host:port, where the SDK sends segments; None: not traced.
+    xray_daemon_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Result:
     error: dict[str, Any] | None
     duration_ms: float
     init_ms: float | None
+    # The X-Ray trace header Lambda handed the function with this invocation.
+    trace_header: str = ""
 
     @property
     def ok(self) -> bool:
@@ -83,8 +87,14 @@ class Worker:
     def _environment(self) -> dict[str, str]:
         """The function's own settings plus the variables Lambda defines for every function."""
         config = self.config
+        tracing = {}
+        if config.xray_daemon_address is not None:
+            # What Lambda sets under Active tracing (docs/aws-fidelity.md); the runtime client sets
+            # _X_AMZN_TRACE_ID per invocation from the Runtime API's Lambda-Runtime-Trace-Id.
+            tracing = {"AWS_XRAY_DAEMON_ADDRESS": config.xray_daemon_address, "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"}
         return {
             **config.environment,
+            **tracing,
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -217,7 +227,9 @@ class Worker:
         if error is None and invocation.error_type is not None:
             error = payload if isinstance(payload, dict) else {"errorType": invocation.error_type}
             payload = None
-        return Result(self.config.name, invocation.request_id, payload, error, duration_ms, init_ms)
+        return Result(
+            self.config.name, invocation.request_id, payload, error, duration_ms, init_ms, invocation.trace_header
+        )
 
     def _report(self, result: Result) -> None:
         init = f" Init Duration: {result.init_ms:.0f} ms (cold start)" if result.init_ms is not None else ""

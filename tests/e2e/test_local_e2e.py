@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,45 @@ def test_every_event_a_function_received_is_what_aws_sends(local: LocalStack, jo
     for name, worker in local.workers.items():
         assert worker.api.handed_out, f"{name} received nothing"
     assert_handed_out_events_are_aws_shaped(local)
+
+
+# AWS calls each function makes on the journey, as the X-Ray SDK names them: (endpoint prefix, operation).
+TRACED_CALLS = {
+    "schedule_reminder": {("dynamodb", "GetItem"), ("scheduler", "CreateSchedule")},
+    "cancel_reminders": {("dynamodb", "UpdateItem"), ("scheduler", "GetSchedule"), ("scheduler", "DeleteSchedule")},
+    "send_reminder": {("dynamodb", "PutItem"), ("email", "SendEmail"), ("events", "PutEvents")},
+}
+
+
+def traced_calls(local: LocalStack, name: str) -> set[tuple[str, str]]:
+    """The AWS calls traced under the handler subsegment of each of ``name``'s answered invocations.
+
+    Each handler subsegment must hang from the function segment Lambda named (Parent) in that
+    invocation's trace header; an invocation without one yields nothing, so its calls are missing.
+    """
+    assert local.xray is not None
+    entities = local.xray.subsegments()
+    calls: set[tuple[str, str]] = set()
+    for result in local.workers[name].results:
+        if not result.ok:
+            continue
+        parent = dict(part.split("=", 1) for part in result.trace_header.split(";"))["Parent"]
+        handlers = [e["id"] for e in entities if e["parent_id"] == parent and e["name"] == "## handler"]
+        aws = [e for e in entities if e["parent_id"] in handlers and e["namespace"] == "aws"]
+        calls |= {(e["name"], e["aws"]["operation"]) for e in aws}
+    return calls
+
+
+def test_each_function_traces_its_aws_calls_under_the_segment_lambda_names(
+    local: LocalStack, journey: list[Expectation]
+) -> None:
+    """Active tracing, as deployed: the SDK in each function reports its boto3 calls to the daemon."""
+    for name, expected in TRACED_CALLS.items():
+        assert wait_for(partial(traced_all, local, name, expected), 5.0), (name, traced_calls(local, name))
+
+
+def traced_all(local: LocalStack, name: str, expected: set[tuple[str, str]]) -> bool:
+    return expected <= traced_calls(local, name)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
