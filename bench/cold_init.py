@@ -62,7 +62,10 @@ def unpack(dist: Path, scratch: Path) -> list[Package]:
             archive.extractall(tree)  # our own build output, listed in the manifest
         spec = functions.resolve(function, None)
         module = entry["handler"].rsplit(".", 1)[0]
-        packages.append(Package(function, module, tree, sdk, verify.verify_environment(spec)))
+        # Lambda sets LAMBDA_TASK_ROOT; Powertools' Tracer and the X-Ray SDK switch tracing on by
+        # it, so without it this would time an init that skips patching botocore.
+        environment = {**verify.verify_environment(spec), "LAMBDA_TASK_ROOT": str(tree)}
+        packages.append(Package(function, module, tree, sdk, environment))
     return packages
 
 
