@@ -46,6 +46,7 @@ from cartlocal.pollers.async_targets import AsyncTarget
 from cartlocal.pollers.bus_tap import BusTap
 from cartlocal.pollers.event_source import QueueEventSource
 from cartlocal.pollers.loops import Loop
+from cartlocal.pollers.mailboxes import BouncePublisher
 from cartlocal.pollers.outbox import Outbox
 from cartlocal.pollers.scheduler import AssumeRoleDenied, RoleClients, ScheduleRunner
 from cartlocal.ports import API, CONSOLE, MOTO, ensure_free
@@ -200,7 +201,8 @@ class LocalStack:
                     self.timeline,
                     archive=options.workdir / ARCHIVE_FILE,
                 )
-            self.outbox = Outbox(options.workdir / "outbox", self.timeline, self.client("ses"), self.moto.url)
+            bounces = BouncePublisher(self.client("events"), self.stack.settings["SES_CONFIGURATION_SET"], ACCOUNT_ID)
+            self.outbox = Outbox(options.workdir / "outbox", self.timeline, self.client("ses"), self.moto.url, bounces)
             sdk = artifacts.runtime_sdk(self._scratch / "runtime-sdk")
             self.xray = XRayDaemon()
             self.xray.start()

@@ -156,6 +156,16 @@ def provision(
     sesv2.create_configuration_set(
         ConfigurationSetName=configuration_set, SuppressionOptions={"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}
     )
+    # SES publishes the set's email events on the default bus; this rule forwards them to the stack's
+    # bus, as terraform/modules/cartflow/ses.tf's ses_events rule does.
+    forward = contract.resource_name("ses_events_rule", name)
+    events.put_rule(
+        Name=forward,
+        EventPattern=json.dumps(
+            {"source": ["aws.ses"], "detail": {"mail": {"tags": {"ses:configuration-set": [configuration_set]}}}}
+        ),
+    )
+    events.put_targets(Rule=forward, Targets=[{"Id": "stack-bus", "Arn": bus_arn}])
 
     stack.settings.update(
         {

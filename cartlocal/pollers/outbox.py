@@ -1,9 +1,11 @@
-"""Every email SES accepted, shown on the console and written to ``.local/outbox/<n>.eml``.
+"""Every email SES delivered, shown on the console and written to ``.local/outbox/<n>.eml``.
 
 moto keeps the messages it accepted (SESv2 stores through its SES backend too) and runs in a
 process of its own, so the outbox asks it over HTTP: SES's own GetSendQuota (``SentLast24Hours``
 counts accepted recipients) tells cheaply whether anything was sent since the last look, and only
 then moto's ``/moto-api/data.json``, a dump of every object moto holds, gives the messages.
+A recipient that bounces or is suppressed (cartlocal.pollers.mailboxes) gets no file; SES's
+Email Bounced event goes to the bus instead.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cartlocal.pollers.mailboxes import BouncePublisher, Mailboxes
 from cartlocal.timeline import Timeline
 
 # moto's SES models of sent messages the outbox can write as .eml (a templated message has no body).
@@ -26,9 +29,10 @@ DATA_TIMEOUT_SECONDS = 30.0
 class Outbox:
     """Copies newly accepted SES messages to ``directory`` as .eml files, numbered from 1."""
 
-    def __init__(self, directory: Path, timeline: Timeline, ses: Any, moto_url: str) -> None:
+    def __init__(self, directory: Path, timeline: Timeline, ses: Any, moto_url: str, bounces: BouncePublisher) -> None:
         self.directory = directory
-        self._timeline, self._ses = timeline, ses
+        self._timeline, self._ses, self._bounces = timeline, ses, bounces
+        self.mailboxes = Mailboxes()
         self._moto = urlsplit(moto_url).netloc
         self._lock = threading.Lock()
         self._recipients = self._sent_recipients()
@@ -61,6 +65,8 @@ class Outbox:
             fresh = [message for message in self._sent() if message["id"] not in self._seen]
             for message in fresh:
                 self._seen.add(message["id"])
+                if not self._delivered(message):
+                    continue
                 path = self.directory / f"{len(self.files) + 1}.eml"
                 path.write_bytes(bytes(_as_email(message)))
                 self.files.append(path)
@@ -69,6 +75,15 @@ class Outbox:
                     "ses", f"email to {', '.join(_recipients(message))}: {subject!r} → {path}", [message["id"]]
                 )
         return bool(fresh)
+
+    def _delivered(self, message: dict[str, Any]) -> bool:
+        """Whether any recipient receives ``message``; each one that does not bounces onto the bus."""
+        fates = [self.mailboxes.deliver(recipient) for recipient in _recipients(message)]
+        for fate in fates:
+            if not fate.delivered:
+                self._bounces.publish(message, fate)
+                self._timeline.log("ses", f"bounce ({fate.bounce_sub_type}) from {fate.recipient}", [message["id"]])
+        return any(fate.delivered for fate in fates)
 
 
 def _recipients(message: dict[str, Any]) -> list[str]:

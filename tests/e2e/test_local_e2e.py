@@ -28,7 +28,7 @@ from cartlocal.journey import Expectation, Journey, wait_for
 from cartlocal.lambda_runtime.artifacts import runtime_sdk
 from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
 from cartlocal.local_stack import LocalStack, Options
-from tests.helpers.events import cart_detail
+from tests.helpers.events import cart_detail, valid_detail
 from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -146,6 +146,59 @@ def test_a_message_the_consumer_rejects_reaches_the_queue_dlq(local: LocalStack)
     assert len(handed) == max_receives
     assert local.outbox is not None
     assert not any(reminder_id in path.read_text(encoding="utf-8") for path in local.outbox.files)
+
+
+def ses_events_tap(local: LocalStack) -> str:
+    """A queue that receives every SES event reaching the stack's bus."""
+    assert local.stack is not None
+    events, sqs = local.client("events"), local.client("sqs")
+    url: str = sqs.create_queue(QueueName="cartflow-e2e-ses-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = local.stack.settings["EVENT_BUS_ARN"]
+    events.put_rule(Name="cartflow-e2e-ses-events", EventBusName=bus, EventPattern=json.dumps({"source": ["aws.ses"]}))
+    events.put_targets(Rule="cartflow-e2e-ses-events", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+    return url
+
+
+def test_a_hard_bounce_suppresses_the_recipient_whose_next_reminder_is_accepted_but_never_delivered(
+    local: LocalStack,
+) -> None:
+    assert local.stack is not None
+    assert local.outbox is not None
+    tap, sqs = ses_events_tap(local), local.client("sqs")
+    address = f"gone-{uuid.uuid4().hex[:8]}@mailbox.invalid"
+    bounces: list[dict[str, Any]] = []
+
+    def remind(product: str) -> str:
+        detail = {**valid_detail("CartReminderDue"), "user": "bouncer", "product": product, "email": address}
+        put_event(local, "cartflow.reminders", "CartReminderDue", detail)
+        return str(detail["reminder_id"])
+
+    def bounced(count: int) -> bool:
+        for message in sqs.receive_message(QueueUrl=tap, MaxNumberOfMessages=10).get("Messages", []):
+            bounces.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=tap, ReceiptHandle=message["ReceiptHandle"])
+        return len(bounces) >= count
+
+    first = remind("sku-1")
+    assert wait_for(partial(bounced, 1), FAILURE_PATH_SECONDS)
+    assert address in local.outbox.mailboxes.suppressed
+    second = remind("sku-2")
+    assert wait_for(partial(bounced, 2), FAILURE_PATH_SECONDS)
+
+    assert [(event["source"], event["detail-type"]) for event in bounces] == [("aws.ses", "Email Bounced")] * 2
+    assert [event["detail"]["bounce"]["bounceSubType"] for event in bounces] == ["General", "OnAccountSuppressionList"]
+    configuration_set = local.stack.settings["SES_CONFIGURATION_SET"]
+    for event in bounces:
+        assert event["detail"]["eventType"] == "Bounce"
+        assert event["detail"]["bounce"]["bounceType"] == "Permanent"
+        assert [r["emailAddress"] for r in event["detail"]["bounce"]["bouncedRecipients"]] == [address]
+        assert event["detail"]["mail"]["tags"]["ses:configuration-set"] == [configuration_set]
+    # SES accepted both sends (each reminder was announced as sent) and delivered neither.
+    assert local.tap is not None
+    announced = {e["detail"]["reminder_id"] for e in local.tap.events if e["detail-type"] == "CartReminderSent"}
+    assert {first, second} <= announced
+    assert not any(address in path.read_text(encoding="utf-8") for path in local.outbox.files)
 
 
 def test_a_schedule_whose_target_keeps_failing_is_dead_lettered_then_deleted(local: LocalStack) -> None:
