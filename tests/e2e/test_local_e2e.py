@@ -195,9 +195,13 @@ def test_a_hard_bounce_suppresses_the_recipient_whose_next_reminder_is_accepted_
         assert [r["emailAddress"] for r in event["detail"]["bounce"]["bouncedRecipients"]] == [address]
         assert event["detail"]["mail"]["tags"]["ses:configuration-set"] == [configuration_set]
     # SES accepted both sends (each reminder was announced as sent) and delivered neither.
-    assert local.tap is not None
-    announced = {e["detail"]["reminder_id"] for e in local.tap.events if e["detail-type"] == "CartReminderSent"}
-    assert {first, second} <= announced
+    tap_events = local.tap.events if local.tap is not None else []
+
+    def announced() -> bool:
+        sent = {e["detail"]["reminder_id"] for e in tap_events if e["detail-type"] == "CartReminderSent"}
+        return {first, second} <= sent
+
+    assert wait_for(announced, FAILURE_PATH_SECONDS)
     assert not any(address in path.read_text(encoding="utf-8") for path in local.outbox.files)
 
 
