@@ -1,8 +1,18 @@
-"""The local SES delivery: who is delivered, who bounces, and who is suppressed (and never again emailed)."""
+"""The local SES delivery: who is delivered, who bounces, who is suppressed; and where SES events go."""
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
+import boto3
+
+from cartlocal.local_aws.provision import Stack
 from cartlocal.pollers.mailboxes import Mailboxes, bounce_detail
+from tests.helpers.terraform import COMPOSITION, blocks
+
+RESOURCES = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
 
 
 def sub_types(mailboxes: Mailboxes, recipient: str, times: int) -> list[str]:
@@ -56,3 +66,23 @@ def test_the_bounce_names_the_recipient_the_message_and_the_configuration_set() 
     assert detail["mail"]["destination"] == ["gone@mailbox.invalid"]
     assert detail["mail"]["tags"] == {"ses:configuration-set": ["cartflow-reminders"]}
     assert detail["bounce"]["timestamp"].endswith("Z")
+
+
+def hcl_json(expression: str, references: dict[str, str]) -> Any:
+    """The value of Terraform's ``jsonencode({...})`` of literals, with ``references`` substituted."""
+    body = expression.removeprefix("${jsonencode(").removesuffix(")}")
+    for reference, value in references.items():
+        body = body.replace(reference, json.dumps(value))
+    return json.loads(re.sub(r'(\w+|"[^"]+") =', lambda key: f'"{key.group(1).strip(chr(34))}":', body))
+
+
+def test_the_local_forwarding_rule_is_terraforms(shared_stack: Stack) -> None:
+    """SES's events reach the stack's bus by the same default-bus rule locally as in AWS."""
+    configuration_set = shared_stack.settings["SES_CONFIGURATION_SET"]
+    terraform = RESOURCES["aws_cloudwatch_event_rule", "ses_events"]["event_pattern"]
+    expected = hcl_json(terraform, {"local.names.ses_configuration": configuration_set})
+    rule = boto3.client("events").describe_rule(Name=f"{shared_stack.name}-ses-events")
+    assert json.loads(rule["EventPattern"]) == expected
+    assert "event_bus_name" not in RESOURCES["aws_cloudwatch_event_rule", "ses_events"]  # the default bus
+    [target] = boto3.client("events").list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == shared_stack.settings["EVENT_BUS_ARN"]
