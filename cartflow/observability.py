@@ -51,3 +51,7 @@ metrics = Metrics()
 # botocore only: every AWS call the functions make is a subsegment, and the X-Ray SDK's other
 # patches (requests, httplib, sqlite3 and more) would only add cold-start import time.
 tracer = Tracer(patch_modules=("botocore",))
+# The handlers' decorator. An exception's message can carry an email address (SES names the
+# recipients it refuses): logs redact it, a trace cannot, so the segment records that the
+# invocation failed and the logs, under the same request id, say why.
+trace_handler = tracer.capture_lambda_handler(capture_error=False)

@@ -41,7 +41,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cartflow.config import load_settings
 from cartflow.models import {models}, prepare
-from cartflow.observability import logger, metrics, tracer
+from cartflow.observability import logger, metrics, trace_handler
 from cartflow.parsing import parse, reject
 
 # A missing setting fails the cold start naming it; add settings to stack.json as the code needs them.
@@ -51,7 +51,7 @@ prepare(*DETAILS.values())
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return consume(event)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cartflow import cancellations, schedules
 from cartflow.config import load_settings
 from cartflow.models import CartCheckedOut, ItemRemoved, prepare
-from cartflow.observability import logger, metrics, tracer
+from cartflow.observability import logger, metrics, trace_handler
 from cartflow.parsing import parse, reject
 from cartflow.timestamps import epoch_ms
 
@@ -54,7 +54,7 @@ def user_schedules(user: str) -> list[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return cancel_reminders(event)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cartflow import cancellations, contract, newest_reminded, schedules
 from cartflow.config import load_settings
 from cartflow.models import ItemAdded, ReminderDue, prepare
-from cartflow.observability import logger, metrics, tracer
+from cartflow.observability import logger, metrics, trace_handler
 from cartflow.parsing import parse
 from cartflow.timestamps import epoch_ms
 
@@ -81,7 +81,7 @@ def upsert(reminder: ReminderDue, now: datetime) -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     return schedule(event)

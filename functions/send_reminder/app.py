@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from cartflow import contract, newest_reminded
 from cartflow.config import load_settings
 from cartflow.models import ReminderDue, ReminderSent, prepare
-from cartflow.observability import logger, metrics, tracer
+from cartflow.observability import logger, metrics, trace_handler
 from cartflow.parsing import parse
 from cartflow.sqs_batch import PartialItemFailureResponse, SqsRecord, process_partial_response
 from cartflow.timestamps import format_timestamp
@@ -200,7 +200,7 @@ def record_handler(record: SqsRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process(event, context)
