@@ -64,10 +64,10 @@ test: venv ## Lint, type-check and run every test (what CI runs)
 	$(MAKE) --no-print-directory -j3 lint typecheck checkov-venv run-venv console-assets
 	$(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist loadscope
 
-# Its own temporary folder: pytest's default one also holds the full suite's clones, whose clean-up
-# a quick run would otherwise pay for.
+# One worker per core (unit tests do not wait on subprocesses), and a temporary folder of its own:
+# pytest's default one also holds the full suite's clones, whose clean-up a quick run would pay for.
 test-fast: venv ## The unit tests only (the domain code and the handlers against moto), in parallel
-	$(PY) -m pytest tests/unit -q --numprocesses $(TEST_WORKERS) --basetemp .cache/pytest-fast
+	$(PY) -m pytest tests/unit -q --numprocesses auto --basetemp .cache/pytest-fast
 
 lock: venv ## Re-compile every requirements.in (root, tools, each function) with hashes
 	@for lock in $(LOCKS); do \
