@@ -112,6 +112,16 @@ def test_a_removal_at_the_same_instant_as_the_add_deletes_its_schedule(stack: An
     assert result == {"outcomes": {ADA_SKU_42: "deleted"}}
 
 
+def test_a_removal_stops_late_adds_of_that_item_only(stack: Any, load_function: Any) -> None:
+    removal = cart_detail("ItemRemovedFromCart", occurred_at="2030-01-01T10:00:01Z")
+    envelope = deliver(stack, "cancel_reminders", "ItemRemovedFromCart", removal)
+    load_function("cancel_reminders").handler(envelope, CANCEL)
+    app = load_function("schedule_reminder")
+    # Late copies of adds made before the removal: the removed item's stays cancelled, another item's is scheduled.
+    assert add(stack, app, product="sku:43", occurred_at="2030-01-01T10:00:00Z")["outcome"] == "created"
+    assert add(stack, app, occurred_at="2030-01-01T10:00:00Z")["outcome"] == "cancelled"
+
+
 def test_schedules_deleted_counts_exactly_the_schedules_a_checkout_deleted(
     stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
