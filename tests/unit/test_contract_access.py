@@ -37,3 +37,37 @@ def test_every_route_names_its_schema_and_the_event_it_emits() -> None:
         ("POST", "CartCheckedOut"),
     }
     assert contract.text(routes[0]["schema"]).startswith("{")
+
+
+def test_a_consumer_accepts_unknown_fields_at_any_depth_and_every_other_rule_stays() -> None:
+    # Producers add fields to nested objects too (inside an object, or an array of objects).
+    closed = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["user"],
+        "properties": {
+            "user": {"type": "string", "minLength": 1},
+            "address": {"type": "object", "additionalProperties": False, "properties": {"zip": {"type": "string"}}},
+            "lines": {
+                "type": "array",
+                "uniqueItems": False,
+                "items": {"type": "object", "additionalProperties": False},
+            },
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "legacy": True,
+        },
+    }
+    assert contract.open_objects(closed) == {
+        "type": "object",
+        "required": ["user"],
+        "properties": {
+            "user": {"type": "string", "minLength": 1},
+            "address": {"type": "object", "properties": {"zip": {"type": "string"}}},
+            "lines": {"type": "array", "uniqueItems": False, "items": {"type": "object"}},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "legacy": True,
+        },
+    }
+    assert contract.consumer_schema("CartCheckedOut") == {
+        key: value for key, value in contract.event_schema("CartCheckedOut").items() if key != "additionalProperties"
+    }
