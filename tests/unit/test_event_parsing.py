@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from cartflow.models import Event, InvalidPayloadError, ItemAdded, ReminderSent, parse_event, validate
+from cartflow import models
+from cartflow.models import Event, InvalidPayloadError, ItemAdded, ReminderSent, parse_event, prepare, validate
 from cartflow.sqs_batch import process_partial_response
 
 SENT = {
@@ -85,3 +86,14 @@ def test_a_rule_on_one_field_is_reported_under_its_location() -> None:
 def test_a_batch_event_without_records_is_refused_as_powertools_refuses_it() -> None:
     with pytest.raises(ValueError, match=r"^Invalid event format\. Please ensure batch event is a valid SQS event\.$"):
         process_partial_response({"records": []}, lambda record: None)
+
+
+def test_a_function_compiles_its_schemas_at_cold_start_and_none_on_its_first_event() -> None:
+    # prepare runs at import: the cold start pays for compiling, not the first request, and only
+    # for the envelope and the details the function handles.
+    models._validator.cache_clear()
+    prepare(ReminderSent)
+    compiled = models._validator.cache_info()
+    assert compiled.currsize == 3
+    parse_event(ENVELOPE, ReminderSent)
+    assert models._validator.cache_info().misses == compiled.misses
