@@ -41,7 +41,7 @@ def remove(table: Any, happened_at: str, *, product: str | None = SKU, now: date
     cancellations.record(table, TABLE, user=ADA, product=product, happened_at=happened_at, ttl_seconds=ttl, now=now)
 
 
-def stored(table: Any) -> dict[str, dict[str, str]]:
+def stored(table: Any) -> dict[str, dict[str, dict[str, str]]]:
     return {item["id"]["S"]: item for item in table.scan(TableName=TABLE)["Items"]}
 
 
