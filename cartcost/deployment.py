@@ -8,7 +8,9 @@ shows up in the estimate without touching this package.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -65,18 +67,23 @@ class Deployment:
         return replace(self, api=api)
 
 
-def _load(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        document: dict[str, Any] = hcl2.load(
-            handle, serialization_options=SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
-        )
+def load_hcl(path: Path) -> dict[str, Any]:
+    """A Terraform file as data: a fresh copy each call, parsed once per content (parsing is slow,
+    and one reading of an environment parses each module file several times)."""
+    document: dict[str, Any] = json.loads(_parsed(path.read_text(encoding="utf-8")))
     return document
+
+
+@cache
+def _parsed(text: str) -> str:
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    return json.dumps(hcl2.loads(text, serialization_options=options))
 
 
 def variable_defaults(module: Path) -> dict[str, Any]:
     defaults = {}
     for path in sorted(module.glob("*.tf")):
-        for block in _load(path).get("variable", []):
+        for block in load_hcl(path).get("variable", []):
             for name, body in block.items():
                 if "default" in body:
                     defaults[name] = body["default"]
@@ -86,7 +93,7 @@ def variable_defaults(module: Path) -> dict[str, Any]:
 def resources(module: Path, kind: str) -> list[dict[str, Any]]:
     found = []
     for path in sorted(module.glob("*.tf")):
-        for block in _load(path).get("resource", []):
+        for block in load_hcl(path).get("resource", []):
             found.extend(block.get(kind, {}).values())
     return found
 
@@ -125,7 +132,7 @@ def settings(environment: str) -> dict[str, Any]:
     if not tfvars.is_file():
         known = sorted(path.parent.name for path in ENVIRONMENTS.glob("*/terraform.tfvars"))
         raise DeploymentError(f"unknown environment {environment!r} (one of: {', '.join(known)})")
-    return {**variable_defaults(MODULE), **variable_defaults(ROOT_MODULE), **_load(tfvars)}
+    return {**variable_defaults(MODULE), **variable_defaults(ROOT_MODULE), **load_hcl(tfvars)}
 
 
 def read(environment: str) -> Deployment:
@@ -159,6 +166,6 @@ def read(environment: str) -> Deployment:
 def _module_calls(module: Path, source: str) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
     for path in sorted(module.glob("*.tf")):
-        for block in _load(path).get("module", []):
+        for block in load_hcl(path).get("module", []):
             calls.extend(body for body in block.values() if body.get("source") == source)
     return calls

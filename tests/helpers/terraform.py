@@ -6,15 +6,12 @@ check read the same evaluated contract module, so it is computed once per proces
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
+from cartcost import deployment
 from cartlocal.iam import contract_module
 from tests.helpers.paths import ROOT
 
@@ -68,18 +65,8 @@ CONTRACT_OUTPUTS = (
 )
 
 Hcl = dict[str, Any]
-
-
-def load_hcl(path: Path) -> Hcl:
-    """A file's HCL as data: a fresh copy each call, parsed once per content (parsing is slow)."""
-    document: Hcl = json.loads(_parsed(path.read_text(encoding="utf-8")))
-    return document
-
-
-@cache
-def _parsed(text: str) -> str:
-    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
-    return json.dumps(hcl2.loads(text, serialization_options=options))
+# The one HCL reader (cached: the tests read the same files hundreds of times).
+load_hcl = deployment.load_hcl
 
 
 def module_files(directory: Path) -> list[Path]:
