@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from cartflow import contract
 from cartflow.models import ItemAdded, ReminderDue
-from cartflow.timestamps import format_timestamp, parse_timestamp
+from cartflow.timestamps import canonical, format_timestamp, parse_timestamp
 
 SCHEDULE_NAME_MAX = 64
 _DIGEST_CHARS = 20
@@ -46,7 +46,8 @@ def reminder_for(added: ItemAdded) -> ReminderDue:
         quantity=added.quantity,
         email=added.email,
         scheduled_event=True,
-        added_at=added.occurred_at,
+        # ISO 8601 whatever form the add carried (the HTTP API's is CLF), as every reminder field we write.
+        added_at=canonical(added.occurred_at),
         reminder_id=reminder_id(added),
         request_id=added.request_id,
     )

@@ -5,8 +5,9 @@ integration is the EventBridge-PutEvents subtype, whose request parameters (Even
 DetailType, Detail) are :func:`request_parameters` of the contract route, the same derivation the
 contract module's ``http_routes`` makes in HCL (a contract test compares the two). Nothing is
 validated: the body's fields are substituted into the Detail text as they are, and the client
-receives PutEvents' own answer. docs/aws-fidelity.md ("HTTP API") lists what is verified and
-what is not:
+receives PutEvents' own answer. ``occurred_at`` is ``$context.requestTime`` (CLF, whole seconds),
+the only request time a mapping has; the event contract accepts that form. docs/aws-fidelity.md
+("HTTP API") lists what is verified and what is not:
 - No route for the method and path: 404 ``{"message":"Not Found"}``.
 - ``auth = "cognito"``: the JWT authorizer; without a valid ID token 401 ``{"message":"Unauthorized"}``;
   the claims become ``$context.authorizer.claims``. "iam" does not check SigV4 locally, as the REST

@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-_STRING_KEYS = {"type", "minLength", "maxLength", "pattern", "default"}
+_STRING_KEYS = {"type", "minLength", "maxLength", "pattern", "default", "description"}
 _INTEGER_KEYS = {"type", "minimum", "maximum", "default"}
 
 

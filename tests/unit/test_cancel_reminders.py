@@ -11,6 +11,7 @@ import pytest
 
 from cartflow import contract, schedules
 from cartflow.parsing import InvalidEventError
+from cartlocal.apigateway.http_api import LocalHttpApi
 from cartlocal.apigateway.rest_api import LocalRestApi
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from tests.helpers.aws import aws_error
@@ -173,6 +174,62 @@ def test_a_removal_and_a_re_add_in_the_same_second_keep_their_order_when_deliver
     name = schedules.schedule_name("ada", "p1")
     assert load_function("cancel_reminders").handler(removal, CONTEXT)["outcomes"] == {name: "kept"}
     assert schedule_names(stack) == {name}
+
+
+def http_api_events(stack: Any, *requests: tuple[str, datetime]) -> list[dict[str, Any]]:
+    """The envelopes of cart requests made through the HTTP API at the given moments, in request order."""
+    moments = iter(moment for _, moment in requests)
+    api = LocalHttpApi(boto3.client("events"), stack.settings["EVENT_BUS_ARN"], clock=lambda: next(moments))
+    routes = {route["detail_type"]: route for route in contract.routes()}
+    item = {"user": "ada", "product": "p1"}
+    bodies = {"ItemAddedToCart": {**item, "quantity": 1, "email": "ada@example.com"}, "ItemRemovedFromCart": item}
+    for detail_type, _ in requests:
+        route = routes[detail_type]
+        response = api.handle(route["method"], route["path"], {}, json.dumps(bodies[detail_type]).encode())
+        assert (response.status, response.json()["FailedEntryCount"]) == (200, 0)
+    adds = iter(routed_envelopes(stack, "schedule_reminder"))
+    removals = iter(routed_envelopes(stack, "cancel_reminders"))
+    return [next(adds if detail_type == "ItemAddedToCart" else removals) for detail_type, _ in requests]
+
+
+def test_http_api_events_carry_clf_request_times_and_follow_the_same_rules(stack: Any, load_function: Any) -> None:
+    added, removed, re_added = http_api_events(
+        stack,
+        ("ItemAddedToCart", datetime(2030, 1, 1, 10, 0, 0, 100_000, tzinfo=UTC)),
+        ("ItemRemovedFromCart", datetime(2030, 1, 1, 10, 0, 1, 400_000, tzinfo=UTC)),
+        ("ItemAddedToCart", datetime(2030, 1, 1, 10, 0, 2, 700_000, tzinfo=UTC)),
+    )
+    # The only request time the HTTP API's mapping has: CLF, whole seconds.
+    assert [e["detail"]["occurred_at"] for e in (added, removed, re_added)] == [
+        "01/Jan/2030:10:00:00 +0000",
+        "01/Jan/2030:10:00:01 +0000",
+        "01/Jan/2030:10:00:02 +0000",
+    ]
+    scheduler_app, cancel_app = load_function("schedule_reminder"), load_function("cancel_reminders")
+    name = schedules.schedule_name("ada", "p1")
+    assert scheduler_app.handler(added, ADD_CONTEXT)["outcome"] == "created"
+    # What the schedule carries is written in the contract's own ISO form.
+    scheduled = boto3.client("scheduler").get_schedule(Name=name, GroupName=stack.settings["SCHEDULE_GROUP"])
+    assert json.loads(scheduled["Target"]["Input"])["added_at"] == "2030-01-01T10:00:00Z"
+    assert cancel_app.handler(removed, CONTEXT)["outcomes"] == {name: "deleted"}
+    assert scheduler_app.handler(re_added, ADD_CONTEXT)["outcome"] == "created"
+
+
+def test_http_api_a_re_add_in_the_same_second_as_the_removal_loses_to_it(stack: Any, load_function: Any) -> None:
+    # Whole seconds cannot order a removal and a re-add within one second: the tie goes to the
+    # removal, so the re-added item gets no reminder (the REST API's milliseconds would order them).
+    added, removed, re_added = http_api_events(
+        stack,
+        ("ItemAddedToCart", datetime(2030, 1, 1, 10, 0, 0, 100_000, tzinfo=UTC)),
+        ("ItemRemovedFromCart", datetime(2030, 1, 1, 10, 0, 1, 100_000, tzinfo=UTC)),
+        ("ItemAddedToCart", datetime(2030, 1, 1, 10, 0, 1, 900_000, tzinfo=UTC)),
+    )
+    scheduler_app, cancel_app = load_function("schedule_reminder"), load_function("cancel_reminders")
+    name = schedules.schedule_name("ada", "p1")
+    assert scheduler_app.handler(added, ADD_CONTEXT)["outcome"] == "created"
+    assert cancel_app.handler(removed, CONTEXT)["outcomes"] == {name: "deleted"}
+    assert scheduler_app.handler(re_added, ADD_CONTEXT)["outcome"] == "cancelled"
+    assert schedule_names(stack) == set()
 
 
 @pytest.mark.parametrize("detail_type", ["ItemRemovedFromCart", "CartCheckedOut"])
