@@ -54,7 +54,8 @@ def demo(args: argparse.Namespace) -> int:
     timeline = Timeline()
     options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay, api=args.api)
     with LocalStack(options, timeline) as local:
-        expectations = HttpJourney(local).run() if args.api == "http" else Journey(local, args.delay).run()
+        journey = HttpJourney if args.api == "http" else Journey
+        expectations = journey(local, args.delay).run()
     held = sum(expectation.held for expectation in expectations)
     print(f"\nSummary ({time.monotonic() - started:.1f} s):", file=sys.stderr)
     for expectation in expectations:

@@ -70,6 +70,7 @@ class Journey:
         self._scheduler = local.client("scheduler")
         self._group = local.stack.settings["SCHEDULE_GROUP"]
         self.expectations: list[Expectation] = []
+        self._adds_before = self._emails_before = 0
 
     def expect(self, description: str, held: bool, observed: str) -> bool:
         self.expectations.append(Expectation(description, held, observed))
@@ -91,16 +92,34 @@ class Journey:
         return request(self.url, "POST", "/cart", {"user": USER, "product": product, "quantity": 2, "email": EMAIL})
 
     def run(self) -> list[Expectation]:
-        self.step("1. add an item")
-        before = self.invocations("schedule_reminder")
+        for number, (title, step) in enumerate(self.steps(), start=1):
+            self.step(f"{number}. {title}")
+            step()
+        return self.expectations
+
+    def steps(self) -> list[tuple[str, Callable[[], None]]]:
+        """The journey's steps in order, each a title and what it does and expects."""
+        return [
+            ("add an item", self.add_an_item),
+            ("send an invalid body", self.send_an_invalid_body),
+            ("add the same item again", self.add_the_same_item_again),
+            ("remove the item", self.remove_the_item),
+            (f"add it again and wait for the reminder ({self.delay} s delay)", self.add_it_again_and_get_reminded),
+            ("add another item, then check out", self.add_another_and_check_out),
+        ]
+
+    def accepted(self, status: int, answer: dict[str, Any]) -> tuple[str, bool]:
+        """How the API answers a valid request: the expectation's text and whether ``answer`` is it."""
+        return "valid add answers 200 'message received'", (status, answer) == (200, _RECEIVED)
+
+    def add_an_item(self) -> None:
+        self._adds_before = self.invocations("schedule_reminder")
         status, answer = self.add(PRODUCT)
-        self.expect(
-            "valid add answers 200 'message received'", (status, answer) == (200, _RECEIVED), f"{status} {answer}"
-        )
+        self.expect(*self.accepted(status, answer), f"{status} {answer}")
         wait_for(lambda: len(self.schedules()) == 1, STEP_TIMEOUT_SECONDS)
         self.expect("the add created one reminder schedule", len(self.schedules()) == 1, f"{self.schedules()}")
 
-        self.step("2. send an invalid body")
+    def send_an_invalid_body(self) -> None:
         status, answer = request(self.url, "POST", "/cart", {"user": USER, "quantity": 0})
         message = str(answer.get("message", ""))
         # The client gets what API Gateway answers; the validator's reason is in the execution log.
@@ -111,8 +130,9 @@ class Journey:
             f"{status} {message}; {reason.split(': ', 1)[-1]}",
         )
 
-        self.step("3. add the same item again")
+    def add_the_same_item_again(self) -> None:
         status, _ = self.add(PRODUCT)
+        before = self._adds_before
         wait_for(lambda: self.invocations("schedule_reminder") >= before + 2, STEP_TIMEOUT_SECONDS)
         handled = self.invocations("schedule_reminder") - before
         self.expect(
@@ -121,13 +141,13 @@ class Journey:
             f"{handled} adds handled, schedules {self.schedules()}",
         )
 
-        self.step("4. remove the item")
+    def remove_the_item(self) -> None:
         status, _ = request(self.url, "DELETE", "/cart", {"user": USER, "product": PRODUCT})
         gone = wait_for(lambda: not self.schedules(), STEP_TIMEOUT_SECONDS)
         self.expect("remove deletes the schedule", status == 200 and gone, f"schedules {self.schedules()}")
 
-        self.step(f"5. add it again and wait for the reminder ({self.delay} s delay)")
-        emails_before = len(self.outbox.files)
+    def add_it_again_and_get_reminded(self) -> None:
+        self._emails_before = emails_before = len(self.outbox.files)
         status, _ = self.add(PRODUCT)
         wait_for(lambda: len(self.outbox.files) > emails_before, self.delay + DELIVERY_GRACE_SECONDS)
         time.sleep(1)  # a second email, if one were (wrongly) sent, would arrive right after the first
@@ -139,7 +159,7 @@ class Journey:
             f"{[str(path) for path in sent]}",
         )
 
-        self.step("6. add another item, then check out")
+    def add_another_and_check_out(self) -> None:
         status, _ = self.add(OTHER_PRODUCT)
         wait_for(lambda: len(self.schedules()) == 1, STEP_TIMEOUT_SECONDS)
         added_at = time.monotonic()
@@ -148,13 +168,12 @@ class Journey:
         gone = wait_for(lambda: not self.schedules(), STEP_TIMEOUT_SECONDS)
         # Wait past the cancelled reminder's due time: nothing may arrive.
         wait_for(lambda: False, max(0.0, added_at + self.delay + 2 - time.monotonic()))
-        emails = len(self.outbox.files) - emails_before
+        emails = len(self.outbox.files) - self._emails_before
         self.expect(
             "checkout cancels the remaining reminders (no more emails)",
             status == status_checkout == 200 and scheduled == 1 and gone and emails == 1,
             f"{scheduled} scheduled before checkout, {len(self.schedules())} after; {emails} email(s) in total",
         )
-        return self.expectations
 
 
 _RECEIVED = {"message": "message received"}

@@ -309,11 +309,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_demo_with_the_http_api_holds_what_the_http_api_really_does(built_dist: Path, tmp_path: Path) -> None:
-    """`make demo API=http`: PutEvents' answers, and the consumer rejecting and dead-lettering the events."""
+    """`make demo API=http`: PutEvents' answers, bad input rejected by its consumer, the REST journey's reminders."""
     ran = run_cli("--workdir", str(tmp_path), "--time-scale", str(TIME_SCALE), "demo", "--api", "http")
 
     assert ran.returncode == 0, ran.stderr[-3000:]
-    assert "6/6 expectations held" in ran.stderr
+    assert "8/8 expectations held" in ran.stderr
 
 
 def test_invoke_prints_the_result_last_and_side_effects_on_stderr(built_dist: Path, tmp_path: Path) -> None:
