@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cold_init, e2e, report, warm
+from bench import cold_init, e2e, report, suite, warm
 from bench.plot import plot
 from cartflow import contract
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--smoke", action="store_true", help="tiny counts, no packaging row (CI: checks it runs)")
+    parser.add_argument("--smoke", action="store_true", help="tiny counts; no packaging, no suite row (CI)")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="the zips to measure (make package)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder of benchmarks.md and benchmarks.png")
     parser.add_argument("--json", type=Path, help="raw results (default: OUT/bench.json in smoke mode, else .cache)")
@@ -94,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         "e2e",
         f"end to end, {arguments.events} adds, {arguments.latency_samples} latency samples ({e2e.SETUP})",
         lambda: e2e.measure(arguments.dist, arguments.events, arguments.latency_samples),
+    )
+    phase(
+        "suite",
+        "test suite: make test-fast and make test's pytest, once each",
+        lambda: {"skipped": "smoke mode"} if arguments.smoke else suite.measure(ROOT),
     )
     results["memory_size"] = {name: contract.function_spec(name)["memory_size"] for name in results["cold_init"]}
     results["meta"] = {

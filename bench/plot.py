@@ -35,7 +35,7 @@ def _pairs(axes: Axes, title: str, unit: str, pairs: dict[str, tuple[float, floa
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    figure, panels = plt.subplots(1, 5, figsize=(22, 4.5))
+    figure, panels = plt.subplots(1, 6, figsize=(26, 4.5))
     cold = results["cold_init"]
     _pairs(
         panels[0],
@@ -75,7 +75,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
         "4. end to end",
         "adds/s, ms (log)",
         {
-            "adds/s": (e2e["throughput"]["ours_per_s"], e2e["throughput"]["floor_per_s"]),
+            "adds/s REST": (e2e["throughput"]["ours_per_s"], e2e["throughput"]["floor_per_s"]),
+            "adds/s HTTP": (e2e["http_throughput"]["ours_per_s"], e2e["http_throughput"]["floor_per_s"]),
             "API→email ms": (e2e["latency"]["ours_ms"]["median"], e2e["latency"]["floor_ms"]["median"]),
         },
         "moto put_events → SQS",
@@ -91,6 +92,17 @@ def plot(results: dict[str, Any], path: Path) -> None:
         },
         "floor: boto3 + clients",
     )
+    suite = results["suite"]
+    if "skipped" in suite:
+        panels[5].set_title("6. test suite (skipped)", fontsize=10)
+    else:
+        _pairs(
+            panels[5],
+            "6. test suite wall time (once)",
+            "s",
+            {kind: (suite[kind]["seconds"], suite[kind]["goal_s"]) for kind in ("fast", "suite")},
+            "goal",
+        )
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)

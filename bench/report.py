@@ -169,7 +169,7 @@ def e2e_rows(results: dict[str, Any], command: str) -> list[Row]:
     return [
         Row(
             4,
-            f"cart adds, API → schedule ({e2e['events']} adds)",
+            f"cart adds, REST API → schedule ({e2e['events']} adds)",
             f"{rate['ours_per_s']:.1f} /s",
             f"moto put_events → SQS receive {rate['floor_per_s']:.1f} /s",
             _times(rate["ratio"]),
@@ -185,6 +185,55 @@ def e2e_rows(results: dict[str, Any], command: str) -> list[Row]:
             f"{_times(latency['ratio'])} (floor/ours)",
             f"≥ {latency['goal']}x",
             latency["ratio"] >= latency["goal"],
+            command,
+        ),
+    ]
+
+
+def http_e2e_rows(results: dict[str, Any], command: str) -> list[Row]:
+    rate = results["e2e"]["http_throughput"]
+    return [
+        Row(
+            4,
+            f"cart adds, HTTP API → schedule ({results['e2e']['events']} adds; REST above)",
+            f"{rate['ours_per_s']:.1f} /s",
+            f"moto put_events → SQS receive {rate['floor_per_s']:.1f} /s",
+            _times(rate["ratio"]),
+            f"≥ {rate['goal']}x",
+            rate["ratio"] >= rate["goal"],
+            command,
+        )
+    ]
+
+
+def _outcome(run: dict[str, Any]) -> str:
+    return run["outcome"] if run["returncode"] == 0 else f"**exit {run['returncode']}**: {run['outcome']}"
+
+
+def suite_rows(results: dict[str, Any], command: str) -> list[Row]:
+    suite = results["suite"]
+    if "skipped" in suite:
+        return [Row(6, "test suite wall time", "—", "—", "—", "—", None, f"skipped: {suite['skipped']}")]
+    fast, whole = suite["fast"], suite["suite"]
+    return [
+        Row(
+            6,
+            f"unit tests, `{fast['command']}` (once)",
+            f"{fast['seconds']:.1f} s ({_outcome(fast)})",
+            f"the whole pytest suite {whole['seconds']:.0f} s",
+            _times(fast["seconds"] / whole["seconds"]),
+            f"≤ {fast['goal_s']:.0f} s",
+            fast["returncode"] == 0 and fast["seconds"] <= fast["goal_s"],
+            command,
+        ),
+        Row(
+            6,
+            f"test suite, `{whole['command']}` (once, as `make test` runs it)",
+            f"{whole['seconds']:.0f} s ({_outcome(whole)})",
+            "—",
+            "—",
+            f"≤ {whole['goal_s']:.0f} s for all of a fresh-clone `.ci/run`",
+            whole["returncode"] == 0 and whole["seconds"] <= whole["goal_s"],
             command,
         ),
     ]
@@ -221,7 +270,9 @@ def summary_rows(results: dict[str, Any]) -> list[Row]:
         *warm_rows(results, command),
         *packaging_rows(results, command),
         *e2e_rows(results, command),
+        *http_e2e_rows(results, command),
         *memory_rows(results, command),
+        *suite_rows(results, command),
     ]
 
 
@@ -238,6 +289,19 @@ def profile_table(results: dict[str, Any]) -> str:
         items = ", ".join(f"{entry['module']} {entry['ms']:.0f}" for entry in row["profile"])
         rows.append((function, items))
     return table(("function", "ms per direct import of the handler module (one `-X importtime` run)"), rows)
+
+
+def cold_start_note(results: dict[str, Any]) -> str:
+    """send_reminder's cold init against its tighter goal, and where the SnapStart option is described."""
+    row = results["cold_init"]["send_reminder"]
+    verdict = "meets" if row["ratio"] <= row["goal"] else "**misses**"
+    return (
+        f"Cold start: send_reminder's init is {_times(row['ratio'])} its own boto3 + clients floor (median), "
+        f"which {verdict} its goal of ≤ {row['goal']}x. Lambda SnapStart, which would replace this init by a "
+        "snapshot restore, is an option per environment (`snapstart = true`): its cost (caching and restore "
+        "charges) and caveats (uniqueness and network state of restored snapshots) are in terraform/README.md, "
+        '"SnapStart", and docs/cost.md; a restore cannot be measured offline.'
+    )
 
 
 def markdown(results: dict[str, Any], image: str) -> str:
@@ -267,6 +331,8 @@ def markdown(results: dict[str, Any], image: str) -> str:
             table(HEADER, [row.cells() for row in summary_rows(results)]),
             "",
             f"![ours vs anchor per row]({image})",
+            "",
+            cold_start_note(results),
             "",
             "Cold-init spread (ms, fastest-slowest):",
             "",

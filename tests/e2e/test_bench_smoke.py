@@ -18,7 +18,7 @@ from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
-ROW_NUMBERS = {"1", "2", "3", "4", "5"}
+ROW_NUMBERS = {"1", "2", "3", "4", "5", "6"}
 
 
 def generated_rows(markdown: str) -> list[list[str]]:
@@ -56,5 +56,5 @@ def test_smoke_writes_a_well_formed_table(tmp_path: Path) -> None:
         assert sorted(row[1].split(", ", 1)[1].split(" ")[0] for row in rows if row[0] == number) == functions
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     results = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
-    assert {"cold_init", "warm", "packaging", "e2e", "memory_size", "meta"} <= set(results)
+    assert {"cold_init", "warm", "packaging", "e2e", "suite", "memory_size", "meta"} <= set(results)
     assert results["meta"]["smoke"] is True

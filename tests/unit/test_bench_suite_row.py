@@ -1,0 +1,38 @@
+"""The bench's test-suite row (row 6): the pytest command it times and how a run is judged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import report, suite
+from tests.helpers.paths import ROOT
+
+
+def run(seconds: float, returncode: int = 0) -> dict[str, Any]:
+    return {"command": "x", "seconds": seconds, "returncode": returncode, "outcome": "1 passed in 1s"}
+
+
+def test_the_timed_pytest_command_is_the_one_make_test_runs() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    command = suite.pytest_command(ROOT)
+    assert command[1:3] == ["-m", "pytest"]
+    assert " ".join(command[1:]) in recipe
+
+
+def test_a_run_is_met_only_within_its_goal_and_passing() -> None:
+    def met(fast: dict[str, Any], whole: dict[str, Any]) -> list[bool | None]:
+        results = {
+            "suite": {"fast": fast | {"goal_s": 20.0}, "suite": whole | {"goal_s": 240.0}},
+            "meta": {"command": "make bench"},
+        }
+        return [row.met for row in report.suite_rows(results, "make bench")]
+
+    assert met(run(19.0), run(239.0)) == [True, True]
+    assert met(run(21.0), run(241.0)) == [False, False]
+    assert met(run(1.0, returncode=1), run(1.0, returncode=2)) == [False, False]
+
+
+def test_smoke_mode_skips_the_row() -> None:
+    [row] = report.suite_rows({"suite": {"skipped": "smoke mode"}}, "make bench-smoke")
+    assert (row.number, row.met, row.command) == (6, None, "skipped: smoke mode")
