@@ -3,7 +3,9 @@
 Each is run once: they take seconds to minutes and load both CPUs, so repeating them would make
 the bench longer than the figures are worth. The pytest command is the one `make test` runs,
 read from `make -n test`, so the row follows whatever options the Makefile gives it; only
-pytest is timed, not the lint and type checks `make test` runs before it.
+pytest is timed, not the lint and type checks `make test` runs before it. The suite needs what
+`make test` installs before it (the checkov venv, the console's assets): run `make test` once
+first, or the row shows the failing exit code.
 """
 
 from __future__ import annotations
