@@ -207,7 +207,10 @@ def http_e2e_rows(results: dict[str, Any], command: str) -> list[Row]:
 
 
 def _outcome(run: dict[str, Any]) -> str:
-    return run["outcome"] if run["returncode"] == 0 else f"**exit {run['returncode']}**: {run['outcome']}"
+    if run["returncode"] == 0:
+        return str(run["outcome"])
+    failed = f"; failed: {', '.join(run['failed'])}" if run.get("failed") else ""
+    return f"**exit {run['returncode']}**: {run['outcome']}{failed}"
 
 
 def suite_rows(results: dict[str, Any], command: str) -> list[Row]:

@@ -37,12 +37,20 @@ def pytest_command(root: Path) -> list[str]:
 
 
 def _timed(command: list[str], root: Path) -> dict[str, Any]:
-    """Wall seconds of one run of ``command`` and whether it passed (its last output line)."""
+    """Wall seconds of one run of ``command``, whether it passed (its last output line) and what failed."""
     started = time.monotonic()
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)  # noqa: S603
     seconds = time.monotonic() - started
-    last = (result.stdout.strip().splitlines() or [""])[-1]
-    return {"command": shlex.join(command), "seconds": seconds, "returncode": result.returncode, "outcome": last}
+    lines = result.stdout.strip().splitlines()
+    # pytest's short summary names each failed test on a line of its own.
+    failed = [line.split()[1] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return {
+        "command": shlex.join(command),
+        "seconds": seconds,
+        "returncode": result.returncode,
+        "outcome": (lines or [""])[-1].strip("= "),
+        "failed": failed,
+    }
 
 
 def measure(root: Path) -> dict[str, Any]:

@@ -38,3 +38,10 @@ def test_a_run_is_met_only_within_its_goal_and_passing() -> None:
 def test_smoke_mode_skips_the_row() -> None:
     [row] = report.suite_rows({"suite": {"skipped": "smoke mode"}}, "make bench-smoke")
     assert (row.number, row.met, row.command) == (6, None, "skipped: smoke mode")
+
+
+def test_a_failed_run_names_its_failed_tests() -> None:
+    failed = run(300.0, returncode=1) | {"outcome": "1 failed, 9 passed", "failed": ["tests/x.py::test_y"]}
+    results = {"suite": {"fast": run(1.0) | {"goal_s": 20.0}, "suite": failed | {"goal_s": 240.0}}}
+    row = report.suite_rows(results, "make bench")[1]
+    assert row.ours == "300 s (**exit 1**: 1 failed, 9 passed; failed: tests/x.py::test_y)"
