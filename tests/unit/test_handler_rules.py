@@ -216,6 +216,9 @@ def test_putevents_answering_200_with_a_failed_entry_fails_the_record_and_the_re
     assert json.loads(entry["Detail"])["reminder_id"] == reminder.reminder_id
 
 
+IN_PROGRESS_MS = 2000
+
+
 class InvocationTimedOut(BaseException):
     """Lambda ending an invocation at its timeout: no Python handler gets to clean up."""
 
@@ -225,7 +228,9 @@ def test_an_invocation_that_timed_out_mid_send_is_retried_once_its_in_progress_r
 ) -> None:
     app = load_function("send_reminder")
     _, event = due(stack)
-    dying = FakeLambdaContext("send_reminder", remaining_ms=300)
+    # The in-progress record outlives the invocation by its remaining time: long enough that the
+    # redelivery below lands inside it even on a loaded machine, then waited out.
+    dying = FakeLambdaContext("send_reminder", remaining_ms=IN_PROGRESS_MS)
 
     def time_out(**_: Any) -> None:
         raise InvocationTimedOut
@@ -238,7 +243,7 @@ def test_an_invocation_that_timed_out_mid_send_is_retried_once_its_in_progress_r
         app.ses.meta.events.unregister("before-call.sesv2.SendEmail", time_out)
     # While the timed-out invocation could still be running, a redelivery must not send too.
     assert app.handler(event, SEND) == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-    time.sleep(0.4)
+    time.sleep(IN_PROGRESS_MS / 1000 + 0.1)
     assert app.handler(event, SEND) == {"batchItemFailures": []}
     assert len(sent_emails()) == 1
 
