@@ -19,7 +19,7 @@ PIP_INSTALL := pip install --quiet --disable-pip-version-check --require-hashes 
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 LOCKS := requirements.txt cartlocal/requirements.txt tools/checkov/requirements.txt $(foreach f,$(FUNCTIONS),functions/$(f)/requirements.txt)
 
-.PHONY: help venv run-venv lint format typecheck test test-fast lock
+.PHONY: help venv run-venv lint format typecheck test pytest test-fast lock
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,12 +56,15 @@ format: venv fmt ## Format Python (ruff's safe fixes, ruff format) and Terraform
 typecheck: venv ## mypy --strict over the shared code, functions, local runtime, cost model and tests
 	$(BIN)/mypy cartflow cartbuild cartcost cartlocal cartops cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
 
-# Everything `make test` needs, in one place: the checks, the checkov venv the static tests run,
-# the web console's assets (its tests, the browser test among them, serve them).
-# The checks and installs before the tests are independent, so they run side by side; each test
-# module runs whole on one worker, so a module's shared stack is provisioned once.
-test: venv ## Lint, type-check and run every test (what CI runs)
-	$(MAKE) --no-print-directory -j3 lint typecheck checkov-venv run-venv console-assets
+# Lint, mypy and the test run are independent, so they run side by side: the checks take what the
+# test workers leave idle while they wait on subprocesses. The tests need the checkov venv (the
+# static tests), the local runtime's venv (`make event`) and the web console's assets (its tests,
+# the browser test among them). Each test module runs whole on one worker, so a module's shared
+# stack is provisioned once.
+test: ## Lint, type-check and run every test (what CI runs)
+	$(MAKE) --no-print-directory -j4 lint typecheck pytest
+
+pytest: venv checkov-venv run-venv console-assets ## Every test, without lint and type-check
 	$(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist loadscope
 
 # One worker per core (unit tests do not wait on subprocesses), and a temporary folder of its own:
