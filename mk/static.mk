@@ -4,12 +4,8 @@ CHECKOV_VENV := .venv-checkov
 
 .PHONY: checkov-venv provider-schema tf-check
 
-# Order-only on venv: its recipe is what checks that $(PYTHON) really is a Python 3.13.
-$(CHECKOV_VENV)/.installed: tools/checkov/requirements.txt | venv
-	rm -rf $(CHECKOV_VENV)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/$(PIP_INSTALL) -r tools/checkov/requirements.txt
-	touch $@
+$(CHECKOV_VENV)/.installed: tools/checkov/requirements.txt
+	$(call make-venv,$(CHECKOV_VENV),tools/checkov/requirements.txt)
 
 checkov-venv: $(CHECKOV_VENV)/.installed ## Create .venv-checkov from tools/checkov/requirements.txt
 
