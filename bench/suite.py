@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-# The goals: `make test-fast` within 20 s, a fresh-clone CI run within 240 s.
+# The goals: `make test-fast` within 20 s, a fresh-clone CI run within 240 s.
 FAST_GOAL_SECONDS = 20.0
 SUITE_GOAL_SECONDS = 240.0
 
