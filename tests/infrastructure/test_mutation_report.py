@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import tomllib
+from pathlib import Path
+
+from tests.helpers.paths import ROOT
 from tools.mutation_report import Change, Equivalent, Mutant, change_of, function_of, report
 
 DIFF = """--- cartflow/models.py
@@ -49,3 +54,36 @@ def test_equivalents_leave_the_score_survivors_are_listed_and_unmatched_entries_
     assert "x_prepare__mutmut_1" not in text
     assert "## Stale equivalents" in text
     assert "`prepare`: `y`" in text
+
+
+def test_the_mutation_copy_holds_every_package_its_tests_import() -> None:
+    """mutmut runs the tests in a copy holding only the mutated code and `also_copy`: a package the
+    tests reach (directly or through another module) but the copy lacks breaks `make mutation`,
+    which `make test` would not notice."""
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
+    copied = {path.split("/")[0] for path in [*settings["source_paths"], *settings["also_copy"], "tests"]}
+    selected = [argument for argument in settings["pytest_add_cli_args_test_selection"] if argument.endswith(".py")]
+    pending = [ROOT / path for path in [*selected, "tests/conftest.py", "tests/cheap_first.py"]]
+    seen: set[Path] = set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                pending.extend(file for alias in node.names for file in _files_of(alias.name))
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                pending.extend(_files_of(node.module, *(alias.name for alias in node.names)))
+    reached = {path.relative_to(ROOT).parts[0] for path in seen}
+    assert reached - copied == set()
+
+
+def _files_of(module: str, *names: str) -> list[Path]:
+    """The repository files importing ``module`` (and ``from module import names``) executes: its
+    packages' ``__init__.py``, the module, and any of ``names`` that is a submodule."""
+    parts = module.split(".")
+    found = [ROOT.joinpath(*parts[:depth], "__init__.py") for depth in range(1, len(parts) + 1)]
+    found.append(ROOT.joinpath(*parts).with_suffix(".py"))
+    found.extend(ROOT.joinpath(*parts, f"{name}.py") for name in names)
+    return [path for path in found if path.is_file()]
