@@ -3,8 +3,8 @@
 Each is run once: they take seconds to minutes and load both CPUs, so repeating them would make
 the bench longer than the figures are worth. The pytest command is the one `make test` runs,
 read from `make -n test`, so the row follows whatever options the Makefile gives it; only
-pytest is timed, not the lint and type checks `make test` runs before it. The suite needs what
-`make test` installs before it (the checkov venv, the console's assets): run `make test` once
+pytest is timed, not the lint and type checks `make test` runs beside it. The suite needs what
+`make pytest` installs before it (the checkov venv, the console's assets): run `make pytest` once
 first, or the row shows the failing exit code.
 """
 
