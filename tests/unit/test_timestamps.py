@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -24,6 +25,16 @@ def test_a_clf_request_time_is_the_instant_of_its_iso_form(clf: str, iso: str) -
     assert parse_timestamp(clf).tzinfo == UTC
     assert epoch_ms(clf) == epoch_ms(iso)
     assert canonical(clf) == iso
+
+
+def test_a_clf_request_time_is_written_in_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert canonical("28/Nov/2026:04:05:06 +0000") == "2026-11-28T04:05:06Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_canonical_keeps_iso_text_and_its_milliseconds() -> None:
