@@ -8,6 +8,21 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
+from moto import mock_aws
+
+
+@contextmanager
+def record_table(name: str) -> Iterator[Any]:
+    """moto's DynamoDB holding one table keyed by a string ``id``, the shape of the stack's record table."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
 
 
 def drain(queue_url: str) -> list[dict[str, Any]]:

@@ -10,12 +10,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from cartflow import cancellations
-from tests.helpers.aws import requests_sent
+from tests.helpers.aws import record_table, requests_sent
 
 TABLE = "cancellations"
 NOW = datetime(2030, 1, 2, 10, 0, 0, 900_000, tzinfo=UTC)
@@ -26,14 +24,7 @@ ADA_PREFIX = "cart-b5fc85e55755f9e0d030-"
 
 @pytest.fixture
 def table() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with record_table(TABLE) as client:
         yield client
 
 

@@ -6,13 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from cartflow import newest_reminded, schedules
 from cartflow.models import ItemAdded, ReminderDue
-from tests.helpers.aws import requests_sent
+from tests.helpers.aws import record_table, requests_sent
 
 TABLE = "reminded"
 NOW = datetime(2030, 1, 2, 10, 0, 0, 900_000, tzinfo=UTC)
@@ -34,14 +32,7 @@ def reminder(added_at: str, request_id: str) -> ReminderDue:
 
 @pytest.fixture
 def table() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with record_table(TABLE) as client:
         yield client
 
 
