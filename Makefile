@@ -70,6 +70,7 @@ pytest: venv checkov-venv run-venv console-assets ## Every test, without lint an
 # One worker per core (unit tests do not wait on subprocesses), and a temporary folder of its own:
 # pytest's default one also holds the full suite's clones, whose clean-up a quick run would pay for.
 test-fast: venv ## The unit tests only (the domain code and the handlers against moto), in parallel
+	mkdir -p .cache
 	$(PY) -m pytest tests/unit -q --numprocesses auto --basetemp .cache/pytest-fast
 
 lock: venv ## Re-compile every requirements.in (root, tools, each function) with hashes
