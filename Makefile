@@ -69,7 +69,9 @@ pytest: venv checkov-venv run-venv console-assets ## Every test, without lint an
 
 # One worker per core (unit tests do not wait on subprocesses), and a temporary folder of its own:
 # pytest's default one also holds the full suite's clones, whose clean-up a quick run would pay for.
-test-fast: venv ## The unit tests only (the domain code and the handlers against moto), in parallel
+# The local runtime's venv comes first (`make event` is under test): tests on two workers must not
+# both create it.
+test-fast: venv run-venv ## The unit tests only (the domain code and the handlers against moto), in parallel
 	mkdir -p .cache
 	$(PY) -m pytest tests/unit -q --numprocesses auto --basetemp .cache/pytest-fast
 
