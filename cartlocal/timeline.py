@@ -74,16 +74,24 @@ class Timeline:
             self.log(f"  {function}", shown, _links(line))
 
     def trace(self, key: str) -> list[Entry]:
-        """The entries about ``key`` and, transitively, about the ids they name (in order)."""
-        known = {key}
-        traced = []
+        """The entries about ``key`` and, transitively, about the ids they name (in order).
+
+        An entry can come before the one that ties its id to the request (the outbox logs an email
+        before the function's log line naming its message id arrives), so the ids are followed until
+        no entry adds one, whatever the order.
+        """
         with self._lock:
             entries = list(self.entries)
-        for entry in entries:
-            if entry.keys & known:
-                traced.append(entry)
-                known |= entry.keys
-        return traced
+        known = {key}
+        while True:
+            grown = set(known)
+            for entry in entries:
+                if entry.keys & grown:
+                    grown |= entry.keys
+            if grown == known:
+                break
+            known = grown
+        return [entry for entry in entries if entry.keys & known]
 
 
 def _links(line: str) -> set[str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 
 from cartflow import contract
+from cartlocal.timeline import Timeline
 from cartops import trace
 
 REQUEST = "0cea2476-c041-4be4-ad13-b48a3cd80c88"
@@ -73,3 +75,19 @@ def test_on_aws_the_insights_query_covers_every_function_and_only_a_request_id_g
 def test_without_a_local_stack_the_trace_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert trace.main([REQUEST, "--workdir", str(tmp_path)]) == 2
     assert "no local stack output" in capsys.readouterr().err
+
+
+def test_an_entry_logged_before_the_one_that_links_it_to_the_request_is_in_its_trace() -> None:
+    # The outbox can log an email (keyed by SES's message id) before the function's log line that
+    # ties that message id to the request reaches the timeline through its reader thread.
+    timeline = Timeline(stream=io.StringIO())
+    timeline.log("api", "POST /cart", [REQUEST])
+    timeline.log("ses", "email to ada@example.com", ["message-1"])
+    timeline.log("  send_reminder", "reminder sent", [REQUEST, "message-1"])
+    timeline.log("ses", "email to bob@example.com", ["message-2"])
+
+    assert [entry.message for entry in timeline.trace(REQUEST)] == [
+        "POST /cart",
+        "email to ada@example.com",
+        "reminder sent",
+    ]
