@@ -7,9 +7,10 @@ is what Terraform deploys and the pipeline promotes, so the same inputs must giv
 on any machine, checkout path, umask or clock; ``dist/manifest.json`` records its hashes.
 
 One module per concern: lock reading (:mod:`.locks`), what a function is made of
-(:mod:`.functions`), the wheel store (:mod:`.wheelhouse`), zip writing (:mod:`.zipping`), the
-manifest (:mod:`.manifest`, also read by shipping and the local runtime), the isolated import
-check (:mod:`.verify`) and the run that ties them together (:mod:`.pipeline`). Modules that only
+(:mod:`.functions`), the wheel store (:mod:`.wheelhouse`), the schema validators generated into
+each zip (:mod:`.validators`), zip writing (:mod:`.zipping`), the manifest (:mod:`.manifest`,
+also read by shipping and the local runtime), the isolated import check (:mod:`.verify`) and the
+run that ties them together (:mod:`.pipeline`). Modules that only
 a build needs import their heavy dependencies where they are used, so a run with nothing to build
 starts fast. See docs/build.md.
 """

@@ -45,13 +45,15 @@ def build_one(function: Function, digest: str, wheelhouse: Wheelhouse, out: Path
     """Stage, slim, compile and zip one function; the zip appears only once complete."""
     import tempfile  # noqa: PLC0415 - build-only: see cartbuild's docstring
 
+    from cartbuild import validators  # noqa: PLC0415 - build-only: see cartbuild's docstring
+
     started = time.monotonic()
     scratch_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix=f"{function.name}-") as scratch:
         tree = Path(scratch) / "package"
         tree.mkdir()
         reusable = stage(function, wheelhouse, scratch_root.parent / "dependencies", tree, Path(scratch))
-        compile_tree(tree, copy_sources(function, tree))
+        compile_tree(tree, copy_sources(function, tree) + validators.write(function, tree))
         partial = Path(scratch) / f"{function.name}.zip"
         unzipped = write_zip(tree, partial, reuse=reusable)
         zipped = partial.stat().st_size

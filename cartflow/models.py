@@ -8,18 +8,22 @@ Two views of that one schema: a detail built here (one we produce) must match it
 a detail parsed here (one we consume) may carry fields it does not declare, which are ignored
 (``contract.consumer_schema``), so a producer adding a field never breaks a consumer.
 Pydantic models did this before; importing pydantic cost more of every cold start than all of
-this (docs/benchmarks.md). tests/unit/test_contract.py holds the types to the
-schemas and this envelope to Powertools' ``EventBridgeModel``.
+this (docs/benchmarks.md). A zip carries every validator generated ahead of time by the build
+(``cartbuild.validators``), so a cold start loads byte-code instead of generating and compiling
+Python; run from the source tree, where there is none, a validator is compiled on first use.
+tests/unit/test_contract.py holds the types to the schemas and this envelope to Powertools'
+``EventBridgeModel``.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from functools import cache
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, get_args
 
 import fastjsonschema
 
@@ -49,24 +53,40 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
 Validator = Callable[..., Any]
 # "producer": exactly the contract's schema (closed); "consumer": unknown fields accepted.
 View = Literal["producer", "consumer"]
+VIEWS: tuple[View, ...] = get_args(View)
+# Without detailed exceptions the generated code is half the size and compiles twice as fast;
+# the reason is rebuilt from the message and the schema instead (and never carries a value).
+COMPILE_OPTIONS: dict[str, Any] = {"detailed_exceptions": False}
+# The top-level package of a zip holding one generated validator module per schema and view.
+COMPILED_PACKAGE = "cartflow_validators"
 
 
 class InvalidPayloadError(ValueError):
     """The contract rejects a payload; the message names each field and rule, never a value."""
 
 
-def _schema(detail_type: str | None, view: View) -> dict[str, Any]:
+def schema(detail_type: str | None, view: View) -> dict[str, Any]:
+    """The ``view`` of ``detail_type``'s detail schema (the envelope's for None)."""
     if detail_type is None:
         return ENVELOPE_SCHEMA
     return contract.event_schema(detail_type) if view == "producer" else contract.consumer_schema(detail_type)
 
 
+def validator_module(detail_type: str | None, view: View) -> str:
+    """The module of :data:`COMPILED_PACKAGE` holding the validator of ``schema(detail_type, view)``."""
+    return f"{COMPILED_PACKAGE}.{(detail_type or 'envelope').lower()}_{view}"
+
+
 @cache
 def _validator(detail_type: str | None, view: View) -> Validator:
-    """The compiled ``view`` of ``detail_type``'s detail schema (the envelope's for None), once per process."""
-    # Without detailed exceptions the generated code is half the size and compiles twice as fast;
-    # the reason is rebuilt from the message and the schema instead (and never carries a value).
-    return fastjsonschema.compile(_schema(detail_type, view), detailed_exceptions=False)
+    """The validator of ``schema(detail_type, view)``, once per process: the zip's, else compiled here."""
+    try:
+        compiled: Validator = importlib.import_module(validator_module(detail_type, view)).validate
+    except ModuleNotFoundError as missing:
+        if missing.name != COMPILED_PACKAGE:
+            raise  # the package is there without this validator: a broken build, never papered over
+        return fastjsonschema.compile(schema(detail_type, view), **COMPILE_OPTIONS)
+    return compiled
 
 
 def _reason(message: str, schema: dict[str, Any], data: Any, location: str) -> str:
@@ -95,7 +115,7 @@ def validate(detail_type: str | None, data: Any, location: str = "", view: View 
     try:
         return _validator(detail_type, view)(candidate)
     except fastjsonschema.JsonSchemaValueException as error:
-        raise InvalidPayloadError(_reason(error.message, _schema(detail_type, view), data, location)) from None
+        raise InvalidPayloadError(_reason(error.message, schema(detail_type, view), data, location)) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,10 +242,10 @@ def parse_event[DetailT: Detail](payload: Any, detail: type[DetailT]) -> Event[D
 
 
 def prepare(*details: type[Detail]) -> None:
-    """Compile the envelope's and these details' schemas now.
+    """Load (or compile) the envelope's and these details' validators now.
 
     A function calls this at import with the details it handles, so its cold start (not its
-    first request) pays for compiling them, and the details it never sees cost nothing.
+    first request) pays for them, and the details it never sees cost nothing.
     """
     _validator(None, "consumer")
     for detail in details:

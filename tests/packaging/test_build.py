@@ -26,15 +26,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cartbuild import pipeline
+from cartbuild import functions, pipeline, verify
 from cartbuild.errors import BuildError
 from cartbuild.locks import canonical_name
 from cartbuild.machine_code import foreign_files
-from cartflow import contract
+from cartflow import contract, models
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import evaluate_contract
 
 WHEELHOUSE = ROOT / ".cache" / "wheelhouse"
+DETAIL_TYPES = tuple(event["detail_type"] for event in contract.event_types())
 RUNTIME_SDK = ("boto3/", "botocore/", "s3transfer/", "jmespath/", "dateutil/", "six.py", "urllib3/")
 
 Zips = dict[str, dict[str, bytes]]
@@ -213,6 +214,45 @@ def test_each_zip_imports_its_handler_in_isolation(first: Path) -> None:
     assert result.returncode == 0, result.stderr
     verified = sorted(line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("verified"))
     assert verified == functions_of(first)
+
+
+# Imports a handler from its unzipped package with fastjsonschema's code generation refused, and
+# prints how many validators the import readied.
+WITHOUT_GENERATION = """
+import importlib, json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+import fastjsonschema
+def refuse(*args, **kwargs):
+    raise AssertionError("a validator was generated at run time")
+fastjsonschema.compile = fastjsonschema.compile_to_code = refuse
+importlib.import_module(sys.argv[2])
+from cartflow import models
+print(models._validator.cache_info().currsize)
+"""
+
+
+def test_a_cold_start_loads_the_validators_the_build_generated_and_generates_none(
+    first: Path, first_zips: Zips, tmp_path: Path
+) -> None:
+    manifest = json.loads((as_first_built(first) / "manifest.json").read_text())["functions"]
+    sdk = verify.runtime_sdk_standin(tmp_path / "sdk")
+    modules = [models.validator_module(t, view) for t in (None, *DETAIL_TYPES) for view in models.VIEWS]
+    for name, entry in manifest.items():
+        for module in modules:
+            assert module.replace(".", "/") + ".py" in first_zips[name], name
+        tree = tmp_path / name
+        with zipfile.ZipFile(as_first_built(first) / entry["zip"]) as archive:
+            archive.extractall(tree)
+        paths = json.dumps([str(tree), str(sdk)])
+        run = subprocess.run(
+            [sys.executable, "-I", "-S", "-B", "-c", WITHOUT_GENERATION, paths, entry["handler"].rsplit(".", 1)[0]],
+            env=verify.verify_environment(functions.resolve(name, None)),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
+        assert int(run.stdout) >= 3, name  # the envelope and both views of at least one detail
 
 
 def test_verify_fails_when_the_handler_needs_something_not_in_the_zip(first: Path) -> None:
