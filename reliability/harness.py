@@ -34,8 +34,10 @@ SEND, SCHEDULE, CANCEL = "send_reminder", "schedule_reminder", "cancel_reminders
 REMINDER_DELAY_SECONDS = 3600
 # Retry back-off and visibility timeouts become ~1 s each (SQS counts whole seconds).
 TIME_SCALE = 1 / 360
-# After the expected outcome is observed, wait this long for anything extra (a duplicate) to show.
-SETTLE_SECONDS = 3.0
+# A wrongly repeated effect (a second email, a second schedule) can only come from work still
+# pending in a queue, visible or in flight. Once every queue has stayed empty this long (several
+# polls of every poller), none is on its way.
+QUIET_SECONDS = 0.5
 HTTP_TIMEOUT_SECONDS = 30.0
 PUT_EVENTS_MAX = 10
 # The backlog a scenario may leave behind (e.g. the load's adds) is worked off well within this.
@@ -243,12 +245,36 @@ class Harness:
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
-    def quiesce(self, timeout: float = QUIESCE_SECONDS) -> bool:
-        """Wait until no event or message is pending for any function, so a scenario starts from a quiet stack."""
+    def pending_queues(self) -> list[str]:
+        """Every queue something reads: the functions' deliveries and queues, and the bus tap's."""
         assert self.local.stack is not None
         stack = self.local.stack
-        urls = [*stack.lambda_delivery_queues.values(), *stack.queue_urls.values()]
+        tap = [self.local.tap.url] if self.local.tap is not None else []
+        return [*stack.lambda_delivery_queues.values(), *stack.queue_urls.values(), *tap]
+
+    def quiesce(self, timeout: float = QUIESCE_SECONDS) -> bool:
+        """Wait until no event or message is pending for any function, so a scenario starts from a quiet stack."""
+        urls = self.pending_queues()
         return wait(lambda: all(self.depth(url) == 0 for url in urls), timeout)
+
+    def settle(self, timeout: float = QUIESCE_SECONDS) -> bool:
+        """After the expected outcome showed: wait until nothing has been pending for :data:`QUIET_SECONDS`.
+
+        A duplicate still on its way would be an event or message in some queue; checking the
+        queues one after another can miss one moving between them, hence quiet for a while.
+        """
+        urls = self.pending_queues()
+        quiet_since: list[float] = []
+
+        def quiet_long_enough() -> bool:
+            if not all(self.depth(url) == 0 for url in urls):
+                quiet_since.clear()
+                return False
+            if not quiet_since:
+                quiet_since.append(time.monotonic())
+            return time.monotonic() - quiet_since[0] >= QUIET_SECONDS
+
+        return wait(quiet_long_enough, timeout)
 
     def schedules_of(self, user: str) -> list[dict[str, Any]]:
         """The reminder schedules of ``user`` with their Input (the CartReminderDue detail)."""
@@ -277,11 +303,6 @@ class Harness:
 def wait(condition: Callable[[], bool], timeout: float) -> bool:
     """Poll ``condition`` until it holds or ``timeout`` seconds pass (bounded, like every wait here)."""
     return wait_for(condition, timeout)
-
-
-def settle() -> None:
-    """Give a wrongly repeated effect (a second email, a second schedule) time to show."""
-    time.sleep(SETTLE_SECONDS)
 
 
 def reminder_due(user: str, product: str, **fields: Any) -> dict[str, Any]:

@@ -37,7 +37,6 @@ from reliability.harness import (
     Reply,
     percentile,
     reminder_due,
-    settle,
     typed,
     wait,
 )
@@ -101,7 +100,7 @@ def bad_input(h: Harness, size: int) -> Outcome:
         return [d["request_id"] for d in _cart_events(h) if d["request_id"] not in seen_before]
 
     wait(lambda: accepted <= set(events()), OUTCOME_TIMEOUT_SECONDS)
-    settle()
+    h.settle()
     ids = events()
     statuses = Counter(reply.status for reply in replies)
     outcome.figures = {
@@ -221,12 +220,12 @@ def at_least_once(h: Harness, users: int, products: int) -> Outcome:
 
         wait(redeliver_due, fire_in + OUTCOME_TIMEOUT_SECONDS)
         wait(lambda: h.records_handed(SEND, f"dup-{run}-") >= 2 * len(pairs), OUTCOME_TIMEOUT_SECONDS)
-        settle()
+        h.settle()
         # Scheduler deleted the fired schedules; every add, the older ones too, now arrives a third
         # time, late: none may schedule (or email) again.
         add_copies.redeliver(captured, h.local.stack.lambda_delivery_queues[SCHEDULE])
         late = wait(lambda: h.records_handed(SCHEDULE, f"dup-{run}-") >= 6 * len(pairs), OUTCOME_TIMEOUT_SECONDS)
-        settle()
+        h.settle()
         rescheduled = sum(any(s["product"] == product for s in h.schedules_of(user)) for user, product in pairs)
         outcome.expect(late, "every add delivered a third time after its reminder was sent")
         outcome.expect(rescheduled == 0, f"no pair scheduled again by a late copy: {rescheduled}")
@@ -289,7 +288,7 @@ def ses_outage(h: Harness, count: int) -> Outcome:
         h.ses.inject()
     redriven = _redrive(h, dlq)
     wait(lambda: _missing(h.emails(), recipients) == 0, OUTCOME_TIMEOUT_SECONDS)
-    settle()
+    h.settle()
     emails = h.emails()
     sent = Counter(detail["reminder_id"] for detail in h.bus_events("CartReminderSent"))
     outcome.figures = {
@@ -348,7 +347,7 @@ def crashes(h: Harness, timeouts: bool) -> Outcome:
     if timeouts:
         hung[f"{SCHEDULE} failed every attempt, redriven from the on-failure queue, done once"] = _redriven(h, run)
     scheduled = sum(len(h.schedules_of(user)) for user in bystanders)
-    settle()
+    h.settle()
     attempts = {name: h.records_handed(name, marker) for name, marker in markers.items()}
     expected_attempts = {name: contract.function_spec(name)["maximum_retry_attempts"] + 1 for name in markers}
     outcome.figures = {
@@ -382,7 +381,7 @@ def _redriven(h: Harness, run: str) -> bool:
         h.scheduler.inject()
     redriven = _redrive(h, failures_dlq, "--bus", h.settings["EVENT_BUS_ARN"])
     wait(lambda: bool(h.schedules_of(user)), OUTCOME_TIMEOUT_SECONDS)
-    settle()
+    h.settle()
     return dead and redriven.returncode == 0 and len(h.schedules_of(user)) == 1 and h.depth(failures_dlq) == 0
 
 
@@ -428,7 +427,7 @@ def _timeouts(h: Harness, run: str) -> dict[str, bool]:
     finally:
         h.scheduler.inject()
     wait(lambda: bool(h.schedules_of(user)), OUTCOME_TIMEOUT_SECONDS)
-    settle()
+    h.settle()
     done[f"{SCHEDULE} timed out, then done once"] = len(h.schedules_of(user)) == 1
 
     details = [reminder_due(f"hang-{run}-{i}", "sku-1") for i in range(4)]
@@ -441,7 +440,7 @@ def _timeouts(h: Harness, run: str) -> dict[str, bool]:
     finally:
         h.ses.inject()
     wait(lambda: _missing(h.emails(), recipients) == 0, OUTCOME_TIMEOUT_SECONDS)
-    settle()
+    h.settle()
     emails = h.emails()
     done[f"{SEND} timed out, then every reminder of the batch emailed once"] = all(emails[r] == 1 for r in recipients)
     return done
@@ -468,7 +467,7 @@ def load(h: Harness, adds: int, users: int, products: int = 20) -> Outcome:
     api_seconds = time.monotonic() - started
     handled = wait(lambda: len(h.local.workers[SCHEDULE].results) - before >= adds, 4 * OUTCOME_TIMEOUT_SECONDS)
     drained_seconds = time.monotonic() - started
-    settle()
+    h.settle()
     expected = {schedules.schedule_name(user, product) for user, product in pairs}
     found = [schedule["Name"] for user in sorted({user for user, _ in pairs}) for schedule in h.schedules_of(user)]
     latencies = [reply.seconds * 1000 for reply in replies]
@@ -513,7 +512,7 @@ def poison(h: Harness, good: int) -> Outcome:
         return bool(dead) and _missing(h.emails(), recipients) == 0
 
     wait(done, OUTCOME_TIMEOUT_SECONDS)
-    settle()
+    h.settle()
     emails = h.emails()
     max_receives = contract.stack()["queues"]["reminders"]["max_receive_count"]
     receives = h.records_handed(SEND, poison_id)
@@ -573,10 +572,10 @@ def cancelled_before_late_adds(h: Harness, users: int, products: int) -> Outcome
     cancelled = wait(
         lambda: h.records_handed(CANCEL, f"late-{run}-") >= len(removals) + len(checkouts), OUTCOME_TIMEOUT_SECONDS
     )
-    settle()
+    h.settle()
     h.put_events(typed("ItemAddedToCart", adds))
     handled = wait(lambda: h.records_handed(SCHEDULE, f"late-{run}-") >= len(pairs), OUTCOME_TIMEOUT_SECONDS)
-    settle()
+    h.settle()
     live = sum(len(h.schedules_of(f"late-{run}-{u}")) for u in range(users))
     wait(lambda: time.monotonic() > fires_at + 5, fire_in + 10)
     emails = h.emails()
@@ -653,14 +652,14 @@ def replayed_journey(h: Harness, users: int) -> Outcome:
         lambda: len([d for d in h.bus_events("CartReminderSent") if d["user"] in names]) >= users,
         OUTCOME_TIMEOUT_SECONDS,
     )
-    settle()
+    h.settle()
     ends = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     time.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.1)
     # After the window: each user adds p2 again, a new intent the replayed removal must not cancel.
     later = [cart_detail("ItemAddedToCart", user=u, product="p2", email=email(u, "p2")) for u in names]
     h.put_events(typed("ItemAddedToCart", later))
     wait(lambda: h.records_handed(SCHEDULE, f"replay-{run}-") >= 3 * users, OUTCOME_TIMEOUT_SECONDS)
-    settle()
+    h.settle()
     later_ids = {schedules.reminder_id(ItemAdded.from_dict(detail)) for detail in later}
     before = {
         "schedule": h.records_handed(SCHEDULE, f"replay-{run}-"),
@@ -681,7 +680,7 @@ def replayed_journey(h: Harness, users: int) -> Outcome:
         ),
         OUTCOME_TIMEOUT_SECONDS,
     )
-    settle()
+    h.settle()
     emails = h.emails()
     live = {u: h.schedules_of(u) for u in names}
     kept = sum(len(found) == 1 and found[0]["reminder_id"] in later_ids for found in live.values())
