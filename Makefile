@@ -15,8 +15,9 @@ FUNCTIONS := $(patsubst functions/%/app.py,%,$(wildcard functions/*/app.py))
 # Byte-code is compiled on first import of what runs, not for every installed module: most of a
 # venv (botocore's service models, checkov's checks, moto's backends) is never imported here.
 PIP_INSTALL := pip install --quiet --disable-pip-version-check --require-hashes --no-deps --no-compile
-# Test workers: one more than the cores, since the local-stack tests mostly wait on subprocesses.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# Test workers: two more than the cores. The end-to-end modules start first and mostly wait on
+# their local stacks (events, timeouts, a browser), so two extra workers keep the cores busy.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 2 )))
 LOCKS := requirements.txt cartlocal/requirements.txt tools/checkov/requirements.txt $(foreach f,$(FUNCTIONS),functions/$(f)/requirements.txt)
 
 .PHONY: help venv run-venv lint format typecheck test pytest test-fast lock
