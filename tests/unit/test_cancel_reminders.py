@@ -67,8 +67,15 @@ def test_checkout_deletes_all_of_the_users_schedules_and_no_one_elses(stack: Any
     assert schedule_names(stack) == {bob}
 
 
+# moto answers ListSchedules 50 at a time (its default MaxResults): one more needs a second page.
+LIST_SCHEDULES_PAGE = 50
+
+
 def test_checkout_paginates_through_many_schedules(stack: Any, load_function: Any, add: Any) -> None:
-    names = {add("ada", f"p{i}") for i in range(120)}
+    names = {add("ada", f"p{i}") for i in range(LIST_SCHEDULES_PAGE + 1)}
+    first_page = boto3.client("scheduler").list_schedules(GroupName=stack.settings["SCHEDULE_GROUP"])
+    assert len(first_page["Schedules"]) == LIST_SCHEDULES_PAGE
+    assert "NextToken" in first_page
     app = load_function("cancel_reminders")
     detail = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
     result = app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CONTEXT)
