@@ -7,6 +7,8 @@ enums), so this covers exactly that subset and refuses anything else loudly.
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -16,7 +18,17 @@ _INTEGER_KEYS = {"type", "minimum", "maximum", "default"}
 
 
 def instances(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Values that ``schema`` accepts."""
+    """Values that ``schema`` accepts.
+
+    One strategy object per distinct schema, however often a test asks (tests draw inside each
+    example): Hypothesis caches what it works out about a strategy (a regex's, above all) on it.
+    """
+    return _instances(json.dumps(schema, sort_keys=True))
+
+
+@cache
+def _instances(schema_json: str) -> st.SearchStrategy[Any]:
+    schema = json.loads(schema_json)
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     kind = schema.get("type")
