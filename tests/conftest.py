@@ -66,10 +66,18 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
 
 
+# One client per service for provisioning, made once per worker (in the region and with the
+# credentials aws_environment sets). Provisioning is a test's setup, not the code under test
+# (handlers still make their clients afresh at each load); moto serves a client's requests
+# whichever mock is active, so the same clients provision every test's stack: each costs its API
+# calls, not six client creations too.
+provisioning_client: Callable[[str], Any] = functools.cache(boto3.client)
+
+
 @pytest.fixture
 def stack() -> Iterator[Stack]:
     with mock_aws():
-        yield provision(name="cartflow-test", reminder_delay_seconds=86400)
+        yield provision(name="cartflow-test", reminder_delay_seconds=86400, client=provisioning_client)
 
 
 @pytest.fixture
