@@ -80,7 +80,7 @@ test-fast: venv run-venv ## The unit tests only (the domain code and the handler
 lock: venv ## Re-compile every requirements.in (root, tools, each function) with hashes
 	@for lock in $(LOCKS); do \
 	  echo "locking $${lock%.txt}.in"; \
-	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --output-file $$lock $${lock%.txt}.in; \
+	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --output-file $$lock $${lock%.txt}.in; \
 	done
 
 -include mk/*.mk
