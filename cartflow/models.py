@@ -74,7 +74,8 @@ def schema(detail_type: str | None, view: View) -> dict[str, Any]:
 
 def validator_module(detail_type: str | None, view: View) -> str:
     """The module of :data:`COMPILED_PACKAGE` holding the validator of ``schema(detail_type, view)``."""
-    return f"{COMPILED_PACKAGE}.{(detail_type or 'envelope').lower()}_{view}"
+    name = "envelope" if detail_type is None else detail_type.lower()
+    return f"{COMPILED_PACKAGE}.{name}_{view}"
 
 
 @cache
