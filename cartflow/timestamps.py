@@ -38,7 +38,8 @@ def parse_timestamp(value: str) -> datetime:
 
 def canonical(value: str) -> str:
     """A contract timestamp in the form we write: ISO text unchanged (its precision kept), CLF rewritten."""
-    return format_timestamp(parse_timestamp(value)) if _CLF.fullmatch(value) else value
+    clf = _CLF.fullmatch(value)
+    return value if clf is None else format_timestamp(_parse_clf(clf))
 
 
 def epoch_ms(value: str) -> int:
