@@ -252,10 +252,13 @@ class Harness:
         tap = [self.local.tap.url] if self.local.tap is not None else []
         return [*stack.lambda_delivery_queues.values(), *stack.queue_urls.values(), *tap]
 
+    def idle(self) -> bool:
+        """Whether no event or message is pending for anything that reads one."""
+        return all(self.depth(url) == 0 for url in self.pending_queues())
+
     def quiesce(self, timeout: float = QUIESCE_SECONDS) -> bool:
         """Wait until no event or message is pending for any function, so a scenario starts from a quiet stack."""
-        urls = self.pending_queues()
-        return wait(lambda: all(self.depth(url) == 0 for url in urls), timeout)
+        return wait(self.idle, timeout)
 
     def settle(self, timeout: float = QUIESCE_SECONDS) -> bool:
         """After the expected outcome showed: wait until nothing has been pending for :data:`QUIET_SECONDS`.
@@ -263,11 +266,10 @@ class Harness:
         A duplicate still on its way would be an event or message in some queue; checking the
         queues one after another can miss one moving between them, hence quiet for a while.
         """
-        urls = self.pending_queues()
         quiet_since: list[float] = []
 
         def quiet_long_enough() -> bool:
-            if not all(self.depth(url) == 0 for url in urls):
+            if not self.idle():
                 quiet_since.clear()
                 return False
             if not quiet_since:
