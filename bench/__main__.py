@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cold_init, e2e, report, suite, warm
+from bench import cold_init, e2e, hot_reload, report, suite, warm
 from bench.plot import plot
 from cartflow import contract
 
@@ -35,10 +35,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=250, help="cart adds for the end-to-end throughput")
     parser.add_argument("--latency-samples", type=int, default=8, help="API to email samples")
     parser.add_argument("--packaging-runs", type=int, default=2, help="runs per packaging timing")
+    parser.add_argument("--reload-saves", type=int, default=5, help="saves timed for the hot-reload row")
     parser.add_argument("--sam", type=Path, help="`sam` of a throwaway venv: the packaging row's anchor")
     arguments = parser.parse_args(argv)
     if arguments.smoke:
         arguments.runs, arguments.invocations, arguments.events, arguments.latency_samples = 1, 5, 5, 1
+        arguments.reload_saves = 1
     return arguments
 
 
@@ -95,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         f"end to end, {arguments.events} adds, {arguments.latency_samples} latency samples ({e2e.SETUP})",
         lambda: e2e.measure(arguments.dist, arguments.events, arguments.latency_samples),
     )
+
+    def reload() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="bench-reload-") as scratch:
+            return hot_reload.measure(arguments.dist, Path(scratch), arguments.reload_saves)
+
+    phase("hot_reload", f"hot reload, {arguments.reload_saves} saves", reload)
     phase(
         "suite",
         "test suite: make test-fast and make test's pytest, once each",
@@ -111,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "invocations": arguments.invocations,
         "e2e_events": arguments.events,
         "latency_samples": arguments.latency_samples,
+        "reload_saves": arguments.reload_saves,
         "seconds": time.monotonic() - started,
         "phase_seconds": phases,
     }

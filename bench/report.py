@@ -237,6 +237,23 @@ def suite_rows(results: dict[str, Any], command: str) -> list[Row]:
     ]
 
 
+def hot_reload_rows(results: dict[str, Any], command: str) -> list[Row]:
+    seconds = results["hot_reload"]["seconds"]
+    goal = results["hot_reload"]["goal_s"]
+    return [
+        Row(
+            7,
+            f"hot reload, save → the next invocation runs the new code ({seconds['n']} saves)",
+            f"{seconds['median']:.1f} s (slowest {seconds['high']:.1f} s)",
+            "—",
+            "—",
+            f"≤ {goal:.0f} s (median)",
+            seconds["median"] <= goal,
+            command,
+        )
+    ]
+
+
 def memory_rows(results: dict[str, Any], command: str) -> list[Row]:
     rows = []
     for function, row in results["cold_init"].items():
@@ -271,6 +288,7 @@ def summary_rows(results: dict[str, Any]) -> list[Row]:
         *http_e2e_rows(results, command),
         *memory_rows(results, command),
         *suite_rows(results, command),
+        *hot_reload_rows(results, command),
     ]
 
 

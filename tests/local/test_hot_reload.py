@@ -1,106 +1,63 @@
-"""Hot reload: a saved change to a function's code runs in its next invocation within 3 s, and
-only the functions whose zip the change goes into are rebuilt and restarted.
+"""Hot reload: a saved change to a function's code runs in its next invocation, and only the
+functions whose zip the change goes into are rebuilt and restarted.
 
-It runs in a temporary copy of the checkout (the watched tree is edited), with the zips and the
-dependency store of this checkout linked in, so nothing but the edited function is rebuilt.
+It runs in a working copy of the checkout (the watched tree is edited), with the zips and the
+dependency store of this checkout linked in, so nothing but the edited function is rebuilt. How
+soon the new code runs is a timing, so it is `make bench`'s row 7 (bench/hot_reload.py, which
+shares the copy and the edit-then-invoke step with this test), never an assertion here.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench import hot_reload
 from cartlocal import samples
 from cartlocal.hot_reload import HotReload
 from cartlocal.lambda_runtime import artifacts
-from cartlocal.local_stack import LocalStack, Options
+from cartlocal.local_stack import LocalStack
 from cartlocal.timeline import Timeline
-from tests.helpers.paths import ROOT
 
-RELOAD_SECONDS = 3.0
 FUNCTIONS = ("schedule_reminder", "cancel_reminders", "send_reminder")
+# Time-outs for something that must happen, generous for a loaded machine; not budgets.
+REPORT_TIMEOUT_SECONDS = hot_reload.REPORT_TIMEOUT_SECONDS
+RELAY_TIMEOUT_SECONDS = 10.0
 
 
 @pytest.fixture
-def clone(built_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def clone(built_dist: Path, tmp_path: Path) -> Path:
     """The checkout's files as they are now (committed or not), its zips and dependency store."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    copy = tmp_path / "clone"
-    for relative in filter(None, listed.split("\0")):
-        source = ROOT / relative
-        if source.is_file():
-            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / relative)
-    shutil.copytree(built_dist, copy / "dist")
-    if (ROOT / ".build" / "dependencies").is_dir():
-        shutil.copytree(ROOT / ".build" / "dependencies", copy / ".build" / "dependencies", copy_function=os.link)
-    monkeypatch.setenv("CARTFLOW_WHEELHOUSE", str(ROOT / ".cache" / "wheelhouse"))
-    # The copy's own build, once: everything is reused, and a missing dependency tree is stored.
-    warm = subprocess.run(
-        [sys.executable, "build.py", "--force", "schedule_reminder"],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert warm.returncode == 0, warm.stderr
-    return copy
+    return hot_reload.working_copy(tmp_path / "clone", built_dist)
 
 
 @pytest.fixture
 def running(clone: Path, tmp_path: Path) -> Iterator[LocalStack]:
-    options = Options(
-        dist=clone / "dist",
-        workdir=tmp_path / "local",
-        name="cartflow-hot",
-        reminder_delay_seconds=3600,
-        watch=clone,
-        bus_tap=False,
-    )
-    with LocalStack(options, Timeline(stream=io.StringIO())) as stack:
+    with hot_reload.watching(clone, tmp_path / "local", "cartflow-hot") as stack:
         yield stack
 
 
-def test_a_saved_change_runs_in_the_next_invocation_within_3_s_and_only_its_function_restarts(
+def test_a_saved_change_runs_in_the_next_invocation_and_only_its_function_restarts(
     clone: Path, running: LocalStack
 ) -> None:
     added, removed = samples.generate("ItemAddedToCart"), samples.generate("ItemRemovedFromCart")
     assert running.invoke("schedule_reminder", added).ok
     assert running.invoke("cancel_reminders", removed).ok
     others_before = {name: artifacts.load_manifest(clone / "dist")[name].sha256 for name in FUNCTIONS[1:]}
-    marker = f"hot reload marker {uuid.uuid4().hex}"
-    app = clone / "functions" / "schedule_reminder" / "app.py"
-    original = app.read_text(encoding="utf-8")
 
-    app.write_text(original + f"\nprint({marker!r})\n", encoding="utf-8")
-    saved = time.monotonic()
-    # What a developer does: save, then call the function again once the timeline says it is redeployed.
-    while not any("hot-reload" in line for line in running.timeline.lines):
-        assert time.monotonic() - saved < 10 * RELOAD_SECONDS, "no rebuild was reported"
-        time.sleep(0.05)
-    assert running.invoke("schedule_reminder", added).ok
-    elapsed = time.monotonic() - saved
-    # The function's output reaches the timeline through a reader thread: give it a moment.
-    relayed = time.monotonic() + 2
-    while not any(marker in line for line in running.timeline.lines) and time.monotonic() < relayed:
+    reload = hot_reload.save_and_invoke(running, clone, added)
+
+    assert reload.result.ok
+    # The function's output reaches the timeline through a reader thread.
+    relayed = time.monotonic() + RELAY_TIMEOUT_SECONDS
+    while not any(reload.marker in line for line in running.timeline.lines) and time.monotonic() < relayed:
         time.sleep(0.02)
-
-    assert any(marker in line for line in running.timeline.lines), "the invocation after the reload ran the old code"
-    assert elapsed <= RELOAD_SECONDS, f"new code ran {elapsed:.1f} s after the save: {running.timeline.lines[-8:]}"
+    ran_new_code = any(reload.marker in line for line in running.timeline.lines)
+    assert ran_new_code, "the invocation after the reload ran the old code"
     reloads = [line for line in running.timeline.lines if "hot-reload" in line]
     assert len(reloads) == 1
     assert "redeployed schedule_reminder in" in reloads[0]
@@ -113,7 +70,7 @@ def test_a_change_that_does_not_build_keeps_the_previous_code_running(clone: Pat
     app = clone / "functions" / "schedule_reminder" / "app.py"
     app.write_text(app.read_text(encoding="utf-8") + "\ndef broken(:\n", encoding="utf-8")
 
-    deadline = time.monotonic() + 10 * RELOAD_SECONDS
+    deadline = time.monotonic() + REPORT_TIMEOUT_SECONDS
     while not any("build failed" in line for line in running.timeline.lines):
         assert time.monotonic() < deadline, "the failed build was never reported"
         time.sleep(0.1)
