@@ -1,0 +1,182 @@
+"""Local equivalents of the actions deploy.yml uses, each keeping the behaviour its README documents.
+
+- ``actions/checkout``: the workflow's commit, and only it, into the fresh workspace; ``fetch-depth``
+  1 (the default) fetches that one commit, 0 the whole history with branches and tags.
+- ``actions/setup-python``: the requested Python version first on ``PATH`` as ``python`` and
+  ``python3``; a version this machine does not have fails the step.
+- ``aws-actions/configure-aws-credentials``: assumes ``role-to-assume`` with a GitHub-shaped OIDC
+  token (only when the job has the ``id-token: write`` permission, as on GitHub) through STS's
+  AssumeRoleWithWebIdentity, and exports the session's credentials and the region to later steps.
+- ``actions/upload-artifact`` and ``actions/download-artifact``: :mod:`cartship.rehearsal.artifacts`.
+
+Any other action, or an input an equivalent does not play, is refused by name.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from cartship.rehearsal import artifacts
+from cartship.rehearsal.errors import RehearsalError, UnsupportedWorkflow
+
+Say = Callable[[str], None]
+INPUTS = {
+    "actions/checkout": {"persist-credentials", "fetch-depth"},
+    "actions/setup-python": {"python-version"},
+    "aws-actions/configure-aws-credentials": {"role-to-assume", "role-session-name", "aws-region"},
+    "actions/upload-artifact": {
+        "name",
+        "path",
+        "if-no-files-found",
+        "retention-days",
+        "include-hidden-files",
+        "overwrite",
+    },
+    "actions/download-artifact": {"name", "path"},
+}
+
+
+@dataclass
+class Runner:
+    """What a job's steps share: its workspace, the run's artifacts, the environment later steps get."""
+
+    repository: Path
+    commit: str
+    github_repository: str
+    workspace: Path
+    tools: Path
+    artifact_store: Path
+    endpoint_url: str | None
+    environment_name: str | None
+    permissions: Mapping[str, str]
+    exported: dict[str, str]
+    path_prefix: list[str]
+    say: Say
+
+
+def _git(arguments: list[str], cwd: Path) -> None:
+    result = subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603, S607
+    if result.returncode != 0:
+        raise RehearsalError(f"actions/checkout: git {' '.join(arguments)} failed: {result.stderr.strip()}")
+
+
+def checkout(runner: Runner, inputs: Mapping[str, Any]) -> None:
+    depth = int(inputs.get("fetch-depth", 1))
+    source = f"file://{runner.repository}"
+    runner.workspace.mkdir(parents=True, exist_ok=True)
+    _git(["init", "--quiet", "."], runner.workspace)
+    if depth == 0:
+        _git(["fetch", "--quiet", "--tags", source, "+refs/heads/*:refs/remotes/origin/*"], runner.workspace)
+        _git(["fetch", "--quiet", source, runner.commit], runner.workspace)
+    else:
+        _git(["fetch", "--quiet", f"--depth={depth}", source, runner.commit], runner.workspace)
+    _git(["checkout", "--quiet", "--detach", runner.commit], runner.workspace)
+    runner.say(f"checked out {runner.commit[:12]} (fetch-depth {depth})")
+
+
+def setup_python(runner: Runner, inputs: Mapping[str, Any]) -> None:
+    version = str(inputs.get("python-version", ""))
+    found = shutil.which(f"python{version}")
+    if not version or found is None:
+        raise RehearsalError(f"actions/setup-python: Version {version} was not found on this machine")
+    folder = runner.tools / f"python{version}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("python", "python3", f"python{version}"):
+        link = folder / name
+        if not link.exists():
+            link.symlink_to(Path(found).resolve())
+    runner.path_prefix.insert(0, str(folder))
+    runner.say(f"python {version}: {Path(found).resolve()}")
+
+
+def _oidc_token(runner: Runner) -> str:
+    """A token with the claims GitHub's OIDC provider puts in a job's token (unsigned: the local STS
+    does not check signatures; the role's trust policy is what checks the claims)."""
+    subject = (
+        f"repo:{runner.github_repository}:environment:{runner.environment_name}"
+        if runner.environment_name
+        else f"repo:{runner.github_repository}:ref:refs/heads/main"
+    )
+    claims = {
+        "iss": "https://token.actions.githubusercontent.com",
+        "aud": "sts.amazonaws.com",
+        "sub": subject,
+        "repository": runner.github_repository,
+        "environment": runner.environment_name or "",
+    }
+
+    def part(value: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+def configure_aws_credentials(runner: Runner, inputs: Mapping[str, Any]) -> None:
+    role = str(inputs.get("role-to-assume") or "")
+    region = str(inputs.get("aws-region") or "")
+    if not region:
+        raise RehearsalError("configure-aws-credentials: Input required and not supplied: aws-region")
+    if not role:
+        raise RehearsalError(
+            "configure-aws-credentials: Credentials could not be loaded, please check your action inputs "
+            "(role-to-assume is empty: is the variable set for this environment?)"
+        )
+    if runner.permissions.get("id-token") != "write":
+        raise RehearsalError(
+            "configure-aws-credentials: no ID token to assume a role with: the job lacks the permission "
+            "id-token: write (It looks like you might be trying to authenticate with OIDC. Did you mean to set "
+            "the `id-token` permission?)"
+        )
+    sts = boto3.client("sts", region_name=region, endpoint_url=runner.endpoint_url)
+    answer = sts.assume_role_with_web_identity(
+        RoleArn=role,
+        RoleSessionName=str(inputs.get("role-session-name") or "GitHubActions"),
+        WebIdentityToken=_oidc_token(runner),
+        DurationSeconds=3600,
+    )
+    credentials = answer["Credentials"]
+    runner.exported.update(
+        AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
+        AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
+        AWS_SESSION_TOKEN=credentials["SessionToken"],
+        AWS_REGION=region,
+        AWS_DEFAULT_REGION=region,
+    )
+    runner.say(f"assumed {role} as {answer['AssumedRoleUser']['Arn']}")
+
+
+def upload_artifact(runner: Runner, inputs: Mapping[str, Any]) -> None:
+    artifacts.upload(runner.artifact_store, runner.workspace, inputs, runner.say)
+
+
+def download_artifact(runner: Runner, inputs: Mapping[str, Any]) -> None:
+    artifacts.download(runner.artifact_store, runner.workspace, inputs, runner.say)
+
+
+PLAYED: dict[str, Callable[[Runner, Mapping[str, Any]], None]] = {
+    "actions/checkout": checkout,
+    "actions/setup-python": setup_python,
+    "aws-actions/configure-aws-credentials": configure_aws_credentials,
+    "actions/upload-artifact": upload_artifact,
+    "actions/download-artifact": download_artifact,
+}
+
+
+def play(runner: Runner, uses: str, inputs: Mapping[str, Any]) -> None:
+    """Run the local equivalent of ``uses`` (its ref is ignored: the equivalents follow the README)."""
+    action = uses.split("@", 1)[0]
+    if action not in PLAYED:
+        raise UnsupportedWorkflow(f"the rehearsal has no local equivalent of {uses}")
+    unknown = sorted(set(inputs) - INPUTS[action])
+    if unknown:
+        raise UnsupportedWorkflow(f"{action}: the local equivalent does not play the inputs {', '.join(unknown)}")
+    PLAYED[action](runner, inputs)
