@@ -131,10 +131,11 @@ def configure_aws_credentials(runner: Runner, inputs: Mapping[str, Any]) -> None
             "(role-to-assume is empty: is the variable set for this environment?)"
         )
     if runner.permissions.get("id-token") != "write":
+        # The action's own words when a job without the permission asks for a role.
         raise RehearsalError(
-            "configure-aws-credentials: no ID token to assume a role with: the job lacks the permission "
-            "id-token: write (It looks like you might be trying to authenticate with OIDC. Did you mean to set "
-            "the `id-token` permission?)"
+            "configure-aws-credentials: It looks like you might be trying to authenticate with OIDC. Did you mean "
+            "to set the `id-token` permission? Error: Credentials could not be loaded, please check your action "
+            "inputs: Could not load credentials from any providers (the job lacks id-token: write)"
         )
     sts = boto3.client("sts", region_name=region, endpoint_url=runner.endpoint_url)
     answer = sts.assume_role_with_web_identity(
