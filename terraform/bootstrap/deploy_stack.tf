@@ -182,6 +182,24 @@ data "aws_iam_policy_document" "deploy_stack" {
     ]
   }
 
+  # An HTTP API stage's access logging (api = "http") is set up by CloudWatch Logs log delivery
+  # with the caller's permissions: creating, changing or deleting the stage calls these (AWS,
+  # "Configuring logging for an HTTP API"). None has a resource type, so "*" in this region.
+  statement {
+    sid = "HttpApiAccessLogDelivery"
+    actions = [
+      "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeResourcePolicies", "logs:GetLogDelivery",
+      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [var.region]
+    }
+  }
+
   # The smoke test (cartship/smoke.py) adds and removes an item through the IAM-authorized API.
   statement {
     sid       = "SmokeTestCallsTheCartApi"

@@ -70,6 +70,14 @@ def test_every_role_statement_names_its_resources() -> None:
                     "kms:ListAliases",
                     "lambda:CreateEventSourceMapping",
                     "cognito-idp:CreateUserPool",
+                    # An HTTP API stage's access logging: CloudWatch Logs log delivery, as the caller.
+                    "logs:CreateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:DescribeResourcePolicies",
+                    "logs:GetLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:UpdateLogDelivery",
                 }
     writes = {
         statement["sid"]: statement["resources"]
