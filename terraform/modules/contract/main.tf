@@ -120,7 +120,7 @@ locals {
   # ---------------------------------------------------------------- observability
   # What is watched, derived from the contract: every function, queue (and DLQ), rule and the
   # schedule group. Metric names and dimensions are AWS's documented ones (docs/aws-fidelity.md,
-  # checked by tests/test_observability.py); the custom ones are what Powertools emits: the
+  # checked by tests/infrastructure/test_observability.py); the custom ones are what Powertools emits: the
   # namespace and the "service" dimension are the functions' own settings.
   custom_metrics = {
     namespace  = local.settings["POWERTOOLS_METRICS_NAMESPACE"]
@@ -207,7 +207,7 @@ locals {
     [{
       type = "metric", width = local.widget.width, height = local.widget.height
       properties = {
-        title   = "cartflow", region = var.region, stat = "Sum", period = 300
+        title   = "${local.custom_metrics.namespace} (service ${local.custom_metrics.dimensions.service})", region = var.region, stat = "Sum", period = 300
         metrics = [for metric in ["SchedulesCreated", "SchedulesCancelled", "SchedulesDeleted", "RemindersSent", "InvalidEvents", "EmailsRejected"] : [local.custom_metrics.namespace, metric, "service", local.custom_metrics.dimensions.service]]
       }
     }],
@@ -286,8 +286,13 @@ locals {
 
   # ---------------------------------------------------------------- settings
   setting_defaults = { for name, setting in local.stack.settings : name => setting.default if setting.default != null }
-  settings         = merge(local.setting_defaults, var.setting_values)
-  unknown_settings = setsubtract(keys(var.setting_values), keys(local.stack.settings))
+  # Settings whose value is the deployment itself: no default, no override. The service name is
+  # the stack's name, so each environment's custom metrics (the `service` dimension) and logs are
+  # its own, and its alarms and dashboard watch only those (dev, staging and prod share a region).
+  derived_settings   = { POWERTOOLS_SERVICE_NAME = var.name }
+  overridden_derived = setintersection(keys(var.setting_values), keys(local.derived_settings))
+  settings           = merge(local.setting_defaults, var.setting_values, local.derived_settings)
+  unknown_settings   = setsubtract(keys(var.setting_values), keys(local.stack.settings))
   missing_settings = sort(distinct(flatten([
     for fn, spec in local.stack.functions : [for name in spec.environment : "${fn}: ${name}" if lookup(local.settings, name, null) == null]
   ])))
