@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -307,6 +308,20 @@ def test_exactly_one_api_exists_per_environment_and_every_environment_chooses() 
         directory = TERRAFORM / "environments" / environment
         assert module_calls(directory)["cartflow"]["api"] == "${var.api}"
         assert load_hcl(directory / "terraform.tfvars")["api"] in {"rest", "http"}
+
+
+def test_with_cognito_every_claim_follows_every_body_field_in_the_http_detail() -> None:
+    """The Detail mapping substitutes body values unescaped: a body value can add a key, and a JSON
+    object's last duplicate key wins. Claims after every body field keep the token's identity."""
+    checked = 0
+    for key, route in evaluate_contract("cognito")["http_routes"].items():
+        detail = route["request_parameters"]["Detail"]
+        claims = [m.start() for m in re.finditer(r"\$\{context\.authorizer\.claims\.", detail)]
+        bodies = [m.start() for m in re.finditer(r"\$\{request\.body\.", detail)]
+        assert claims, key
+        assert max(bodies, default=-1) < min(claims), f"{key}: a body field follows a claim in {detail}"
+        checked += bool(bodies)
+    assert checked >= 2, "no route has both body fields and claims: the order would be checked vacuously"
 
 
 def test_http_routes_put_each_contract_event_with_the_api_role() -> None:

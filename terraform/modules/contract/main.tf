@@ -251,16 +251,22 @@ locals {
   # body's fields substituted one by one (strings quoted, integers bare), plus what the REST
   # template adds: request_id and occurred_at. A mapping cannot escape a value, default an absent
   # field or reformat a time, so the detail differs from the REST API's (terraform/README.md).
-  # With auth = "cognito" the identity fields come from the JWT authorizer's claims.
+  # With auth = "cognito" the identity fields come from the JWT authorizer's claims, after every
+  # body field: a body value is substituted unescaped, so it can add a key ("p\",\"email\":\"x"),
+  # and a JSON object's last duplicate key is the one a parser keeps.
   claim_names = { user = "sub", email = "email" }
   http_detail_fields = {
-    for key, schema in local.route_schemas : key => [
-      for field, spec in schema.properties : (
-        local.cognito && contains(local.identity_fields, field)
-        ? "\"${field}\":\"$${context.authorizer.claims.${local.claim_names[field]}}\""
-        : spec.type == "string" ? "\"${field}\":\"$${request.body.${field}}\"" : "\"${field}\":$${request.body.${field}}"
-      )
-    ]
+    for key, schema in local.route_schemas : key => concat(
+      [
+        for field, spec in schema.properties : (
+          spec.type == "string" ? "\"${field}\":\"$${request.body.${field}}\"" : "\"${field}\":$${request.body.${field}}"
+        ) if !(local.cognito && contains(local.identity_fields, field))
+      ],
+      [
+        for field, spec in schema.properties : "\"${field}\":\"$${context.authorizer.claims.${local.claim_names[field]}}\""
+        if local.cognito && contains(local.identity_fields, field)
+      ],
+    )
   }
   http_routes = {
     for route in local.api.routes : "${route.method} ${route.path}" => {
