@@ -241,7 +241,7 @@ data "aws_iam_policy_document" "deploy_stack" {
     actions = [
       "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
-      "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+      "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
     ]
     resources = ["${local.arn.iam}:role/${local.stack_prefix[each.key]}-*"]
   }

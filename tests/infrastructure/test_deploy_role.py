@@ -206,6 +206,32 @@ def test_api_gateway_actions_reach_the_rest_and_the_http_api_paths() -> None:
         assert wanted <= granted, (document, wanted - granted)
 
 
+# What the AWS provider calls to change an argument of an existing aws_iam_role in place
+# (hashicorp/terraform-provider-aws, internal/service/iam/role.go, resourceRoleUpdate; tags through
+# its tagging of the role). Without the call, changing that argument fails the apply.
+ROLE_UPDATES = {
+    "assume_role_policy": {"iam:UpdateAssumeRolePolicy"},
+    "description": {"iam:UpdateRoleDescription"},
+    "max_session_duration": {"iam:UpdateRole"},
+    "permissions_boundary": {"iam:PutRolePermissionsBoundary"},
+    "tags": {"iam:TagRole", "iam:UntagRole"},
+}
+
+
+def test_every_argument_a_stack_role_sets_can_be_changed_in_place_by_the_deploy_role() -> None:
+    arguments = {
+        argument
+        for directory in STACK_DIRECTORIES
+        for kind, _, body in blocks(directory, "resource")
+        if kind == "aws_iam_role"
+        for argument in body
+    }
+    assert {"description", "assume_role_policy", "permissions_boundary"} <= arguments
+    calls = {action for argument in arguments & ROLE_UPDATES.keys() for action in ROLE_UPDATES[argument]}
+    assert calls - coverage_table()["aws_iam_role"]["write"] == set(), "docs/deploy-permissions.md aws_iam_role"
+    assert uncovered(statements("deploy_stack"), calls) == set()
+
+
 # ---------------------------------------------------------------- the key: no tag-based authorization
 
 
