@@ -462,3 +462,19 @@ def test_the_schema_registry_publishes_every_event_as_its_producer_schema() -> N
         # The detail keeps its constraints inside the envelope: an empty one lacks its required fields.
         example = {"source": event["source"], "detail-type": event["detail_type"], "detail": {}}
         assert not jsonschema.Draft4Validator(document).is_valid(example), "an empty detail must not pass"
+
+
+def test_the_schema_registry_is_shared_by_a_policy_or_documented_as_same_account() -> None:
+    """Other accounts read a registry only through its resource policy (aws_schemas_registry_policy):
+    without one, the README and the module say discovery is for this account's teams only."""
+    kinds = {
+        kind
+        for directory in (COMPOSITION, TERRAFORM / "environments" / "root")
+        for kind, _, _ in blocks(directory, "resource")
+    }
+    assert "aws_schemas_registry" in kinds
+    if "aws_schemas_registry_policy" in kinds:
+        return
+    for path in (ROOT / "README.md", COMPOSITION / "README.md", COMPOSITION / "schemas.tf"):
+        text = " ".join(path.read_text().split())
+        assert re.search(r"[Ss]chema [Rr]egistry[^.]*same[ -]account", text), f"{path.relative_to(ROOT)}"
