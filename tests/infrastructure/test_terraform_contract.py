@@ -25,6 +25,8 @@ import pytest
 from cartflow import config, contract
 from cartlocal.apigateway.http_api import request_parameters
 from cartlocal.apigateway.rest_api import identity_model
+from cartlocal.iam.policy import Policy, Principal, authorize
+from cartlocal.iam.policy import Request as IamRequest
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import (
     COMPOSITION,
@@ -436,6 +438,38 @@ def test_queue_policies_name_the_rules_that_target_each_queue() -> None:
     assert statement["Resource"] == "arn:aws:sqs:eu-west-1:123456789012:cartflow-test-reminders"
     key_policy = json.loads(outputs["kms_key_policy"])
     assert key_policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+
+
+def test_eventbridge_may_use_the_key_for_the_stacks_queues_with_only_what_sqs_certainly_sends() -> None:
+    """EventBridge delivering to an SSE-KMS queue: SQS asks KMS for a data key as the sender.
+
+    AWS's SNS guide says aws:SourceAccount/aws:SourceArn are not supported in key policies for
+    EventBridge delivering to encrypted topics, and says nothing for queues; so the key policy may
+    rely only on what SQS's own KMS request carries (kms:ViaService, the queue's ARN as encryption
+    context, kms:CallerAccount) and must not need a source key, for this stack's queues only.
+    """
+    outputs = evaluate_contract()
+    key_policy = Policy.parse("key policy", json.loads(outputs["kms_key_policy"]))
+    key = DEPLOYMENT["kms_key_arn"]
+    eventbridge = Principal.service("events.amazonaws.com")
+
+    def decision(action: str, queue: str, via: str = "sqs.eu-west-1.amazonaws.com") -> bool:
+        context = {
+            "kms:ViaService": via,
+            "kms:CallerAccount": DEPLOYMENT["account_id"],
+            "kms:EncryptionContext:aws:sqs:arn": queue,
+        }
+        request = IamRequest(eventbridge, action, key, context)
+        return authorize(request, resource=key_policy, resource_policy_required=True).allowed
+
+    targets = [outputs["arns"]["rule_target_dlq"]] + [
+        f"arn:aws:sqs:eu-west-1:123456789012:{name}" for name in outputs["names"]["queues"].values()
+    ]
+    for queue in targets:
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            assert decision(action, queue), f"EventBridge cannot use the key for {queue} ({action})"
+    assert not decision("kms:GenerateDataKey", "arn:aws:sqs:eu-west-1:123456789012:another-stack-queue")
+    assert not decision("kms:GenerateDataKey", targets[0], via="sns.eu-west-1.amazonaws.com")
 
 
 # ---------------------------------------------------------------- schema registry

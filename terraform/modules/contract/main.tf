@@ -643,13 +643,20 @@ locals {
             }
           }
         },
+        # EventBridge sending to this stack's SSE-KMS queues: SQS asks for the data key as the
+        # sender. AWS says aws:SourceAccount/aws:SourceArn are not supported in key policies for
+        # EventBridge to encrypted SNS topics and says nothing for queues, so the conditions are
+        # what SQS's own request to KMS carries: the service and the queue's ARN as encryption context.
         {
           Sid       = "EventBridgeDeliversToEncryptedQueues"
           Effect    = "Allow"
           Principal = { Service = "events.amazonaws.com" }
           Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
           Resource  = "*"
-          Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+          Condition = {
+            StringEquals = { "kms:ViaService" = "sqs.${var.region}.amazonaws.com" }
+            StringLike   = { "kms:EncryptionContext:aws:sqs:arn" = "${local.arn_prefix.sqs}:${var.name}-*" }
+          }
         },
         {
           Sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
