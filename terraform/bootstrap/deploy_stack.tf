@@ -121,7 +121,12 @@ data "aws_iam_policy_document" "deploy_stack" {
       "logs:DisassociateKmsKey", "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
       "logs:TagResource", "logs:UntagResource",
     ]
-    resources = ["${local.arn.logs}:log-group:*${local.stack_prefix[each.key]}-*"]
+    # The REST stage's execution-log group is named by the API's random id (as the APIs
+    # themselves, the region's such groups are the narrowest nameable scope).
+    resources = [
+      "${local.arn.logs}:log-group:*${local.stack_prefix[each.key]}-*",
+      "${local.arn.logs}:log-group:API-Gateway-Execution-Logs_*",
+    ]
   }
 
   # Terraform reads a log group back by listing the region's log groups by name prefix.

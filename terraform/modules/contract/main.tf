@@ -639,6 +639,8 @@ locals {
               "kms:EncryptionContext:aws:logs:arn" = [
                 "${local.arn_prefix.logs}:log-group:/aws/lambda/${var.name}-*",
                 "${local.arn_prefix.logs}:log-group:/aws/apigateway/${var.name}-*",
+                # The REST stage's execution logs: named by the API's random id, not the stack's.
+                "${local.arn_prefix.logs}:log-group:API-Gateway-Execution-Logs_*",
               ]
             }
           }
