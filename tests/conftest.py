@@ -11,7 +11,7 @@ import os
 
 # Powertools reads these when cartflow.observability is first imported, which in Lambda always
 # happens after the environment is set; set them before any cartflow import here too.
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "cartflow")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "cartflow-test")  # the `stack` fixture's name
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "cartflow")
 
 import fcntl

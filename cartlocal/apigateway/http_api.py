@@ -44,19 +44,21 @@ def request_parameters(route: Mapping[str, Any], event_bus: str, *, cognito: boo
     """The EventBridge-PutEvents request parameters of ``route``: contract module ``http_routes``.
 
     Detail is JSON text with one mapping per schema property in name order (a string property in
-    quotes, any other bare), the identity fields from the token's claims with ``cognito``, then the request id
-    and the request time, as the REST template adds them.
+    quotes, any other bare); with ``cognito`` the identity fields come from the token's claims,
+    after every body field: a body value is substituted unescaped, so it can add a key, and a JSON
+    object's last duplicate key is the one a parser keeps. Then the request id and the request
+    time, as the REST template adds them.
     """
-    fields = []
+    fields, claims = [], []
     # In name order: the order Terraform iterates the properties in.
     for name, spec in sorted(contract.load(route["schema"])["properties"].items()):
         if cognito and name in IDENTITY_FIELDS:
-            fields.append(f'"{name}":"${{context.authorizer.claims.{CLAIM_NAMES[name]}}}"')
+            claims.append(f'"{name}":"${{context.authorizer.claims.{CLAIM_NAMES[name]}}}"')
         elif spec["type"] == "string":
             fields.append(f'"{name}":"${{request.body.{name}}}"')
         else:
             fields.append(f'"{name}":${{request.body.{name}}}')
-    fields += ['"request_id":"${context.requestId}"', '"occurred_at":"${context.requestTime}"']
+    fields += [*claims, '"request_id":"${context.requestId}"', '"occurred_at":"${context.requestTime}"']
     return {
         "EventBusName": event_bus,
         "Source": route["source"],

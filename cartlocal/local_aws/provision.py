@@ -79,7 +79,8 @@ def provision(
     iam, sesv2 = make("iam"), make("sesv2")
 
     bus_arn = events.create_event_bus(Name=contract.resource_name("event_bus", name))["EventBusArn"]
-    stack = Stack(name=name, settings={"EVENT_BUS_ARN": bus_arn})
+    # The service name is the stack's name, as terraform/modules/contract derives it.
+    stack = Stack(name=name, settings={"EVENT_BUS_ARN": bus_arn, "POWERTOOLS_SERVICE_NAME": name})
 
     for queue_name, queue in spec["queues"].items():
         consumer_timeout = spec["functions"][queue["consumer"]]["timeout"]

@@ -1,4 +1,4 @@
-"""A view of every cartflow event put on the bus, for the timeline, `make invoke` and `make replay`.
+"""A view of every event the bus archive keeps, for the timeline, `make invoke` and `make replay`.
 
 It is the local counterpart of the bus archive: a rule with the archive's own event pattern
 (stack.json ``bus.archive_event_pattern``) copies each event to a queue that only this tap

@@ -121,7 +121,12 @@ data "aws_iam_policy_document" "deploy_stack" {
       "logs:DisassociateKmsKey", "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
       "logs:TagResource", "logs:UntagResource",
     ]
-    resources = ["${local.arn.logs}:log-group:*${local.stack_prefix[each.key]}-*"]
+    # The REST stage's execution-log group is named by the API's random id (as the APIs
+    # themselves, the region's such groups are the narrowest nameable scope).
+    resources = [
+      "${local.arn.logs}:log-group:*${local.stack_prefix[each.key]}-*",
+      "${local.arn.logs}:log-group:API-Gateway-Execution-Logs_*",
+    ]
   }
 
   # Terraform reads a log group back by listing the region's log groups by name prefix.
@@ -182,6 +187,24 @@ data "aws_iam_policy_document" "deploy_stack" {
     ]
   }
 
+  # An HTTP API stage's access logging (api = "http") is set up by CloudWatch Logs log delivery
+  # with the caller's permissions: creating, changing or deleting the stage calls these (AWS,
+  # "Configuring logging for an HTTP API"). None has a resource type, so "*" in this region.
+  statement {
+    sid = "HttpApiAccessLogDelivery"
+    actions = [
+      "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeResourcePolicies", "logs:GetLogDelivery",
+      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [var.region]
+    }
+  }
+
   # The smoke test (cartship/smoke.py) adds and removes an item through the IAM-authorized API.
   statement {
     sid       = "SmokeTestCallsTheCartApi"
@@ -223,7 +246,7 @@ data "aws_iam_policy_document" "deploy_stack" {
     actions = [
       "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
-      "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+      "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
     ]
     resources = ["${local.arn.iam}:role/${local.stack_prefix[each.key]}-*"]
   }

@@ -99,6 +99,7 @@ data "aws_iam_policy_document" "plan" {
       "${local.arn.sns}:${local.stack_prefix[each.key]}-*",
       "${local.arn.dynamodb}:table/${local.stack_prefix[each.key]}-*",
       "${local.arn.logs}:log-group:*${local.stack_prefix[each.key]}-*",
+      "${local.arn.logs}:log-group:API-Gateway-Execution-Logs_*",
       "${local.arn.cloudwatch}:alarm:${local.stack_prefix[each.key]}-*",
       "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${local.stack_prefix[each.key]}-*",
       "${local.arn.schemas}:registry/${local.stack_prefix[each.key]}-*",

@@ -20,7 +20,7 @@ variable "name_prefix" {
 }
 
 variable "github_repository" {
-  description = "The GitHub repository (owner/name) whose workflows may assume the roles; nothing else can."
+  description = "The GitHub repository (owner/name) whose workflows may assume the roles; nothing else can. Case-sensitive: spell it exactly as GitHub does (gh repo view --json nameWithOwner), because the trust compares the OIDC token's sub with StringEquals."
   type        = string
 
   validation {

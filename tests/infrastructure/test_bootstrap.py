@@ -6,6 +6,7 @@ The roles' S3 statements are checked against the calls cartship really makes on 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,14 @@ def test_every_role_statement_names_its_resources() -> None:
                     "kms:ListAliases",
                     "lambda:CreateEventSourceMapping",
                     "cognito-idp:CreateUserPool",
+                    # An HTTP API stage's access logging: CloudWatch Logs log delivery, as the caller.
+                    "logs:CreateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:DescribeResourcePolicies",
+                    "logs:GetLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:UpdateLogDelivery",
                 }
     writes = {
         statement["sid"]: statement["resources"]
@@ -186,3 +195,22 @@ def test_each_bootstrap_role_allows_the_s3_calls_its_cartship_commands_make(s3: 
     assert allowed(entered, role_statements("publish", "dev")) >= {
         ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/environments/dev.json")
     }
+
+
+def test_the_repository_is_documented_as_compared_case_sensitively_where_it_is_set() -> None:
+    """The trust compares the token's `sub` with StringEquals, which is case-sensitive, and GitHub
+    writes the owner and name in `sub` as GitHub spells them: `acme/CartFlow` typed as
+    `acme/cartflow` denies every role assumption. Where the value is set, the docs say so."""
+    trust = bootstrap_blocks("data")["aws_iam_policy_document.github_trust"]
+    tests = {c["variable"]: c["test"] for c in trust["statement"][0]["condition"]}
+    assert tests["${local.github_oidc_host}:sub"] == "StringEquals"
+    [variable] = [
+        v["github_repository"] for v in load_hcl(BOOTSTRAP / "variables.tf")["variable"] if "github_repository" in v
+    ]
+    places = {
+        "variables.tf description": variable["description"],
+        "terraform/bootstrap/README.md": (BOOTSTRAP / "README.md").read_text(),
+        "docs/shipping.md": (ROOT / "docs" / "shipping.md").read_text(),
+    }
+    for where, text in places.items():
+        assert re.search(r"case[- ]sensitive", " ".join(text.split()), re.I), where

@@ -143,6 +143,49 @@ def test_removing_cognitos_actions_fails_the_coverage() -> None:
     assert uncovered(stripped, needed("write") | needed("read"), key_policy_actions()) == cognito
 
 
+# CloudWatch Logs' (v1) log delivery, which an HTTP API stage's access logging uses with the
+# caller's permissions: AWS, "Configuring logging for an HTTP API". None has a resource type.
+LOG_DELIVERY = {
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+}
+
+
+def test_an_http_api_stage_with_access_logs_gets_the_log_delivery_actions_on_every_resource() -> None:
+    """Creating, changing or deleting an HTTP API stage's access logging calls log delivery as the caller.
+
+    The table's row for aws_apigatewayv2_stage lists the actions, and the deploy role grants them
+    on "*" (they have no resource type), limited to the environment's region.
+    """
+    logged = [
+        name
+        for directory in STACK_DIRECTORIES
+        for kind, name, body in blocks(directory, "resource")
+        if kind == "aws_apigatewayv2_stage" and body.get("access_log_settings")
+    ]
+    assert logged, "no HTTP API stage logs its access: this test would pass vacuously"
+    assert coverage_table()["aws_apigatewayv2_stage"]["write"] >= LOG_DELIVERY
+    granting = [s for s in statements("deploy_stack") if LOG_DELIVERY & set(s["actions"])]
+    assert {a for s in granting for a in s["actions"]} >= LOG_DELIVERY
+    for statement in granting:
+        assert set(statement["actions"]) <= LOG_DELIVERY, f"{statement['sid']} mixes other actions in"
+        assert statement["resources"] == ["*"]
+        assert [(c["test"], c["variable"]) for c in _conditions(statement)] == [("StringEquals", "aws:RequestedRegion")]
+
+
+def test_removing_the_log_delivery_actions_fails_the_coverage() -> None:
+    stripped = [
+        {**statement, "actions": [a for a in statement["actions"] if a not in LOG_DELIVERY]}
+        for statement in statements("deploy_stack")
+    ]
+    assert uncovered(stripped, needed("write") | needed("read"), key_policy_actions()) == LOG_DELIVERY
+
+
 def test_api_gateway_actions_reach_the_rest_and_the_http_api_paths() -> None:
     """API Gateway authorizes by verb on a path: REST APIs live under /restapis, HTTP APIs under /apis."""
     paths = {"aws_api_gateway_": ["/restapis", "/restapis/*"], "aws_apigatewayv2_": ["/apis", "/apis/*"]}
@@ -161,6 +204,32 @@ def test_api_gateway_actions_reach_the_rest_and_the_http_api_paths() -> None:
             for resource in statement["resources"]
         }
         assert wanted <= granted, (document, wanted - granted)
+
+
+# What the AWS provider calls to change an argument of an existing aws_iam_role in place
+# (hashicorp/terraform-provider-aws, internal/service/iam/role.go, resourceRoleUpdate; tags through
+# its tagging of the role). Without the call, changing that argument fails the apply.
+ROLE_UPDATES = {
+    "assume_role_policy": {"iam:UpdateAssumeRolePolicy"},
+    "description": {"iam:UpdateRoleDescription"},
+    "max_session_duration": {"iam:UpdateRole"},
+    "permissions_boundary": {"iam:PutRolePermissionsBoundary"},
+    "tags": {"iam:TagRole", "iam:UntagRole"},
+}
+
+
+def test_every_argument_a_stack_role_sets_can_be_changed_in_place_by_the_deploy_role() -> None:
+    arguments = {
+        argument
+        for directory in STACK_DIRECTORIES
+        for kind, _, body in blocks(directory, "resource")
+        if kind == "aws_iam_role"
+        for argument in body
+    }
+    assert {"description", "assume_role_policy", "permissions_boundary"} <= arguments
+    calls = {action for argument in arguments & ROLE_UPDATES.keys() for action in ROLE_UPDATES[argument]}
+    assert calls - coverage_table()["aws_iam_role"]["write"] == set(), "docs/deploy-permissions.md aws_iam_role"
+    assert uncovered(statements("deploy_stack"), calls) == set()
 
 
 # ---------------------------------------------------------------- the key: no tag-based authorization

@@ -17,9 +17,11 @@ import pytest
 
 from cartcost.deployment import contract_alarms
 from cartflow import contract
+from cartlocal.errors import LocalError
+from cartlocal.iam import contract_module
 from tests.helpers.events import cart_detail, deliver
 from tests.helpers.lambda_context import FakeLambdaContext
-from tests.helpers.terraform import evaluate_contract
+from tests.helpers.terraform import DEPLOYMENT, evaluate_contract
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE = frozenset({"EventBusName", "RuleName"})  # a rule on a custom bus: both dimensions
@@ -132,3 +134,46 @@ def test_the_dashboard_shows_every_function_queue_rule_and_the_schedule_group(
     assert queues <= shown["AWS/SQS"]
     assert set(names["rules"].values()) <= shown["AWS/Events"]
     assert names["schedule_group"] in shown["AWS/Scheduler"]
+
+
+def _custom_metrics(outputs: dict[str, Any]) -> set[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """(namespace, metric, dimensions) of every custom metric the alarms and the dashboard watch."""
+    watched = {
+        (alarm["namespace"], alarm["metric"], tuple(sorted(alarm["dimensions"].items())))
+        for alarm in outputs["alarms"].values()
+        if not alarm["namespace"].startswith("AWS/")
+    }
+    for widget in json.loads(outputs["dashboard_body"])["widgets"]:
+        for namespace, metric, *pairs in widget["properties"]["metrics"]:
+            if not namespace.startswith("AWS/"):
+                watched.add((namespace, metric, tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))))
+    return watched
+
+
+def test_each_environment_watches_only_the_custom_metrics_its_own_functions_emit() -> None:
+    """dev, staging and prod share an account and region, so a custom metric shared by two of them
+    would let dev's rejections page prod: each stack's functions emit under a `service` dimension of
+    their own (the stack's name), and its alarms and dashboard watch exactly that."""
+    outputs = {
+        environment: contract_module.evaluate(
+            {**DEPLOYMENT, "name": f"cartflow-{environment}"}, ("alarms", "dashboard_body", "environment")
+        )
+        for environment in ("dev", "prod")
+    }
+    watched = {environment: _custom_metrics(values) for environment, values in outputs.items()}
+    assert watched["dev"] & watched["prod"] == set(), "dev and prod watch the same custom metrics"
+    for environment, values in outputs.items():
+        emitted = {
+            (settings["POWERTOOLS_METRICS_NAMESPACE"], (("service", settings["POWERTOOLS_SERVICE_NAME"]),))
+            for settings in values["environment"].values()
+        }
+        assert emitted == {("cartflow", (("service", f"cartflow-{environment}"),))}
+        assert {(namespace, dimensions) for namespace, _, dimensions in watched[environment]} == emitted
+
+
+def test_a_deployment_cannot_give_two_environments_one_service_name() -> None:
+    with pytest.raises(LocalError, match="may not set POWERTOOLS_SERVICE_NAME"):
+        contract_module.evaluate(
+            {**DEPLOYMENT, "setting_values": {**DEPLOYMENT["setting_values"], "POWERTOOLS_SERVICE_NAME": "cartflow"}},
+            ("environment",),
+        )

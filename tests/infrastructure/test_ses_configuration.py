@@ -4,7 +4,11 @@ recipients and sends SES's email events to the stack's bus (send_reminder names 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from moto.events.models import EventPattern
+
+from cartflow import contract
 from tests.helpers.terraform import COMPOSITION, blocks, evaluate_contract
 
 RESOURCES = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
@@ -37,3 +41,34 @@ def test_only_the_forwarding_rule_may_assume_its_role_which_may_only_put_on_the_
     assert trust["Condition"]["ArnEquals"] == {"aws:SourceArn": rule}
     [allowed] = json.loads(outputs["ses_events_role_policy"])["Statement"]
     assert (allowed["Action"], allowed["Resource"]) == ("events:PutEvents", outputs["arns"]["event_bus"])
+
+
+# What the configuration set's event destination publishes (matching_event_types), by detail-type.
+FORWARDED = {"BOUNCE": "Email Bounced", "COMPLAINT": "Email Complaint Received", "REJECT": "Email Rejected"}
+FORWARDED["DELIVERY"] = "Email Delivered"
+
+
+def test_every_email_event_forwarded_to_the_stack_bus_is_kept_by_its_archive() -> None:
+    """An event on a bus that no rule and no archive matches is dropped: the SES events the stack
+    forwards are kept by the stack's archive (what it replays and what an operator reads back)."""
+    [destination] = RESOURCES["aws_sesv2_configuration_set_event_destination", "bus"]["event_destination"]
+    assert set(destination["matching_event_types"]) == set(FORWARDED)
+    assert (
+        RESOURCES["aws_cloudwatch_event_archive", "this"]["event_pattern"] == "${module.contract.archive_event_pattern}"
+    )
+    configuration_set = evaluate_contract()["names"]["ses_configuration"]
+    # The forwarding rule's pattern, as ses.tf writes it (tests/local/test_mailboxes.py holds the local copy to it).
+    forwarded = EventPattern.load(
+        json.dumps(
+            {"source": ["aws.ses"], "detail": {"mail": {"tags": {"ses:configuration-set": [configuration_set]}}}}
+        )
+    )
+    archived = EventPattern.load(json.dumps(contract.stack()["bus"]["archive_event_pattern"]))
+    for detail_type in FORWARDED.values():
+        event: Any = {
+            "source": "aws.ses",
+            "detail-type": detail_type,
+            "detail": {"mail": {"tags": {"ses:configuration-set": [configuration_set]}}},
+        }
+        assert forwarded.matches_event(event), detail_type
+        assert archived.matches_event(event), f"{detail_type}: forwarded to the stack bus, kept by nothing"

@@ -7,8 +7,10 @@ HCL (the AWS provider cannot run here) for that wiring, and check the deploy rol
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from tests.helpers.paths import ROOT
 from tests.helpers.terraform import COMPOSITION, LAMBDA_MODULE, TERRAFORM, blocks, load_hcl, module_calls
 
 ALIAS_ACTIONS = {
@@ -66,3 +68,19 @@ def test_the_deploy_role_may_publish_versions_and_manage_the_alias() -> None:
     document = load_hcl(TERRAFORM / "bootstrap" / "deploy_stack.tf")["data"][0]["aws_iam_policy_document"]
     [functions] = [s for s in document["deploy_stack"]["statement"] if s["sid"] == "Functions"]
     assert set(functions["actions"]) >= ALIAS_ACTIONS
+
+
+def test_the_readme_says_old_versions_stay_unless_something_deletes_them() -> None:
+    """With SnapStart each changed deploy publishes a version, and a Python version's snapshot is
+    billed while the version exists. Nothing in terraform/ deletes versions (the provider's
+    aws_lambda_function keeps every one it publishes), so terraform/README.md must say so and
+    name the way to prune them, not promise a cache that ends by itself."""
+    tree = " ".join(path.read_text() for path in sorted((ROOT / "terraform").rglob("*.tf")))
+    prunes = re.search(r"DeleteFunction[^\n]*Qualifier|delete-function[^\n]*--qualifier", tree)
+    readme = (ROOT / "terraform" / "README.md").read_text()
+    section = readme.split("## SnapStart", 1)[1].split("\n## ", 1)[0]
+    text = " ".join(section.split())
+    assert "until it is no longer the newest" not in text
+    if not prunes:
+        assert "nothing here deletes old versions" in text
+        assert "aws lambda delete-function --function-name" in text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ import pytest
 from cartflow import config, contract
 from cartlocal.apigateway.http_api import request_parameters
 from cartlocal.apigateway.rest_api import identity_model
+from cartlocal.iam.policy import Policy, Principal, authorize
+from cartlocal.iam.policy import Request as IamRequest
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import (
     COMPOSITION,
@@ -147,9 +150,11 @@ def _object_keys(expression: str) -> list[str]:
 def test_every_deployment_value_is_given_and_defaults_come_from_the_contract() -> None:
     environment = evaluate_contract()["environment"]
     defaults = {name: spec["default"] for name, spec in contract.stack()["settings"].items()}
+    # The service name is the stack's own (each environment's metrics and alarms are its own).
+    derived = {"POWERTOOLS_SERVICE_NAME": DEPLOYMENT["name"]}
     for function_name, variables in environment.items():
         for name, value in variables.items():
-            expected = DEPLOYMENT["setting_values"].get(name, defaults[name])
+            expected = derived.get(name, DEPLOYMENT["setting_values"].get(name, defaults[name]))
             assert value == expected, f"{function_name}.{name}"
 
 
@@ -307,6 +312,20 @@ def test_exactly_one_api_exists_per_environment_and_every_environment_chooses() 
         assert load_hcl(directory / "terraform.tfvars")["api"] in {"rest", "http"}
 
 
+def test_with_cognito_every_claim_follows_every_body_field_in_the_http_detail() -> None:
+    """The Detail mapping substitutes body values unescaped: a body value can add a key, and a JSON
+    object's last duplicate key wins. Claims after every body field keep the token's identity."""
+    checked = 0
+    for key, route in evaluate_contract("cognito")["http_routes"].items():
+        detail = route["request_parameters"]["Detail"]
+        claims = [m.start() for m in re.finditer(r"\$\{context\.authorizer\.claims\.", detail)]
+        bodies = [m.start() for m in re.finditer(r"\$\{request\.body\.", detail)]
+        assert claims, key
+        assert max(bodies, default=-1) < min(claims), f"{key}: a body field follows a claim in {detail}"
+        checked += bool(bodies)
+    assert checked >= 2, "no route has both body fields and claims: the order would be checked vacuously"
+
+
 def test_http_routes_put_each_contract_event_with_the_api_role() -> None:
     """Same routes as the REST API; the PutEvents subtype with the scoped role; Terraform = local mapping."""
     for auth in (None, "cognito"):
@@ -421,6 +440,38 @@ def test_queue_policies_name_the_rules_that_target_each_queue() -> None:
     assert key_policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
 
 
+def test_eventbridge_may_use_the_key_for_the_stacks_queues_with_only_what_sqs_certainly_sends() -> None:
+    """EventBridge delivering to an SSE-KMS queue: SQS asks KMS for a data key as the sender.
+
+    AWS's SNS guide says aws:SourceAccount/aws:SourceArn are not supported in key policies for
+    EventBridge delivering to encrypted topics, and says nothing for queues; so the key policy may
+    rely only on what SQS's own KMS request carries (kms:ViaService, the queue's ARN as encryption
+    context, kms:CallerAccount) and must not need a source key, for this stack's queues only.
+    """
+    outputs = evaluate_contract()
+    key_policy = Policy.parse("key policy", json.loads(outputs["kms_key_policy"]))
+    key = DEPLOYMENT["kms_key_arn"]
+    eventbridge = Principal.service("events.amazonaws.com")
+
+    def decision(action: str, queue: str, via: str = "sqs.eu-west-1.amazonaws.com") -> bool:
+        context = {
+            "kms:ViaService": via,
+            "kms:CallerAccount": DEPLOYMENT["account_id"],
+            "kms:EncryptionContext:aws:sqs:arn": queue,
+        }
+        request = IamRequest(eventbridge, action, key, context)
+        return authorize(request, resource=key_policy, resource_policy_required=True).allowed
+
+    targets = [outputs["arns"]["rule_target_dlq"]] + [
+        f"arn:aws:sqs:eu-west-1:123456789012:{name}" for name in outputs["names"]["queues"].values()
+    ]
+    for queue in targets:
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            assert decision(action, queue), f"EventBridge cannot use the key for {queue} ({action})"
+    assert not decision("kms:GenerateDataKey", "arn:aws:sqs:eu-west-1:123456789012:another-stack-queue")
+    assert not decision("kms:GenerateDataKey", targets[0], via="sns.eu-west-1.amazonaws.com")
+
+
 # ---------------------------------------------------------------- schema registry
 
 # CreateSchema: Content 1..100000 characters, Description 0..256 (AWS CLI reference, create-schema).
@@ -445,3 +496,19 @@ def test_the_schema_registry_publishes_every_event_as_its_producer_schema() -> N
         # The detail keeps its constraints inside the envelope: an empty one lacks its required fields.
         example = {"source": event["source"], "detail-type": event["detail_type"], "detail": {}}
         assert not jsonschema.Draft4Validator(document).is_valid(example), "an empty detail must not pass"
+
+
+def test_the_schema_registry_is_shared_by_a_policy_or_documented_as_same_account() -> None:
+    """Other accounts read a registry only through its resource policy (aws_schemas_registry_policy):
+    without one, the README and the module say discovery is for this account's teams only."""
+    kinds = {
+        kind
+        for directory in (COMPOSITION, TERRAFORM / "environments" / "root")
+        for kind, _, _ in blocks(directory, "resource")
+    }
+    assert "aws_schemas_registry" in kinds
+    if "aws_schemas_registry_policy" in kinds:
+        return
+    for path in (ROOT / "README.md", COMPOSITION / "README.md", COMPOSITION / "schemas.tf"):
+        text = " ".join(path.read_text().split())
+        assert re.search(r"[Ss]chema [Rr]egistry[^.]*same[ -]account", text), f"{path.relative_to(ROOT)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -240,3 +241,140 @@ def test_ci_scores_mutants_on_schedule_and_on_demand_and_keeps_the_report() -> N
     [upload] = [step for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
     assert upload["if"] == "always()"
     assert upload["with"]["path"] == ".cache/mutation/"
+
+
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def _resolve(text: str, job_name: str, jobs: dict[str, Any]) -> str:
+    """``text`` with each expression named by where its value comes from, the same in every job.
+
+    ``needs.J.outputs.O`` is replaced by job J's output expression, and ``steps.S...`` is qualified
+    by the job it runs in, so a path written in one job compares equal to the same path in another.
+    """
+
+    def name(match: re.Match[str]) -> str:
+        expression = match.group(1)
+        need = re.fullmatch(r"needs\.([\w-]+)\.outputs\.([\w-]+)", expression)
+        if need:
+            producer, output = need.groups()
+            return _resolve(jobs[producer]["outputs"][output], producer, jobs)
+        if expression.startswith("steps."):
+            return f"<{job_name}.{expression}>"
+        return f"<{expression}>"
+
+    return EXPRESSION.sub(name, text)
+
+
+def _artifact_files(job_name: str, step: dict[str, Any], jobs: dict[str, Any]) -> set[str]:
+    """What an upload-artifact step stores, each path relative to the artifact's root (a folder ends in /).
+
+    upload-artifact roots the artifact at the least common ancestor of its paths (a file's folder,
+    a folder itself), so `releases/x.json` is stored as `x.json` and `dist/` as its contents.
+    """
+    paths = [_resolve(line.strip(), job_name, jobs) for line in step["with"]["path"].splitlines() if line.strip()]
+    root = os.path.commonpath([path.rstrip("/") if path.endswith("/") else os.path.dirname(path) for path in paths])
+    return {os.path.relpath(path, root) + ("/" if path.endswith("/") else "") for path in paths}
+
+
+def _needs(job: dict[str, Any]) -> list[str]:
+    needs = job.get("needs", [])
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def _upstream(name: str, jobs: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    pending = _needs(jobs[name])
+    while pending:
+        job = pending.pop()
+        if job not in found:
+            found.add(job)
+            pending += _needs(jobs[job])
+    return found
+
+
+def files_reaching(apply_name: str, before: int, jobs: dict[str, Any]) -> tuple[set[str], bool]:
+    """The files (and folders, ending in /) the steps of ``apply_name`` before step ``before``
+    download, and whether one of those steps checks the repository out."""
+    apply = jobs[apply_name]
+    upstream = _upstream(apply_name, jobs)
+    uploads = {
+        step["with"]["name"]: (job_name, step)
+        for job_name in upstream
+        for step in jobs[job_name]["steps"]
+        if "upload-artifact" in step.get("uses", "")
+    }
+    files: set[str] = set()
+    checkout = False
+    for step in apply["steps"][:before]:
+        uses = step.get("uses", "")
+        checkout |= "actions/checkout@" in uses
+        if "download-artifact" in uses and step["with"]["name"] in uploads:
+            producer, upload = uploads[step["with"]["name"]]
+            target = Path(step["with"].get("path", "."))
+            files |= {
+                os.path.normpath(target / stored) + ("/" if stored.endswith("/") else "")
+                for stored in _artifact_files(producer, upload, jobs)
+            }
+    return files, checkout
+
+
+def tracked(path: str) -> bool:
+    listed = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", path], cwd=ROOT, capture_output=True, check=False, timeout=60
+    )
+    return listed.returncode == 0
+
+
+def plan_paths(job_name: str, jobs: dict[str, Any], workflow_env: dict[str, str]) -> dict[str, str]:
+    """The TF_VAR_ variables of a plan job whose value names a file (a path: a `/` in it)."""
+    environment = {**workflow_env, **jobs[job_name].get("env", {})}
+    return {
+        variable: os.path.normpath(_resolve(str(value), job_name, jobs))
+        for variable, value in environment.items()
+        if variable.startswith("TF_VAR_") and "/" in str(value)
+    }
+
+
+def test_every_file_a_saved_plan_names_reaches_the_job_that_applies_it() -> None:
+    """Applying a saved plan re-evaluates the configuration with the plan's variables, `file()` too.
+
+    hashicorp/terraform#36597 (closed as designed): a path variable recorded by `terraform plan -out`
+    must name the same file when `terraform apply tfplan` runs, in the apply job's workspace. So
+    each path a plan job's TF_VAR_ variables name must reach its apply job before `make apply`:
+    downloaded from an artifact an upstream job uploaded, or tracked in git and checked out.
+    """
+    deploy = workflow("deploy.yml")
+    jobs = deploy["jobs"]
+    applies = {
+        name: re.findall(r"make apply ENV=(\w+)", " ".join(run_lines(job)))
+        for name, job in jobs.items()
+        if "make apply" in " ".join(run_lines(job))
+    }
+    assert sorted(applies) == ["dev", "prod", "staging"]
+    missing = []
+    checked = 0
+    for name, [env] in applies.items():
+        job = jobs[name]
+        applying = [step.get("run") for step in job["steps"]].index(f"make apply ENV={env}")
+        [plan_artifact] = [
+            step["with"]["name"]
+            for step in job["steps"][:applying]
+            if "download-artifact" in step.get("uses", "") and step["with"]["name"].startswith("tfplan")
+        ]
+        [plan_job] = [
+            other
+            for other, candidate in jobs.items()
+            if any(
+                s.get("with", {}).get("name") == plan_artifact and "upload-artifact" in s.get("uses", "")
+                for s in candidate["steps"]
+            )
+        ]
+        files, checkout = files_reaching(name, applying, jobs)
+        for variable, path in plan_paths(plan_job, jobs, deploy.get("env", {})).items():
+            checked += 1
+            downloaded = path in files or any(path.startswith(folder) for folder in files if folder.endswith("/"))
+            if not downloaded and not (checkout and "<" not in path and tracked(path)):
+                missing.append(f"{name}: {variable} of {plan_job} names {path}, which never reaches it")
+    assert checked >= 3, "each plan job names its release manifest"
+    assert missing == [], "\n".join(missing)

@@ -15,10 +15,12 @@ import boto3
 import pytest
 
 from cartflow import contract
-from cartflow.models import DETAIL_MODELS
+from cartflow.models import DETAIL_MODELS, ItemAdded
+from cartflow.parsing import parse
 from cartlocal.apigateway.http_api import LocalHttpApi, request_parameters
 from cartlocal.apigateway.rest_api import ApiResponse
 from cartlocal.apigateway.tokens import LocalUserPool
+from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope
 from cartlocal.local_aws.provision import REGION, Stack
 from tests.helpers.aws import drain
 from tests.helpers.events import cart_detail
@@ -132,6 +134,40 @@ def test_with_cognito_the_token_is_required_and_its_claims_replace_the_identity_
     assert response.status == 200
     [detail] = details(tap)
     assert (detail["user"], detail["email"]) == (str(pool.verify(token, NOW)["sub"]), "ada@example.com")
+
+
+@pytest.mark.parametrize(
+    ("product", "quantity"),
+    [('sku-1","email":"victim@example.com', 1), ("sku-1", '1,"user":"victim","email":"victim@example.com"')],
+    ids=["email-after-the-product", "user-and-email-after-the-quantity"],
+)
+def test_with_cognito_no_body_field_can_override_the_identity_the_token_gives(
+    shared_stack: Stack, tap: str, product: str, quantity: Any
+) -> None:
+    """A mapping substitutes body text unescaped, so a body field can add keys to the Detail JSON; a
+    JSON object's last duplicate key wins (Python's json, the consumers' parser), so the claims come
+    after every body field and a shopper can never name another user or email address."""
+    pool = LocalUserPool.generate(REGION)
+    api = LocalHttpApi(
+        boto3.client("events"),
+        shared_stack.settings["EVENT_BUS_ARN"],
+        clock=lambda: NOW,
+        request_ids=lambda: "req-1",
+        auth="cognito",
+        user_pool=pool,
+    )
+    token = pool.mint("ada-sub", "ada@example.com", now=NOW)
+    body = {"user": "mallory", "product": product, "quantity": quantity, "email": "mallory@example.com"}
+
+    response = send(api, "ItemAddedToCart", body, {"Authorization": f"Bearer {token}"})
+
+    assert (response.status, response.json()["FailedEntryCount"]) == (200, 0)
+    [message] = drain(tap)
+    # What the consumers (schedule_reminder, and send_reminder after it) take from the event, as
+    # the local runtime hands it to them.
+    account = shared_stack.settings["EVENT_BUS_ARN"].split(":")[4]
+    added = parse(json.loads(restore_eventbridge_envelope(message["Body"], account)), ItemAdded).detail
+    assert (added.user, added.email) == (str(pool.verify(token, NOW)["sub"]), "ada@example.com")
 
 
 def test_mappings_are_substituted_raw_strings_quoted_integers_bare() -> None:

@@ -97,7 +97,8 @@ def test_the_record_ttl_setting_must_be_at_least_one_second(load_function: Any) 
 
 
 def test_an_empty_setting_takes_its_contract_default_and_every_missing_one_is_named() -> None:
-    settings = load_settings("schedule_reminder", {"REMINDER_DELAY_SECONDS": "", "SCHEDULE_GROUP": "g"} | ARNS)
+    given = {"REMINDER_DELAY_SECONDS": "", "SCHEDULE_GROUP": "g", "POWERTOOLS_SERVICE_NAME": "cartflow-test"}
+    settings = load_settings("schedule_reminder", given | ARNS)
     assert settings["REMINDER_DELAY_SECONDS"] == "86400"
     with pytest.raises(
         ConfigurationError,

@@ -183,6 +183,20 @@ resource "aws_cloudwatch_log_group" "api_access" {
   tags              = local.tags
 }
 
+# With execution logging on (api_execution_logging_level ERROR or INFO), API Gateway writes the
+# stage's execution logs to this group, and creates it itself if it does not exist: without
+# retention, without the key, and outliving `terraform destroy`. Declared here, before the method
+# settings turn the logs on, it is the stack's like every other log group.
+resource "aws_cloudwatch_log_group" "api_execution" {
+  #checkov:skip=CKV_AWS_338:Retention is chosen per environment (var.log_retention_in_days, 90 days in prod); the event archive, not execution logs, is the long-term record.
+  count = local.rest_api ? 1 : 0
+
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this[0].id}/${var.api_stage_name}"
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = local.tags
+}
+
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:Every route is a POST/DELETE command; nothing is cacheable.
   #checkov:skip=CKV2_AWS_29:Methods require AWS_IAM signatures or Cognito ID tokens (var.auth) and the stage is throttled; a WAF web ACL can be associated per environment outside this module.
@@ -225,6 +239,9 @@ resource "aws_api_gateway_method_settings" "all" {
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   stage_name  = aws_api_gateway_stage.this[0].stage_name
   method_path = "*/*"
+
+  # The execution logs go to the declared group, never to one API Gateway makes.
+  depends_on = [aws_cloudwatch_log_group.api_execution]
 
   settings {
     metrics_enabled        = true

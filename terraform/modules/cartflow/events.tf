@@ -8,7 +8,7 @@ resource "aws_cloudwatch_event_bus" "this" {
 
 resource "aws_cloudwatch_event_archive" "this" {
   name             = local.names.event_archive
-  description      = "Every cartflow event, for replay."
+  description      = "Every cartflow event, for replay, and the reminders' SES email events the stack's rule forwards."
   event_source_arn = aws_cloudwatch_event_bus.this.arn
   event_pattern    = module.contract.archive_event_pattern
   retention_days   = var.archive_retention_days

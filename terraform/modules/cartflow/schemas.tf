@@ -1,5 +1,7 @@
-# The contract published to an EventBridge Schema Registry, so other teams can discover each event
-# (and generate code bindings) without reading this repository. A content change publishes a new
+# The contract published to an EventBridge Schema Registry, so other teams of the same account can
+# discover each event (and generate code bindings) without reading this repository. Same-account
+# only: another account reads a registry only through a resource policy naming it
+# (aws_schemas_registry_policy), and no consumer account is known. A content change publishes a new
 # schema version; module.contract derives the documents from the contract's schema files.
 
 resource "aws_schemas_registry" "events" {

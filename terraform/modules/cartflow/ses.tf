@@ -11,7 +11,7 @@ resource "aws_sesv2_email_identity" "sender" {
 # Every reminder is sent with this configuration set: a bounce or complaint puts the recipient on
 # the account's suppression list (SES then never emails them again), and SES's email events reach
 # the bus. SES publishes them to the default bus only, so a rule there forwards this set's events
-# to the stack's bus.
+# to the stack's bus, whose archive keeps them (events.tf; bus.archive_event_pattern).
 resource "aws_sesv2_configuration_set" "reminders" {
   configuration_set_name = local.names.ses_configuration
 

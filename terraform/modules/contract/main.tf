@@ -120,7 +120,7 @@ locals {
   # ---------------------------------------------------------------- observability
   # What is watched, derived from the contract: every function, queue (and DLQ), rule and the
   # schedule group. Metric names and dimensions are AWS's documented ones (docs/aws-fidelity.md,
-  # checked by tests/test_observability.py); the custom ones are what Powertools emits: the
+  # checked by tests/infrastructure/test_observability.py); the custom ones are what Powertools emits: the
   # namespace and the "service" dimension are the functions' own settings.
   custom_metrics = {
     namespace  = local.settings["POWERTOOLS_METRICS_NAMESPACE"]
@@ -207,7 +207,7 @@ locals {
     [{
       type = "metric", width = local.widget.width, height = local.widget.height
       properties = {
-        title   = "cartflow", region = var.region, stat = "Sum", period = 300
+        title   = "${local.custom_metrics.namespace} (service ${local.custom_metrics.dimensions.service})", region = var.region, stat = "Sum", period = 300
         metrics = [for metric in ["SchedulesCreated", "SchedulesCancelled", "SchedulesDeleted", "RemindersSent", "InvalidEvents", "EmailsRejected"] : [local.custom_metrics.namespace, metric, "service", local.custom_metrics.dimensions.service]]
       }
     }],
@@ -251,16 +251,22 @@ locals {
   # body's fields substituted one by one (strings quoted, integers bare), plus what the REST
   # template adds: request_id and occurred_at. A mapping cannot escape a value, default an absent
   # field or reformat a time, so the detail differs from the REST API's (terraform/README.md).
-  # With auth = "cognito" the identity fields come from the JWT authorizer's claims.
+  # With auth = "cognito" the identity fields come from the JWT authorizer's claims, after every
+  # body field: a body value is substituted unescaped, so it can add a key ("p\",\"email\":\"x"),
+  # and a JSON object's last duplicate key is the one a parser keeps.
   claim_names = { user = "sub", email = "email" }
   http_detail_fields = {
-    for key, schema in local.route_schemas : key => [
-      for field, spec in schema.properties : (
-        local.cognito && contains(local.identity_fields, field)
-        ? "\"${field}\":\"$${context.authorizer.claims.${local.claim_names[field]}}\""
-        : spec.type == "string" ? "\"${field}\":\"$${request.body.${field}}\"" : "\"${field}\":$${request.body.${field}}"
-      )
-    ]
+    for key, schema in local.route_schemas : key => concat(
+      [
+        for field, spec in schema.properties : (
+          spec.type == "string" ? "\"${field}\":\"$${request.body.${field}}\"" : "\"${field}\":$${request.body.${field}}"
+        ) if !(local.cognito && contains(local.identity_fields, field))
+      ],
+      [
+        for field, spec in schema.properties : "\"${field}\":\"$${context.authorizer.claims.${local.claim_names[field]}}\""
+        if local.cognito && contains(local.identity_fields, field)
+      ],
+    )
   }
   http_routes = {
     for route in local.api.routes : "${route.method} ${route.path}" => {
@@ -286,8 +292,13 @@ locals {
 
   # ---------------------------------------------------------------- settings
   setting_defaults = { for name, setting in local.stack.settings : name => setting.default if setting.default != null }
-  settings         = merge(local.setting_defaults, var.setting_values)
-  unknown_settings = setsubtract(keys(var.setting_values), keys(local.stack.settings))
+  # Settings whose value is the deployment itself: no default, no override. The service name is
+  # the stack's name, so each environment's custom metrics (the `service` dimension) and logs are
+  # its own, and its alarms and dashboard watch only those (dev, staging and prod share a region).
+  derived_settings   = { POWERTOOLS_SERVICE_NAME = var.name }
+  overridden_derived = setintersection(keys(var.setting_values), keys(local.derived_settings))
+  settings           = merge(local.setting_defaults, var.setting_values, local.derived_settings)
+  unknown_settings   = setsubtract(keys(var.setting_values), keys(local.stack.settings))
   missing_settings = sort(distinct(flatten([
     for fn, spec in local.stack.functions : [for name in spec.environment : "${fn}: ${name}" if lookup(local.settings, name, null) == null]
   ])))
@@ -628,17 +639,26 @@ locals {
               "kms:EncryptionContext:aws:logs:arn" = [
                 "${local.arn_prefix.logs}:log-group:/aws/lambda/${var.name}-*",
                 "${local.arn_prefix.logs}:log-group:/aws/apigateway/${var.name}-*",
+                # The REST stage's execution logs: named by the API's random id, not the stack's.
+                "${local.arn_prefix.logs}:log-group:API-Gateway-Execution-Logs_*",
               ]
             }
           }
         },
+        # EventBridge sending to this stack's SSE-KMS queues: SQS asks for the data key as the
+        # sender. AWS says aws:SourceAccount/aws:SourceArn are not supported in key policies for
+        # EventBridge to encrypted SNS topics and says nothing for queues, so the conditions are
+        # what SQS's own request to KMS carries: the service and the queue's ARN as encryption context.
         {
           Sid       = "EventBridgeDeliversToEncryptedQueues"
           Effect    = "Allow"
           Principal = { Service = "events.amazonaws.com" }
           Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
           Resource  = "*"
-          Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+          Condition = {
+            StringEquals = { "kms:ViaService" = "sqs.${var.region}.amazonaws.com" }
+            StringLike   = { "kms:EncryptionContext:aws:sqs:arn" = "${local.arn_prefix.sqs}:${var.name}-*" }
+          }
         },
         {
           Sid       = "CloudWatchAlarmsPublishToEncryptedTopic"

@@ -97,6 +97,10 @@ output "environment" {
     error_message = "These function settings have no value (set them in setting_values): ${join(", ", local.missing_settings)}."
   }
   precondition {
+    condition     = length(local.overridden_derived) == 0
+    error_message = "setting_values may not set ${join(", ", sort(tolist(local.overridden_derived)))}: its value is derived from the stack's name."
+  }
+  precondition {
     condition     = length(local.unknown_settings) == 0
     error_message = "setting_values names settings stack.json does not declare: ${join(", ", sort(tolist(local.unknown_settings)))}."
   }
