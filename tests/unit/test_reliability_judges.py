@@ -3,7 +3,7 @@
 The scenarios count lost and duplicated from what the stack did (emails per recipient,
 CartReminderSent per reminder), Outcome decides whether a scenario held, and `make reliability`
 exits 1 and writes "NO" in the published table when one did not. Each is fed a run that went
-wrong here.
+wrong here; tests/e2e/test_reliability.py feeds a scenario one through the real stack.
 """
 
 from __future__ import annotations
