@@ -25,7 +25,8 @@ from cartlocal.local_aws.provision import REGION
 from cartlocal.local_stack import DEFAULT_TIME_SCALE, LocalStack, Options
 from cartlocal.timeline import Timeline
 
-DEMO_DELAY_SECONDS = 5
+# Nothing fires unless the journey fires it (cartlocal.journey): an hour, as the reliability runs use.
+DEMO_DELAY_SECONDS = 3600
 # The checkout `make local` watches for hot reload: the one this cartlocal is part of.
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 # How long `invoke` waits for the events a function put on the bus to reach the tap.

@@ -1,8 +1,22 @@
 """The scripted customer journey of `make demo` (and of the end-to-end test), over HTTP.
 
 Each step states what AWS would make observable and waits for it, boundedly: the API's answer,
-schedules in the Scheduler group, emails in the outbox. The result is a list of expectations,
-each held or not, so the caller can print a summary and exit non-zero if any failed.
+schedules in the Scheduler group, what each function answered, emails in the outbox. The result
+is a list of expectations, each held or not, so the caller can print a summary and exit non-zero
+if any failed.
+
+No expectation may hold for another reason than the one it names, and none rests on a pause:
+
+- a schedule that is gone was deleted by the removal or the checkout only if cancel_reminders
+  answered "deleted" for it (had the reminder fired first, it answers "absent");
+- the reminder email comes from the schedule the journey fires (the local scheduler's Fire now,
+  so the run need not wait out the delay, which the schedule's due time is checked against);
+- "no (second) email" is counted only once nothing is left that could send one: no schedule of
+  the user and no message in any queue a function reads, visible, in flight or delayed.
+
+Run it on a stack whose reminder delay is long (`make demo` uses an hour): then nothing fires
+unless the journey fires it. With a short delay a reminder that fires during the first steps
+makes their expectations fail, never pass.
 """
 
 from __future__ import annotations
@@ -16,11 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cartflow import schedules
+from cartflow.timestamps import epoch_ms
 from cartlocal.local_stack import LocalStack
+from cartlocal.pollers.scheduler import due_time
 
 USER, EMAIL, PRODUCT, OTHER_PRODUCT = "ada", "ada@example.com", "sku-42", "sku-7"
-# Slack on top of the reminder delay for Scheduler, the queue and send_reminder's cold start.
-DELIVERY_GRACE_SECONDS = 15.0
+# From Fire now to the email: the scheduler's poll, the queue and send_reminder's cold start.
+DELIVERY_GRACE_SECONDS = 30.0
 STEP_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.1
 
@@ -68,9 +84,11 @@ class Journey:
         self.url = local.api.url
         self.outbox = local.outbox
         self._scheduler = local.client("scheduler")
+        self._sqs = local.client("sqs")
         self._group = local.stack.settings["SCHEDULE_GROUP"]
         self.expectations: list[Expectation] = []
         self._adds_before = self._emails_before = 0
+        self.name = schedules.schedule_name(USER, PRODUCT)
 
     def expect(self, description: str, held: bool, observed: str) -> bool:
         self.expectations.append(Expectation(description, held, observed))
@@ -84,6 +102,42 @@ class Journey:
 
     def invocations(self, function: str) -> int:
         return len(self.local.workers[function].results)
+
+    def outcomes(self, function: str, name: str, since: int = 0) -> list[Any]:
+        """What ``function`` answered for schedule ``name`` (invocations from ``since`` on), in order.
+
+        schedule_reminder answers its outcome ("created", "duplicate", "retimed", ...) per add;
+        cancel_reminders its outcome per schedule ("deleted", "absent", "kept").
+        """
+        found: list[Any] = []
+        for result in self.local.workers[function].results[since:]:
+            payload = result.payload if result.ok and isinstance(result.payload, dict) else {}
+            if payload.get("schedule") == name:
+                found.append(payload.get("outcome"))
+            elif isinstance(payload.get("outcomes"), dict) and name in payload["outcomes"]:
+                found.append(payload["outcomes"][name])
+        return found
+
+    def pending(self) -> int:
+        """Messages in every queue a function reads (visible, in flight or delayed)."""
+        assert self.local.stack is not None
+        stack = self.local.stack
+        total = 0
+        for url in [*stack.lambda_delivery_queues.values(), *stack.queue_urls.values()]:
+            attributes = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_DEPTH)["Attributes"]
+            total += sum(int(attributes[name]) for name in _DEPTH)
+        return total
+
+    def settled(self) -> bool:
+        """Wait until nothing could still send an email; then the outbox holds every email SES took.
+
+        An email needs a reminder: a schedule of the user that may fire, or a CartReminderDue (or
+        a cart event on its way to a function) in a queue. The scheduler deletes a schedule after
+        putting its event, so no schedule and then no message pending means nothing is on its way.
+        """
+        idle = wait_for(lambda: not self.schedules() and self.pending() == 0, STEP_TIMEOUT_SECONDS)
+        self.outbox.step()
+        return idle
 
     def step(self, title: str) -> None:
         self.local.timeline.log("demo", f"── {title}")
@@ -104,7 +158,7 @@ class Journey:
             ("send an invalid body", self.send_an_invalid_body),
             ("add the same item again", self.add_the_same_item_again),
             ("remove the item", self.remove_the_item),
-            (f"add it again and wait for the reminder ({self.delay} s delay)", self.add_it_again_and_get_reminded),
+            (f"add it again, then fire its reminder (due in {self.delay} s) now", self.add_it_again_and_get_reminded),
             ("add another item, then check out", self.add_another_and_check_out),
         ]
 
@@ -133,47 +187,93 @@ class Journey:
     def add_the_same_item_again(self) -> None:
         status, _ = self.add(PRODUCT)
         before = self._adds_before
-        wait_for(lambda: self.invocations("schedule_reminder") >= before + 2, STEP_TIMEOUT_SECONDS)
-        handled = self.invocations("schedule_reminder") - before
+        wait_for(lambda: len(self.outcomes("schedule_reminder", self.name, before)) >= 2, STEP_TIMEOUT_SECONDS)
+        outcomes = self.outcomes("schedule_reminder", self.name, before)
+        # Had the first schedule fired in between, the second add would have created another.
         self.expect(
             "duplicate add keeps exactly one schedule",
-            status == 200 and handled >= 2 and len(self.schedules()) == 1,
-            f"{handled} adds handled, schedules {self.schedules()}",
+            status == 200
+            and len(outcomes) == 2
+            and outcomes[0] == "created"
+            and outcomes[1] in _KEPT
+            and self.schedules() == [self.name],
+            f"schedule_reminder answered {outcomes}, schedules {self.schedules()}",
         )
 
     def remove_the_item(self) -> None:
+        before = self.invocations("cancel_reminders")
         status, _ = request(self.url, "DELETE", "/cart", {"user": USER, "product": PRODUCT})
         gone = wait_for(lambda: not self.schedules(), STEP_TIMEOUT_SECONDS)
-        self.expect("remove deletes the schedule", status == 200 and gone, f"schedules {self.schedules()}")
+        # "deleted", not "absent": the removal deleted it (a reminder that fired deletes its own).
+        cancelled = self.cancelled(self.name, before)
+        self.expect(
+            "remove deletes the schedule",
+            status == 200 and gone and cancelled == ["deleted"],
+            f"schedules {self.schedules()}; cancel_reminders answered {cancelled}",
+        )
+
+    def cancelled(self, name: str, since: int) -> list[Any]:
+        """cancel_reminders' outcomes for ``name`` from invocation ``since`` on, once it answered."""
+        wait_for(lambda: bool(self.outcomes("cancel_reminders", name, since)), STEP_TIMEOUT_SECONDS)
+        return self.outcomes("cancel_reminders", name, since)
+
+    def due_after_the_delay(self, name: str) -> tuple[bool, str]:
+        """Whether schedule ``name`` is due the reminder delay after its add; and what was seen."""
+        try:
+            schedule = self._scheduler.get_schedule(Name=name, GroupName=self._group)
+        except self._scheduler.exceptions.ResourceNotFoundException:
+            return False, "no schedule"
+        due = due_time(schedule)
+        added_ms = epoch_ms(json.loads(schedule["Target"]["Input"])["added_at"])
+        after = None if due is None else due.timestamp() - added_ms / 1000
+        # at() has whole seconds, and a schedule is never due in the past (schedules.fire_time).
+        held = after is not None and self.delay - 1 <= after <= self.delay + 1
+        return held, f"due {after:.0f} s after the add" if after is not None else "no at() expression"
 
     def add_it_again_and_get_reminded(self) -> None:
         self._emails_before = emails_before = len(self.outbox.files)
         status, _ = self.add(PRODUCT)
-        wait_for(lambda: len(self.outbox.files) > emails_before, self.delay + DELIVERY_GRACE_SECONDS)
-        time.sleep(1)  # a second email, if one were (wrongly) sent, would arrive right after the first
+        wait_for(lambda: self.schedules() == [self.name], STEP_TIMEOUT_SECONDS)
+        on_time, due = self.due_after_the_delay(self.name)
+        assert self.local.scheduler is not None
+        self.local.scheduler.fire_now(self.name)
+        arrived = wait_for(lambda: len(self.outbox.files) > emails_before, DELIVERY_GRACE_SECONDS)
+        # Counted once nothing is left that could send a second one: no sleep stands for it.
+        settled = self.settled()
         sent = self.outbox.files[emails_before:]
         body = sent[0].read_text(encoding="utf-8") if sent else ""
         self.expect(
             "exactly one reminder email after the delay",
-            status == 200 and len(sent) == 1 and PRODUCT in body,
-            f"{[str(path) for path in sent]}",
+            status == 200 and on_time and arrived and settled and len(sent) == 1 and PRODUCT in body,
+            f"{due}, fired now; {[str(path) for path in sent]}{'' if settled else '; still pending'}",
         )
 
     def add_another_and_check_out(self) -> None:
+        other = schedules.schedule_name(USER, OTHER_PRODUCT)
         status, _ = self.add(OTHER_PRODUCT)
-        wait_for(lambda: len(self.schedules()) == 1, STEP_TIMEOUT_SECONDS)
-        added_at = time.monotonic()
+        wait_for(lambda: self.schedules() == [other], STEP_TIMEOUT_SECONDS)
         scheduled = len(self.schedules())
+        before = self.invocations("cancel_reminders")
         status_checkout, _ = request(self.url, "POST", "/checkout", {"user": USER})
         gone = wait_for(lambda: not self.schedules(), STEP_TIMEOUT_SECONDS)
-        # Wait past the cancelled reminder's due time: nothing may arrive.
-        wait_for(lambda: False, max(0.0, added_at + self.delay + 2 - time.monotonic()))
+        cancelled = self.cancelled(other, before)
+        # The checkout deleted the schedule before it fired; count once nothing is on its way.
+        settled = self.settled()
         emails = len(self.outbox.files) - self._emails_before
         self.expect(
             "checkout cancels the remaining reminders (no more emails)",
-            status == status_checkout == 200 and scheduled == 1 and gone and emails == 1,
-            f"{scheduled} scheduled before checkout, {len(self.schedules())} after; {emails} email(s) in total",
+            status == status_checkout == 200
+            and scheduled == 1
+            and gone
+            and cancelled == ["deleted"]
+            and settled
+            and emails == 1,
+            f"{scheduled} scheduled before checkout, {len(self.schedules())} after; cancel_reminders answered "
+            f"{cancelled}; {emails} email(s) in total",
         )
 
 
 _RECEIVED = {"message": "message received"}
+# What schedule_reminder answers for an add of an item whose schedule it finds.
+_KEPT = ("duplicate", "retimed")
+_DEPTH = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")

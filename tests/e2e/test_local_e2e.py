@@ -33,7 +33,8 @@ from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
-DELAY_SECONDS = 4
+# Nothing fires unless the journey fires it (Fire now): see cartlocal.journey.
+DELAY_SECONDS = 3600
 # Retry back-off and visibility timeouts become ~1 s each (SQS counts whole seconds).
 TIME_SCALE = 1 / 360
 FAILURE_PATH_SECONDS = 30.0

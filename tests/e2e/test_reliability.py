@@ -7,8 +7,12 @@ Each must lose nothing, duplicate nothing and meet its own expectations; the ful
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import pytest
 
+from cartlocal.local_aws import fault_proxy as faults
 from reliability import scenarios
 from reliability.harness import Harness, Outcome
 
@@ -64,3 +68,37 @@ def test_replaying_a_whole_journey_sends_and_schedules_nothing_again(harness: Ha
 
     held(outcome)
     assert outcome.figures["users whose later add kept its schedule"] == 2
+
+
+def test_a_scenario_fed_a_loss_a_duplicate_and_a_redelivery_reports_each(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The judge itself: a run that went wrong through the real stack must not hold.
+
+    SES refuses one valid reminder's email (a loss, and its message is received again: the
+    scenario's "not redelivered" expectation misses), and a second email reaches another
+    recipient (a duplicate). The poison scenario must count both and fail that expectation.
+    """
+    run = f"judge{uuid.uuid4().hex[:4]}"
+    monkeypatch.setattr(scenarios, "_run_id", lambda: run)
+    # Waits for every email, which a loss never brings: bounded shorter than a real run's.
+    monkeypatch.setattr(scenarios, "OUTCOME_TIMEOUT_SECONDS", 20.0)
+    lost, doubled = f"poison-ok-{run}-1@example.com", f"poison-ok-{run}-0@example.com"
+    harness.local.client("sesv2").send_email(
+        FromEmailAddress=harness.settings["SENDER_EMAIL"],
+        Destination={"ToAddresses": [doubled]},
+        Content={"Simple": {"Subject": {"Data": "an earlier copy"}, "Body": {"Text": {"Data": "sku-1"}}}},
+    )
+    harness.ses.inject(faults.rejected(lost.encode()))
+    try:
+        outcome = scenarios.poison(harness, 3)
+    finally:
+        harness.ses.inject()
+        harness.settle()
+        harness.take(harness.dlq("reminders"), lambda body: run in json.dumps(body))
+
+    print(outcome.summary())
+    assert not outcome.ok
+    assert (outcome.lost, outcome.duplicated) == (1, 1)
+    assert outcome.failures == ["valid messages were not redelivered because of the poison"]
+    assert outcome.summary().startswith("FAIL 6. poison message")

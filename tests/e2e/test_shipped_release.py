@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +31,18 @@ from tests.helpers.shipping import (
 
 def handled_an_event(worker: Worker) -> bool:
     return any(result.ok for result in worker.results)
+
+
+def carried(events: list[dict[str, Any]], product: str) -> bool:
+    """Whether a tap saw an event about ``product``."""
+    return any(event.get("detail", {}).get("product") == product for event in list(events))
+
+
+def drained(local: LocalStack, url: str) -> bool:
+    """Whether queue ``url`` holds nothing, visible or in flight: its reader has read all routed to it."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = local.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return all(attributes[name] == "0" for name in names)
 
 
 @pytest.mark.e2e
@@ -80,7 +94,19 @@ def test_two_local_environments_run_one_release_byte_for_byte_and_pass_the_smoke
             assert dev.api is not None
             assert staging.stack is not None
             crossed = Target(dev.api.url, staging.stack.settings["EVENT_BUS_ARN"])
-            with pytest.raises(ShipError, match=r"POST /cart was accepted but no ItemAddedToCart .* reached bus"):
+            with pytest.raises(
+                ShipError, match=r"POST /cart was accepted but no ItemAddedToCart .* reached bus"
+            ) as refused:
                 smoke(crossed, client=staging.client, timeout_seconds=2)
+            # The refusal alone would also come from an event slower than 2 s to reach staging. So,
+            # with positive markers: the add reached dev's bus, and staging's tap, once it has read
+            # everything routed to it, never saw it (the API answers after PutEvents routed it).
+            found = re.search(r"no ItemAddedToCart for (\S+) reached", str(refused.value))
+            assert found is not None
+            assert dev.tap is not None
+            assert staging.tap is not None
+            assert wait_for(partial(carried, dev.tap.events, found.group(1)), 30)
+            assert wait_for(partial(drained, staging, staging.tap.url), 30)
+            assert not carried(staging.tap.events, found.group(1))
     finally:
         store_endpoint.stop()

@@ -26,6 +26,9 @@ from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, SENDER_EMAIL, Stac
 
 NAME = "cartflow-gate-test"
 SETTLE_SECONDS = 2.0
+# "No denial reported" is read after a probe's denial arrives: a call no policy allows.
+PROBE_BUS = "cartflow-gate-test-probe"
+PROBE_TIMEOUT_SECONDS = 30.0
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{resource_name('idempotency_table', NAME)}"
 
 
@@ -46,12 +49,34 @@ class Gated:
 
     def reported(self, count: int) -> list[dict[str, str]]:
         """The denials reported so far, once ``count`` have arrived (the server relays them to us
-        on its stdout, written before its answer but read by another thread) or 2 s have passed."""
+        on its stdout, written before its answer but read by another thread) or 2 s have passed.
+
+        ``count`` 0 waits for a positive marker instead: a probe call every policy denies, made
+        now. The relay keeps the server's order, so once the probe's denial is in, the denial of
+        any call before it is in too; the probe's own is then taken out.
+        """
+        if count == 0:
+            return self._after_probe()
         deadline = time.monotonic() + SETTLE_SECONDS
         while len(self.denials) < count and time.monotonic() < deadline:
             time.sleep(0.01)
-        if count == 0:
-            time.sleep(0.2)  # nothing to wait for: give a wrongly reported denial the time to show
+        return self.denials
+
+    def _after_probe(self) -> list[dict[str, str]]:
+        bus = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{PROBE_BUS}"
+        entry = {"EventBusName": bus, "Source": "cartflow.test", "DetailType": "Probe", "Detail": "{}"}
+        with pytest.raises(ClientError, match="AccessDenied"):
+            self.client_of("cancel_reminders", "events").put_events(Entries=[entry])
+
+        def probe() -> dict[str, str] | None:
+            return next((d for d in self.denials if d["resource"] == bus), None)
+
+        deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS
+        while probe() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        found = probe()
+        assert found is not None, f"the probe's denial was never reported: {self.denials}"
+        self.denials.remove(found)
         return self.denials
 
     def client_of(self, function: str, service: str) -> Any:

@@ -147,6 +147,26 @@ def test_scheduler_outage_propagates_so_lambda_retries(stack: Any, load_function
     assert app.handler(envelope, CONTEXT)["outcomes"] == {name: "deleted"}
 
 
+@pytest.mark.parametrize("detail_type", ["ItemRemovedFromCart", "CartCheckedOut"])
+def test_the_removal_or_checkout_is_remembered_even_when_deleting_the_schedule_fails(
+    stack: Any, load_function: Any, add: Any, detail_type: str
+) -> None:
+    name = add("ada", "p1", occurred_at="2030-01-01T10:00:00Z")
+    app = load_function("cancel_reminders")
+    fields = {"user": "ada", "occurred_at": "2030-01-01T11:00:00Z"}
+    cancel = cart_detail(detail_type, **fields, **({"product": "p1"} if detail_type == "ItemRemovedFromCart" else {}))
+    with (
+        aws_error(app.scheduler, "DeleteSchedule", "InternalServerException", 500),
+        pytest.raises(app.scheduler.exceptions.InternalServerException),
+    ):
+        app.handler(deliver(stack, "cancel_reminders", detail_type, cancel), CONTEXT)
+    assert schedule_names(stack) == {name}, "the failed deletion left the schedule for Lambda's retry"
+    # Until that retry, a late copy of the older add must still lose to the removal or checkout.
+    late = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:00Z")
+    envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", late)
+    assert load_function("schedule_reminder").handler(envelope, ADD_CONTEXT)["outcome"] == "cancelled"
+
+
 def test_a_removal_and_a_re_add_in_the_same_second_keep_their_order_when_delivered_out_of_it(
     stack: Any, load_function: Any
 ) -> None:

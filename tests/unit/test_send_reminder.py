@@ -195,6 +195,51 @@ def test_rejected_sender_fails_the_record_counts_it_and_a_fixed_retry_sends_once
     assert len(sent_emails()) == 1
 
 
+# Every answer of SES v2's SendEmail that retrying cannot fix, with the status SES answers it with.
+PERMANENT_SES_ANSWERS = {
+    "MessageRejected": 400,
+    "MailFromDomainNotVerifiedException": 400,
+    "BadRequestException": 400,
+    "NotFoundException": 404,
+}
+
+
+def test_every_permanent_ses_error_is_one_the_tests_inject(load_function: Any) -> None:
+    assert PERMANENT_SES_ANSWERS.keys() == load_function("send_reminder").PERMANENT_SES_ERRORS
+
+
+@pytest.mark.parametrize(("code", "status"), PERMANENT_SES_ANSWERS.items())
+def test_a_permanent_ses_error_fails_the_record_and_is_counted_as_rejected(
+    stack: Any,
+    load_function: Any,
+    fire_reminders: Any,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    code: str,
+    status: int,
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    app = load_function("send_reminder")
+    capsys.readouterr()
+    with aws_error(app.ses, "SendEmail", code, status):
+        failures = app.handler(event, CONTEXT)["batchItemFailures"]
+    assert failures == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert emitted_metrics(capsys.readouterr().out).get("EmailsRejected") == 1
+    assert [getattr(r, "code", None) for r in caplog.records if r.getMessage() == "SES rejected the reminder"] == [code]
+    assert sent_emails() == []
+
+
+def test_a_transient_ses_error_is_not_counted_as_rejected(
+    stack: Any, load_function: Any, fire_reminders: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:42"))
+    app = load_function("send_reminder")
+    capsys.readouterr()
+    with aws_error(app.ses, "SendEmail", "TooManyRequestsException", 429):
+        assert len(app.handler(event, CONTEXT)["batchItemFailures"]) == 1
+    assert "EmailsRejected" not in emitted_metrics(capsys.readouterr().out)
+
+
 def test_ses_throttling_fails_the_record_and_the_retry_sends_once(
     stack: Any, load_function: Any, fire_reminders: Any
 ) -> None:
