@@ -9,11 +9,12 @@ it: each record handled on its own, every record that raised reported by its ``m
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any, TypedDict
 
-logger = logging.getLogger(__name__)
+# The functions' own logger: a logger named after this module would be a child of the Powertools
+# logger only while the service is called "cartflow", and its lines would skip the redaction.
+from cartflow.observability import logger
 
 SqsRecord = dict[str, Any]
 
