@@ -1,7 +1,8 @@
 """Least privilege, measured: ``python -m cartlocal.iam.least_privilege [--write docs/aws-fidelity.md]``.
 
 For every statement of every policy the local stack enforces (function roles, the API and
-Scheduler roles, their trust policies, the queue policies and the key policy), the local journey
+Scheduler roles, their trust policies, the queue policies, the key policy and the permissions
+boundary every stack role carries), the local journey
 (cartlocal.journey, what `make demo` runs) is run once with that one statement removed. A
 statement whose removal breaks a named expectation is needed, and the table says which
 expectation; one whose removal breaks nothing is reported unused by the journey, to be removed
@@ -56,6 +57,7 @@ def statements(outputs: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...], 
         *((f"queue {queue}", ("queue_policies", queue)) for queue in sorted(outputs["queue_policies"])),
         ("rule-target DLQ", ("rule_target_dlq_policy",)),
         ("key policy", ("kms_key_policy",)),
+        ("permissions boundary", ("permissions_boundary",)),
     ]
     for label, path in documents:
         document = json.loads(_get(outputs, path))
