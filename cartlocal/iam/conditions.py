@@ -53,9 +53,10 @@ def arn_like(pattern: str, value: str) -> bool:
 
 
 def _arn_operand(pattern: str, value: str) -> bool:
-    """The Arn* operators on a context value: one that is not an ARN cannot be decided."""
-    if len(value.split(":", ARN_PARTS - 1)) != ARN_PARTS:
-        raise PolicyError(f"not an ARN: {value!r}")
+    """The Arn* operators: a context value or policy value that is not an ARN cannot be decided."""
+    for text in (value, pattern):
+        if len(text.split(":", ARN_PARTS - 1)) != ARN_PARTS:
+            raise PolicyError(f"not an ARN: {text!r}")
     return arn_like(pattern, value)
 
 

@@ -23,9 +23,11 @@ A session policy caps the same way.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
 from typing import Any, Literal
 
 from cartlocal.iam import conditions
@@ -99,8 +101,20 @@ def _listed(value: object) -> tuple[str, ...]:
 
 def _resource_matches(pattern: str, resource: str) -> bool:
     if pattern.startswith("arn:") and resource.startswith("arn:"):
-        return conditions.arn_like(pattern, resource)
+        return _resource_pattern(pattern).fullmatch(resource) is not None
     return conditions.like(pattern, resource)
+
+
+@cache
+def _resource_pattern(pattern: str) -> re.Pattern[str]:
+    """An ARN in Resource: wildcards stay within their colon-separated segment, except a ``*``
+    that ends a segment, which "can expand to match beyond the colon boundaries" (IAM User Guide,
+    "IAM JSON policy elements: Resource", using wildcards in resource ARNs)."""
+    segments = []
+    for segment in pattern.split(":"):
+        body = "".join("[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in segment)
+        segments.append(body.removesuffix("[^:]*") + ".*" if segment.endswith("*") else body)
+    return re.compile(":".join(segments), re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -158,8 +172,10 @@ class Statement:
                 # documented either way (docs/aws-fidelity.md): refused, never guessed.
                 raise PolicyError(f"an action must be service:action with a literal service, got {action!r}")
         for resource in resources:
-            if resource.startswith("arn:") and len(resource.split(":", ARN_PARTS - 1)) != ARN_PARTS:
-                # An ARN has six parts; how AWS reads a shorter pattern is not documented.
+            short = resource.startswith("arn:") and len(resource.split(":", ARN_PARTS - 1)) != ARN_PARTS
+            if short and not resource.endswith("*"):
+                # An ARN has six parts; a shorter one ending in * expands across colons (as any
+                # segment's final *), but how AWS reads any other shorter one is not documented.
                 raise PolicyError(f"not an ARN of six parts: {resource!r}")
         return cls(
             sid=str(raw.get("Sid", "")),
@@ -298,6 +314,33 @@ def requires_resource_policy(request: Request) -> bool:
     return action in {a.lower() for a in _TRUST_ACTIONS} and parts[2] == "iam" and parts[5].startswith("role/")
 
 
+_READS = ("get", "list", "generate", "simulate")
+
+
+def _reserved(request: Request) -> str | None:
+    """What AWS keeps for itself whatever policies say, or None (a denial, never a grant)."""
+    parts = request.resource.split(":", ARN_PARTS - 1)
+    if len(parts) != ARN_PARTS:
+        return None
+    service, account, resource = parts[2], parts[4], parts[5]
+    action = request.action.lower().partition(":")[2]
+    if service == "iam" and request.action.lower().startswith("iam:") and not action.startswith(_READS):
+        # AWS managed policies cannot be changed (IAM User Guide, "AWS managed policies"); roles
+        # under aws-reserved/ belong to IAM Identity Center, which alone changes them.
+        if account == "aws" and resource.startswith("policy/"):
+            return "AWS managed policies cannot be changed"
+        if resource.startswith("role/aws-reserved/"):
+            return "roles under aws-reserved/ are managed by AWS"
+    if (
+        service == "kms"
+        and resource.startswith("alias/aws/")
+        and action in {"createalias", "updatealias", "deletealias"}
+    ):
+        # "alias/aws/" names AWS managed keys' aliases (KMS developer guide, "Aliases").
+        return "the alias/aws/ prefix is reserved for AWS managed keys"
+    return None
+
+
 def _denies(policies: Iterable[Policy], request: Request) -> bool:
     return any(s.effect == "Deny" and s.applies(request) for policy in policies for s in policy.statements)
 
@@ -307,12 +350,21 @@ def _allows(policy: Policy, request: Request) -> bool:
 
 
 def _explicit_deny(
-    request: Request, identity: Sequence[Policy], resource: Policy | None, caps: Sequence[tuple[Policy, str]]
+    request: Request,
+    identity: Sequence[Policy],
+    resource: Policy | None,
+    caps: Sequence[tuple[Policy, str]],
+    *,
+    has_boundary: bool,
 ) -> Decision | None:
     if _denies(identity, request):
         return Decision(False, "with an explicit deny in an identity-based policy")
+    # "The NotPrincipal element with a Deny effect will always deny any IAM principal that has a
+    # permissions boundary policy attached" (IAM User Guide, "Permissions boundaries").
     if resource is not None and any(
-        s.effect == "Deny" and s.names(request.principal) is not Match.NONE and s.applies(request)
+        s.effect == "Deny"
+        and (s.names(request.principal) is not Match.NONE or (s.not_principal and has_boundary))
+        and s.applies(request)
         for s in resource.statements
     ):
         return Decision(False, "with an explicit deny in a resource-based policy")
@@ -343,8 +395,10 @@ def authorize(
     caps = [
         (policy, kind) for policy, kind in ((boundary, "permissions boundary"), (session, "session policy")) if policy
     ]
-    if denied := _explicit_deny(request, identity, resource, caps):
+    if denied := _explicit_deny(request, identity, resource, caps, has_boundary=boundary is not None):
         return denied
+    if reserved := _reserved(request):
+        return Decision(False, f"because {reserved}")
     identity_grants = tuple(
         (policy.name, s.sid)
         for policy in identity

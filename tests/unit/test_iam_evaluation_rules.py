@@ -184,3 +184,23 @@ def test_what_iam_would_not_store_is_refused(statement: dict[str, Any]) -> None:
 
 def test_a_trust_policy_may_leave_resource_out() -> None:
     parse({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+
+
+def test_a_star_ending_an_arn_segment_matches_beyond_colons() -> None:
+    queue = Request(ROLE, "sqs:SendMessage", QUEUE)
+    assert authorize(queue, [parse(allow("sqs:*", "arn:aws:sqs:*"))]).allowed
+    assert authorize(queue, [parse(allow("sqs:*", "arn:aws:sqs:us-east-1:*"))]).allowed
+    assert not authorize(queue, [parse(allow("sqs:*", "arn:aws:sqs:us-east-2:*"))]).allowed
+    assert authorize(queue, [parse(allow("sqs:*", f"arn:aws:sqs:us-*-1:{ACCOUNT}:q"))]).allowed
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("iam:DeletePolicy", "arn:aws:iam::aws:policy/AdministratorAccess"),
+        ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_x"),
+        ("kms:DeleteAlias", f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/aws/s3"),
+    ],
+)
+def test_what_aws_reserves_is_denied_whatever_the_policies(action: str, resource: str) -> None:
+    assert not authorize(Request(ROLE, action, resource), [parse(allow("*"))]).allowed
