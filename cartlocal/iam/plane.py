@@ -158,6 +158,17 @@ class Plane:
         request = Request(Principal.service(service), "sts:AssumeRole", role_arn, context)
         return self.decide(request)
 
+    def api_gateway_assumes(self, role_arn: str) -> Decision:
+        """API Gateway assuming an integration's credentials role: it sends neither aws:SourceAccount
+        nor aws:SourceArn (docs/aws-fidelity.md, "Principals and the context each service sends")."""
+        return self.assume("apigateway.amazonaws.com", role_arn, {})
+
+    def scheduler_assumes(self, role_arn: str, group: str) -> Decision:
+        """Scheduler assuming a schedule's role: aws:SourceAccount and the schedule **group** as aws:SourceArn."""
+        source = self.where.arn("scheduler", f"schedule-group/{group}")
+        context = {"aws:SourceAccount": self.where.account, "aws:SourceArn": source}
+        return self.assume("scheduler.amazonaws.com", role_arn, context)
+
     def _context(self, principal: Principal, extra: Context) -> Context:
         """Global keys AWS adds to every request of a role session (IAM User Guide, global condition keys)."""
         common: dict[str, str | tuple[str, ...]] = {
@@ -198,7 +209,15 @@ class Plane:
                     "kms:EncryptionContext:aws:dynamodb:subscriberId": self.where.account,
                 }
                 # KMS developer guide, "How Amazon DynamoDB uses AWS KMS": the table key is decrypted
-                # with the caller's credentials when the caller accesses the table.
+                # with the caller's credentials when the caller accesses the table. Its example key
+                # policy also gives callers via DynamoDB kms:DescribeKey; whether an item access
+                # calls it is not documented, so it is required too (the stricter model), and
+                # without an encryption context (DescribeKey takes none).
+                yield Needed(
+                    "kms:DescribeKey",
+                    key,
+                    {"kms:ViaService": context["kms:ViaService"], "kms:CallerAccount": self.where.account},
+                )
                 actions = ("kms:Decrypt",)
             else:
                 actions = ()

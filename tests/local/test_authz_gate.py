@@ -11,6 +11,9 @@ from __future__ import annotations
 import copy
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,12 +81,22 @@ def policy(*statements: dict[str, Any]) -> dict[str, Any]:
 
 
 GET_ITEM_ONLY = policy({"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN})
-GET_ITEM_AND_KEY = policy(
+GET_ITEM_AND_DECRYPT = policy(
     {"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN},
     {
         "Sid": "TableKeyThroughDynamoDB",
         "Effect": "Allow",
         "Action": "kms:Decrypt",
+        "Resource": iam_local.KEY_ARN,
+        "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
+    },
+)
+GET_ITEM_AND_KEY = policy(
+    *GET_ITEM_AND_DECRYPT["Statement"],
+    {
+        "Sid": "DescribeTableKeyThroughDynamoDB",
+        "Effect": "Allow",
+        "Action": "kms:DescribeKey",
         "Resource": iam_local.KEY_ARN,
         "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
     },
@@ -122,10 +135,20 @@ def test_a_table_on_the_stack_key_needs_the_key_through_dynamodb(gated: Gated) -
     assert error["Message"].startswith("KMS key access denied error: com.amazonaws.services.kms.model.AWSKMSException")
     [denial] = gated.reported(1)
     assert (denial["action"], denial["resource"], denial["via"]) == (
-        "kms:Decrypt",
+        "kms:DescribeKey",
         iam_local.KEY_ARN,
         "dynamodb:GetItem",
     )
+
+
+@pytest.mark.parametrize("gated", [{"send_reminder": GET_ITEM_AND_DECRYPT}], indirect=True)
+def test_decrypt_without_describe_key_is_not_enough(gated: Gated) -> None:
+    """The stricter model (docs/aws-fidelity.md): DynamoDB's callers also need kms:DescribeKey."""
+    dynamodb = gated.client_of("send_reminder", "dynamodb")
+    error = error_of(dynamodb.get_item, TableName=resource_name("idempotency_table", NAME), Key={"id": {"S": "x"}})
+    assert error["Message"].startswith("KMS key access denied error")
+    [denial] = gated.reported(1)
+    assert (denial["action"], denial["via"]) == ("kms:DescribeKey", "dynamodb:GetItem")
 
 
 @pytest.mark.parametrize("gated", [{"send_reminder": GET_ITEM_AND_KEY}], indirect=True)
@@ -362,3 +385,35 @@ def test_eventbridge_needs_the_key_policy_to_deliver_to_an_encrypted_queue(
         assert [(d["action"], d["resource"]) for d in stack.reported(1)] == [("kms:GenerateDataKey", iam_local.KEY_ARN)]
     finally:
         stack.moto.stop()
+
+
+def raw_put_events(url: str, bus: str, *, query: str = "") -> tuple[int, dict[str, Any]]:
+    """A PutEvents request sent without SigV4 headers (unsigned, or presigned with ``query``)."""
+    entry = {"EventBusName": bus, "Source": "cartflow.test", "DetailType": "Probe", "Detail": "{}"}
+    request = urllib.request.Request(
+        f"{url}/{'?' + query if query else ''}",
+        json.dumps({"Entries": [entry]}).encode(),
+        {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSEvents.PutEvents"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # nosec B310  # loopback moto
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_an_unsigned_request_is_refused_as_aws_refuses_it(gated: Gated) -> None:
+    status, body = raw_put_events(gated.moto.url, gated.stack.settings["EVENT_BUS_ARN"])
+    assert (status, body.get("__type")) == (403, "MissingAuthenticationTokenException")
+    assert [d["message"] for d in gated.reported(1)] == ["Request is missing Authentication Token"]
+
+
+def test_a_presigned_request_is_attributed_to_its_key(gated: Gated) -> None:
+    key = access_key_id(gated.outputs["arns"]["function_roles"]["cancel_reminders"])
+    credential = urllib.parse.quote(f"{key}/20261206/{REGION}/events/aws4_request", safe="")
+    query = f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={credential}&X-Amz-SignedHeaders=host"
+    status, body = raw_put_events(gated.moto.url, gated.stack.settings["EVENT_BUS_ARN"], query=query)
+    assert (status, body.get("__type")) == (400, "AccessDeniedException")
+    session = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{NAME}-cancel-reminders/{NAME}-cancel-reminders"
+    assert [(d["principal"], d["action"]) for d in gated.reported(1)] == [(session, "events:PutEvents")]
