@@ -99,7 +99,8 @@ def journey(outputs: dict[str, Any] | None, dist: Path, workdir: Path) -> tuple[
     return tuple(e.description for e in expectations if not e.held), len(local.denials)
 
 
-def measure(name: str, dist: Path, workdir: Path) -> list[Measured]:
+def measure(name: str, dist: Path, workdir: Path, policies: frozenset[str] = frozenset()) -> list[Measured]:
+    """Every statement's row; ``policies``: only those policy labels (all when empty)."""
     outputs = iam_local.contract_outputs(name)
     broken, denials = journey(outputs, dist, workdir)
     if broken or denials:
@@ -108,6 +109,8 @@ def measure(name: str, dist: Path, workdir: Path) -> list[Measured]:
         )
     measured = []
     for label, path, index, sid in statements(outputs):
+        if policies and label not in policies:
+            continue
         broken, denials = journey(without(outputs, path, index), dist, workdir)
         measured.append(Measured(label, sid, broken, denials))
         print(f"{label} {sid}: {'breaks ' + '; '.join(broken) if broken else 'unused by the journey'}", file=sys.stderr)
@@ -141,8 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dist", default="dist")
     parser.add_argument("--workdir", default=".local/authz-report")
     parser.add_argument("--write", type=Path, help="replace the table between the markers of this file")
+    parser.add_argument("--policy", action="append", default=[], help='only this policy (e.g. "permissions boundary")')
     args = parser.parse_args(argv)
-    rendered = table(measure("cartflow-local", Path(args.dist), Path(args.workdir)))
+    if args.policy and args.write:
+        parser.error("--policy measures part of the table; it cannot --write it")
+    rendered = table(measure("cartflow-local", Path(args.dist), Path(args.workdir), frozenset(args.policy)))
     if args.write:
         write(args.write, rendered)
     print(rendered)
