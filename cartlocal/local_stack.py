@@ -363,7 +363,7 @@ class LocalStack:
         For integration credentials API Gateway sends neither aws:SourceAccount nor aws:SourceArn
         (docs/aws-fidelity.md, "Local authorization plane").
         """
-        if self.plane is None or self.plane.assume("apigateway.amazonaws.com", role_arn, {}).allowed:
+        if self.plane is None or self.plane.api_gateway_assumes(role_arn).allowed:
             return None
         self.denials.append({"principal": "apigateway.amazonaws.com", "action": "sts:AssumeRole", "resource": role_arn})
         return (
@@ -374,20 +374,18 @@ class LocalStack:
     def _assume_for_scheduler(self, role_arn: str) -> RoleClients:
         """Scheduler assuming a schedule's role, with aws:SourceAccount and the group as aws:SourceArn."""
         assert self.stack is not None
-        if self.plane is not None:
-            group = f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule-group/{self.stack.settings['SCHEDULE_GROUP']}"
-            context = {"aws:SourceAccount": ACCOUNT_ID, "aws:SourceArn": group}
-            if not self.plane.assume("scheduler.amazonaws.com", role_arn, context).allowed:
-                message = f"EventBridge Scheduler cannot assume {role_arn} (its trust policy denies)"
-                self._denied(
-                    {
-                        "principal": "scheduler.amazonaws.com",
-                        "action": "sts:AssumeRole",
-                        "resource": role_arn,
-                        "message": message,
-                    }
-                )
-                raise AssumeRoleDenied(message)
+        group = self.stack.settings["SCHEDULE_GROUP"]
+        if self.plane is not None and not self.plane.scheduler_assumes(role_arn, group).allowed:
+            message = f"EventBridge Scheduler cannot assume {role_arn} (its trust policy denies)"
+            self._denied(
+                {
+                    "principal": "scheduler.amazonaws.com",
+                    "action": "sts:AssumeRole",
+                    "resource": role_arn,
+                    "message": message,
+                }
+            )
+            raise AssumeRoleDenied(message)
         key = self.role_key(role_arn)
         return RoleClients(self.client("events", key), self.client("sqs", key))
 

@@ -1,6 +1,6 @@
 # The local runtime (cartlocal): the whole stack on moto, with the real zips under awslambdaric.
 # Every target packages first, so it always runs what `make package` (and so Terraform) ships.
-.PHONY: demo local invoke invoke-usage event console-assets authz-report
+.PHONY: demo local invoke invoke-usage event console-assets authz-report authz-corpus authz-mutants
 
 # Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 CONSOLE_PORT=3030 DELAY=30 AUTH=cognito API=http
 # SES_SANDBOX=1 (`local` listens on 3000, 5000 and 3030 unless told otherwise; demo and invoke take
@@ -37,6 +37,12 @@ invoke-usage:
 event: run-venv ## Print a valid event or request body from the contract: make event TYPE='POST /cart' [SET="quantity=3"]
 	@test -n "$(TYPE)" || { echo "error: usage: make event TYPE=<DetailType or 'METHOD /path'> [SET=\"key=value ...\"]" >&2; exit 2; }
 	@$(RUN_PY) -m cartlocal.cli event "$(TYPE)" $(foreach assignment,$(SET),--set '$(assignment)')
+
+authz-corpus: venv ## The evaluator against ../shared/iamcorpus/cases: agreement per suite, out-of-scope reasons, disagreements
+	$(PY) -m tests.helpers.iam_corpus
+
+authz-mutants: package ## Realistic policy mistakes, each applied alone: the local journey must fail on every one
+	$(RUN_PY) -m cartlocal.iam.mutants
 
 authz-report: package ## Least privilege, measured: the journey without each policy statement in turn, into docs/aws-fidelity.md
 	$(RUN_PY) -m cartlocal.iam.least_privilege --write docs/aws-fidelity.md

@@ -4,7 +4,11 @@ Semantics from the IAM User Guide ("Condition operators", "Conditions with multi
 or values"): operators AND together, keys of one operator AND together, values of one key OR
 together (NOR for negated operators); a key missing from the context makes a positive operator
 false and a negated one true, except ``...IfExists`` (true when missing) and ``Null``.
-``ForAnyValue:`` is false on a missing or empty key, ``ForAllValues:`` true.
+``ForAnyValue:`` is false on a missing or empty key, ``ForAllValues:`` true. Condition key names
+are case-insensitive (IAM User Guide, "IAM JSON policy elements: Condition": "Condition key names
+are not case-sensitive"). A value an operator cannot read (no number, date, IP or ARN) raises
+:class:`PolicyError`, as does a single-valued operator over several values: the statement then
+decides against the requester (cartlocal.iam.policy.Statement.applies).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ ContextValue = str | tuple[str, ...]
 Context = Mapping[str, ContextValue]
 
 Compare = Callable[[str, str], bool]
+
+# arn:partition:service:region:account:resource
+ARN_PARTS = 6
 
 
 class PolicyError(ValueError):
@@ -40,9 +47,17 @@ def like(pattern: str, value: str) -> bool:
 def arn_like(pattern: str, value: str) -> bool:
     """ArnLike: each of the six colon-separated parts is matched on its own (IAM User Guide, ARN operators)."""
     wanted, actual = pattern.split(":", 5), value.split(":", 5)
-    if len(wanted) != 6 or len(actual) != 6:  # an ARN has six parts
+    if len(wanted) != ARN_PARTS or len(actual) != ARN_PARTS:
         return False
     return all(like(p, v) for p, v in zip(wanted, actual, strict=True))
+
+
+def _arn_operand(pattern: str, value: str) -> bool:
+    """The Arn* operators: a context value or policy value that is not an ARN cannot be decided."""
+    for text in (value, pattern):
+        if len(text.split(":", ARN_PARTS - 1)) != ARN_PARTS:
+            raise PolicyError(f"not an ARN: {text!r}")
+    return arn_like(pattern, value)
 
 
 def _number(text: str) -> float:
@@ -55,7 +70,11 @@ def _number(text: str) -> float:
 def _date(text: str) -> datetime:
     """ISO 8601 or epoch seconds, as the Date operators accept."""
     if re.fullmatch(r"-?\d+(\.\d+)?", text):
-        return datetime.fromtimestamp(float(text), UTC)
+        try:
+            return datetime.fromtimestamp(float(text), UTC)
+        except (ValueError, OverflowError, OSError):
+            # e.g. epoch milliseconds, read as seconds: past year 9999 (aws:EpochTime is seconds).
+            raise PolicyError(f"not a date: {text!r}") from None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -65,9 +84,10 @@ def _date(text: str) -> datetime:
 
 def _ip(policy: str, value: str) -> bool:
     try:
-        return ipaddress.ip_address(value) in ipaddress.ip_network(policy, strict=False)
+        address, network = ipaddress.ip_address(value), ipaddress.ip_network(policy, strict=False)
     except ValueError:
-        return False
+        raise PolicyError(f"not an IP address or range: {value!r} / {policy!r}") from None
+    return address in network
 
 
 # Positive comparators (policy value, context value) and whether the operator is their negation.
@@ -78,10 +98,10 @@ _BASE: dict[str, tuple[Compare, bool]] = {
     "StringNotEqualsIgnoreCase": (lambda p, v: p.casefold() == v.casefold(), True),
     "StringLike": (like, False),
     "StringNotLike": (like, True),
-    "ArnEquals": (arn_like, False),
-    "ArnLike": (arn_like, False),
-    "ArnNotEquals": (arn_like, True),
-    "ArnNotLike": (arn_like, True),
+    "ArnEquals": (_arn_operand, False),
+    "ArnLike": (_arn_operand, False),
+    "ArnNotEquals": (_arn_operand, True),
+    "ArnNotLike": (_arn_operand, True),
     "NumericEquals": (lambda p, v: _number(v) == _number(p), False),
     "NumericNotEquals": (lambda p, v: _number(v) == _number(p), True),
     "NumericLessThan": (lambda p, v: _number(v) < _number(p), False),
@@ -120,15 +140,15 @@ class Test:
 
     def holds(self, context: Context) -> bool:
         qualifier, _, operator = self.operator.rpartition(":")
-        present = self.key in context
+        raw = _lookup(context, self.key)
+        present = raw is not None
         if operator == "Null":
             wanted = {value.lower() for value in self.values}
             return (not present and "true" in wanted) or (present and "false" in wanted)
         if_exists = operator.endswith("IfExists")
         base, negated = _BASE[operator.removesuffix("IfExists")]
-        if not present:
+        if raw is None:
             return _missing(qualifier, negated=negated, if_exists=if_exists)
-        raw = context[self.key]
         actual = (raw,) if isinstance(raw, str) else raw
 
         def one(value: str) -> bool:
@@ -139,9 +159,19 @@ class Test:
             return all(one(value) for value in actual)
         if qualifier == "ForAnyValue":
             return any(one(value) for value in actual)
-        # A single-valued operator against several values: any of them (unverified for AWS;
-        # every key this stack's policies test is single-valued).
-        return any(one(value) for value in actual)
+        if len(actual) != 1:
+            # A single-valued operator over a multivalued key: AWS documents no reading (the IAM
+            # User Guide says to use ForAllValues/ForAnyValue), so it is not decided.
+            raise PolicyError(f"{self.operator} over the multivalued key {self.key}: use ForAnyValue/ForAllValues")
+        return one(actual[0])
+
+
+def _lookup(context: Context, key: str) -> ContextValue | None:
+    """The context value of ``key``, whose name is case-insensitive (IAM, Condition element)."""
+    if key in context:
+        return context[key]
+    folded = key.casefold()
+    return next((value for name, value in context.items() if name.casefold() == folded), None)
 
 
 def _missing(qualifier: str, *, negated: bool, if_exists: bool) -> bool:

@@ -5,8 +5,11 @@ see :func:`cartlocal.iam.plane.access_key_id`) is authorized by the :class:`Plan
 it; a refused one never reaches moto and is answered as the service would answer it. Requests
 signed with the operator's credentials (the local stack provisioning, as Terraform would, and
 playing AWS's own internals: the Lambda async queue, Scheduler's bookkeeping, the outbox) pass
-untouched; any other key is an invalid token. Running inside moto's process costs no extra hop
-and no extra GIL for the local stack (an HTTP proxy would add both to every call).
+untouched; any other key is an invalid token. A presigned request (query authentication,
+``X-Amz-Credential``) is attributed to its key like a signed one. An unsigned request is refused as
+AWS refuses it, except moto's own control API (``/moto-api/``, which the outbox reads and no AWS
+endpoint has): nothing reaches a service unattributed. Running inside moto's process costs no
+extra hop and no extra GIL for the local stack (an HTTP proxy would add both to every call).
 
 Each refusal is printed as one ``denied <json>`` line on stdout, which the parent relays to the
 timeline (cartlocal.local_aws.endpoint).
@@ -20,12 +23,16 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote
 
 from cartlocal.iam.operations import HttpRequest, Unmodelled, describe
 from cartlocal.iam.plane import Plane
 from cartlocal.iam.refusals import Response, refusal, refused, unverified_recipients
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/")
+# Query authentication: X-Amz-Credential=KEY/DATE/REGION/SERVICE/aws4_request, URL-encoded.
+_QUERY_CREDENTIAL = re.compile(r"(?:^|&)X-Amz-Credential=([^&]+)", re.IGNORECASE)
+MOTO_CONTROL = "/moto-api/"
 # The operator: the local stack itself (cartlocal.local_aws.endpoint.CREDENTIALS).
 OPERATOR_KEY = "testing"
 
@@ -49,10 +56,19 @@ class Gate:
         self._app, self._plane, self._report, self._verified = app, plane, report, verified
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        found = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if found is None or found.group(1) == OPERATOR_KEY:
+        signed = _signer(environ)
+        if signed is None:
+            if str(environ.get("PATH_INFO", "")).startswith(MOTO_CONTROL):
+                return self._app(environ, start_response)
+            self._report({"principal": "", "action": "", "resource": "", "message": UNSIGNED})
+            return _answer(start_response, missing_authentication())
+        if signed[0] == OPERATOR_KEY:
             return self._app(environ, start_response)
-        key, service = found.groups()
+        return self._authorize(*signed, environ, start_response)
+
+    def _authorize(
+        self, key: str, service: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
         principal = self._plane.principal(key)
         if principal is None:
             message = "The security token included in the request is invalid."
@@ -97,6 +113,32 @@ class Gate:
             }
         )
         return _answer(start_response, refusal(service, denial))
+
+
+UNSIGNED = "Request is missing Authentication Token"
+
+
+def _signer(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """(access key id, signing service) of a SigV4-signed or presigned request, else None."""
+    found = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if found is not None:
+        return found.group(1), found.group(2)
+    query = _QUERY_CREDENTIAL.search(environ.get("QUERY_STRING", ""))
+    if query is not None:
+        parts = unquote(query.group(1)).split("/")
+        if len(parts) == len(("key", "date", "region", "service", "aws4_request")):
+            return parts[0], parts[3]
+    return None
+
+
+def missing_authentication() -> Response:
+    """AWS's answer to a request without a signature (HTTP 403, MissingAuthenticationToken)."""
+    body = json.dumps({"__type": "MissingAuthenticationTokenException", "message": UNSIGNED}).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("x-amzn-ErrorType", "MissingAuthenticationTokenException"),
+    ]
+    return 403, headers, body
 
 
 def _answer(start_response: StartResponse, response: Response) -> Iterable[bytes]:

@@ -1,7 +1,8 @@
 """Least privilege, measured: ``python -m cartlocal.iam.least_privilege [--write docs/aws-fidelity.md]``.
 
 For every statement of every policy the local stack enforces (function roles, the API and
-Scheduler roles, their trust policies, the queue policies and the key policy), the local journey
+Scheduler roles, their trust policies, the queue policies, the key policy and the permissions
+boundary every stack role carries), the local journey
 (cartlocal.journey, what `make demo` runs) is run once with that one statement removed. A
 statement whose removal breaks a named expectation is needed, and the table says which
 expectation; one whose removal breaks nothing is reported unused by the journey, to be removed
@@ -56,6 +57,7 @@ def statements(outputs: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...], 
         *((f"queue {queue}", ("queue_policies", queue)) for queue in sorted(outputs["queue_policies"])),
         ("rule-target DLQ", ("rule_target_dlq_policy",)),
         ("key policy", ("kms_key_policy",)),
+        ("permissions boundary", ("permissions_boundary",)),
     ]
     for label, path in documents:
         document = json.loads(_get(outputs, path))
@@ -97,7 +99,8 @@ def journey(outputs: dict[str, Any] | None, dist: Path, workdir: Path) -> tuple[
     return tuple(e.description for e in expectations if not e.held), len(local.denials)
 
 
-def measure(name: str, dist: Path, workdir: Path) -> list[Measured]:
+def measure(name: str, dist: Path, workdir: Path, policies: frozenset[str] = frozenset()) -> list[Measured]:
+    """Every statement's row; ``policies``: only those policy labels (all when empty)."""
     outputs = iam_local.contract_outputs(name)
     broken, denials = journey(outputs, dist, workdir)
     if broken or denials:
@@ -106,6 +109,8 @@ def measure(name: str, dist: Path, workdir: Path) -> list[Measured]:
         )
     measured = []
     for label, path, index, sid in statements(outputs):
+        if policies and label not in policies:
+            continue
         broken, denials = journey(without(outputs, path, index), dist, workdir)
         measured.append(Measured(label, sid, broken, denials))
         print(f"{label} {sid}: {'breaks ' + '; '.join(broken) if broken else 'unused by the journey'}", file=sys.stderr)
@@ -139,8 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dist", default="dist")
     parser.add_argument("--workdir", default=".local/authz-report")
     parser.add_argument("--write", type=Path, help="replace the table between the markers of this file")
+    parser.add_argument("--policy", action="append", default=[], help='only this policy (e.g. "permissions boundary")')
     args = parser.parse_args(argv)
-    rendered = table(measure("cartflow-local", Path(args.dist), Path(args.workdir)))
+    if args.policy and args.write:
+        parser.error("--policy measures part of the table; it cannot --write it")
+    rendered = table(measure("cartflow-local", Path(args.dist), Path(args.workdir), frozenset(args.policy)))
     if args.write:
         write(args.write, rendered)
     print(rendered)

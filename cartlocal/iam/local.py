@@ -3,7 +3,10 @@
 The local stack is one more deployment of the contract module: name, account, region, key and
 sender are its inputs, and the policy documents it outputs are the ones the gate enforces. The
 stack key exists only here: moto never encrypts, so the key is the ARN the queues and the table
-name and the key policy the plane evaluates.
+name and the key policy the plane evaluates. Every stack role carries the permissions boundary
+the bootstrap attaches (terraform/bootstrap/boundary.tf): its document is the boundary module's
+output for this deployment's stack prefix (the stack's name), evaluated the same way, and travels
+with the contract's outputs as ``permissions_boundary``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,15 @@ def contract_outputs(name: str) -> dict[str, Any]:
             "SES_CONFIGURATION_SET": resource_name("ses_configuration_set", name),
         },
     }
-    return contract_module.evaluate(inputs, OUTPUTS)
+    outputs = contract_module.evaluate(inputs, OUTPUTS)
+    return {**outputs, "permissions_boundary": boundary_document(name)}
+
+
+def boundary_document(name: str) -> str:
+    """The permissions boundary the bootstrap attaches to every role of the stack ``name``."""
+    inputs = {"partition": "aws", "region": REGION, "account_id": ACCOUNT_ID, "stack_prefix": name}
+    evaluated = contract_module.evaluate_module(contract_module.BOUNDARY_MODULE, inputs, ("json",))
+    return str(evaluated["json"])
 
 
 def write_config(path: Path, outputs: dict[str, Any], *, ses_sandbox: bool) -> Path:

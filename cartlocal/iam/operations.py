@@ -8,7 +8,9 @@ plane that waved through what it does not understand would be friendlier than AW
 Resources per operation are those of the Service Authorization Reference; EventBridge PutEvents
 is authorized per entry on that entry's bus; Scheduler CreateSchedule/UpdateSchedule also need
 ``iam:PassRole`` on the target's role with ``iam:PassedToService``; SES SendEmail is authorized on
-the sender's identity (and, in the sandbox, on every recipient's).
+the sender's identity (and, in the sandbox, on every recipient's) and, when the request names a
+configuration set, on that configuration set too (SAR, Amazon SES v2: SendEmail's resource types
+are identity and configuration-set).
 """
 
 from __future__ import annotations
@@ -173,7 +175,8 @@ def _send_email(request: dict[str, Any], where: Where) -> Call:
     )
     context: Context = {"ses:FromAddress": sender, "ses:Recipients": recipients, "ses:ApiVersion": "2"}
     identities = (sender, *recipients) if where.ses_sandbox else (sender,)
-    needed = tuple(
-        Needed("ses:SendEmail", where.arn("ses", f"identity/{identity}"), context) for identity in identities
-    )
+    resources = [where.arn("ses", f"identity/{identity}") for identity in identities]
+    if configuration_set := request.get("ConfigurationSetName"):
+        resources.append(where.arn("ses", f"configuration-set/{configuration_set}"))
+    needed = tuple(Needed("ses:SendEmail", resource, context) for resource in resources)
     return Call("ses", "SendEmail", needed, recipients=recipients)

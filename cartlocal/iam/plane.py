@@ -1,8 +1,9 @@
 """The local stack's authorization plane: every principal, every policy, and the decisions.
 
 Built once from the contract module's outputs (the documents Terraform attaches): the identity
-policy of each role, the trust policy of each role a service assumes, the queue policies and the
-key policy, plus which resources the stack key encrypts. :meth:`Plane.check` decides one API call
+policy of each role, the permissions boundary every stack role carries (the bootstrap's boundary
+module, ``permissions_boundary``), the trust policy of each role a service assumes, the queue
+policies and the key policy, plus which resources the stack key encrypts. :meth:`Plane.check` decides one API call
 of a principal, including the KMS calls AWS makes *as the caller* for a customer managed key
 (SQS: GenerateDataKey and Decrypt to send, Decrypt to receive; DynamoDB: Decrypt of the table key
 on every item read or write), each with ``kms:ViaService`` and the service's encryption context.
@@ -61,6 +62,8 @@ class Plane:
 
     where: Where
     identity: dict[str, tuple[Policy, ...]] = field(default_factory=dict)
+    # Role ARN -> its permissions boundary.
+    boundaries: dict[str, Policy] = field(default_factory=dict)
     resource: dict[str, Policy] = field(default_factory=dict)
     # Resource ARN -> ARN of the customer managed key it is encrypted with.
     encrypted_with: dict[str, str] = field(default_factory=dict)
@@ -91,6 +94,10 @@ class Plane:
         # The session names AWS gives these services' sessions are not documented: unverified.
         plane.principals[access_key_id(arns["scheduler_role"])] = Principal.role(arns["scheduler_role"], "scheduler")
         plane.principals[access_key_id(arns["api_role"])] = Principal.role(arns["api_role"], "apigateway")
+        # Every role of the stack carries the environment's boundary (terraform/modules/cartflow).
+        boundary = Policy.parse("permissions boundary", outputs["permissions_boundary"])
+        for role in plane.identity:
+            plane.boundaries[role] = boundary
         trusts = outputs["trust_policies"]
         plane.resource[arns["api_role"]] = Policy.parse(f"{names['api_role']} (trust)", trusts["api_role"])
         plane.resource[arns["scheduler_role"]] = Policy.parse(
@@ -118,12 +125,12 @@ class Plane:
         return self.principals.get(access_key)
 
     def decide(self, request: Request) -> Decision:
-        identity = self.identity.get(request.principal.name, ()) if request.principal.kind == "role" else ()
+        role = request.principal.name if request.principal.kind == "role" else None
         return authorize(
             request,
-            identity,
+            self.identity.get(role, ()) if role else (),
             self.resource.get(request.resource),
-            resource_policy_required=request.action.startswith("kms:"),
+            boundary=self.boundaries.get(role) if role else None,
         )
 
     def check(self, principal: Principal, call: Call, context: Context | None = None) -> Denial | None:
@@ -150,6 +157,17 @@ class Plane:
         """May ``service`` assume ``role_arn``, sending ``context``? (its trust policy decides)."""
         request = Request(Principal.service(service), "sts:AssumeRole", role_arn, context)
         return self.decide(request)
+
+    def api_gateway_assumes(self, role_arn: str) -> Decision:
+        """API Gateway assuming an integration's credentials role: it sends neither aws:SourceAccount
+        nor aws:SourceArn (docs/aws-fidelity.md, "Principals and the context each service sends")."""
+        return self.assume("apigateway.amazonaws.com", role_arn, {})
+
+    def scheduler_assumes(self, role_arn: str, group: str) -> Decision:
+        """Scheduler assuming a schedule's role: aws:SourceAccount and the schedule **group** as aws:SourceArn."""
+        source = self.where.arn("scheduler", f"schedule-group/{group}")
+        context = {"aws:SourceAccount": self.where.account, "aws:SourceArn": source}
+        return self.assume("scheduler.amazonaws.com", role_arn, context)
 
     def _context(self, principal: Principal, extra: Context) -> Context:
         """Global keys AWS adds to every request of a role session (IAM User Guide, global condition keys)."""
@@ -191,7 +209,15 @@ class Plane:
                     "kms:EncryptionContext:aws:dynamodb:subscriberId": self.where.account,
                 }
                 # KMS developer guide, "How Amazon DynamoDB uses AWS KMS": the table key is decrypted
-                # with the caller's credentials when the caller accesses the table.
+                # with the caller's credentials when the caller accesses the table. Its example key
+                # policy also gives callers via DynamoDB kms:DescribeKey; whether an item access
+                # calls it is not documented, so it is required too (the stricter model), and
+                # without an encryption context (DescribeKey takes none).
+                yield Needed(
+                    "kms:DescribeKey",
+                    key,
+                    {"kms:ViaService": context["kms:ViaService"], "kms:CallerAccount": self.where.account},
+                )
                 actions = ("kms:Decrypt",)
             else:
                 actions = ()

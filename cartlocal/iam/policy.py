@@ -2,32 +2,44 @@
 
 A policy is parsed once into statements; :func:`authorize` then decides a :class:`Request` the
 way the IAM User Guide's "Policy evaluation for requests within a single account" describes it:
-an explicit Deny in any applicable policy wins; otherwise an Allow in the principal's
-identity-based policies or in the resource's policy grants. A resource policy that names only the
-account (``arn:aws:iam::ACCOUNT:root``) delegates to IAM: it grants nothing by itself. A KMS key
-policy is the exception to "either one suffices": without a key policy statement that applies
-(directly or through the account) nothing is allowed, whatever IAM says (KMS developer guide, "Key
-policies": "no IAM policy ... will be effective unless the key policy allows it").
+an explicit Deny in any applicable policy (identity-based, resource-based, permissions boundary,
+session policy) wins; otherwise an Allow in the principal's identity-based policies or in the
+resource's policy grants. A resource policy that names only the account
+(``arn:aws:iam::ACCOUNT:root``) delegates to IAM: it grants nothing by itself. Role trust policies
+and KMS key policies are the exceptions to "either one suffices": without a statement of theirs
+that applies (directly or through the account) nothing is allowed, whatever IAM says (IAM User
+Guide, single-account evaluation: "IAM role trust policies and KMS key policies are exceptions to
+this logic, because they must explicitly allow access for principals"). A KMS key policy gates
+only requests on keys: alias operations and ``kms:ListKeys`` are IAM's alone.
+
+A permissions boundary caps what identity-based policies grant: with one, an identity-based Allow
+counts only where the boundary allows too (IAM User Guide, "Permissions boundaries for IAM
+entities"). A resource-based policy naming the role's ARN (or everyone) is capped by the boundary
+as well; one naming the session's ARN (or a user's ARN) is not (IAM User Guide, "How AWS
+enforcement code logic evaluates requests to allow or deny access", resource-based policies).
+A session policy caps the same way.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
 from typing import Any, Literal
 
 from cartlocal.iam import conditions
-from cartlocal.iam.conditions import Context, PolicyError
+from cartlocal.iam.conditions import ARN_PARTS, Context, PolicyError
 
 
 @dataclass(frozen=True)
 class Principal:
     """Who a request is made as: a session of an IAM role, or an AWS service principal."""
 
-    kind: Literal["role", "service"]
-    # The role's ARN, or the service principal (apigateway.amazonaws.com).
+    kind: Literal["role", "service", "user"]
+    # The role's ARN, the service principal (apigateway.amazonaws.com), or the IAM user's ARN.
     name: str
     session: str = "local"
 
@@ -39,14 +51,18 @@ class Principal:
     def service(cls, name: str) -> Principal:
         return cls("service", name)
 
+    @classmethod
+    def user(cls, arn: str) -> Principal:
+        return cls("user", arn)
+
     @property
     def account(self) -> str:
-        return self.name.split(":")[4] if self.kind == "role" else ""
+        return self.name.split(":")[4] if self.kind != "service" else ""
 
     @property
     def arn(self) -> str:
-        """What AWS names in a denial: the assumed-role session ARN of a role, else the service."""
-        if self.kind == "service":
+        """What AWS names in a denial: the assumed-role session ARN of a role, else the user or service."""
+        if self.kind != "role":
             return self.name
         partition, account, role_name = self.name.split(":")[1], self.account, self.name.rsplit("/", 1)[-1]
         return f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{self.session}"
@@ -67,7 +83,10 @@ class Match(Enum):
 
     NONE = 0
     ACCOUNT = 1  # through the account: a delegation to the principal's identity policies
-    DIRECT = 2
+    # The role's ARN, or everyone ("*"): grants, but a permissions boundary or session policy caps
+    # it (for "*" the documentation is silent; capped, the stricter reading).
+    CAPPED = 2
+    DIRECT = 3  # the session's ARN, a user's ARN, a service: grants whatever the boundary says
 
 
 def _listed(value: object) -> tuple[str, ...]:
@@ -82,8 +101,20 @@ def _listed(value: object) -> tuple[str, ...]:
 
 def _resource_matches(pattern: str, resource: str) -> bool:
     if pattern.startswith("arn:") and resource.startswith("arn:"):
-        return conditions.arn_like(pattern, resource)
+        return _resource_pattern(pattern).fullmatch(resource) is not None
     return conditions.like(pattern, resource)
+
+
+@cache
+def _resource_pattern(pattern: str) -> re.Pattern[str]:
+    """An ARN in Resource: wildcards stay within their colon-separated segment, except a ``*``
+    that ends a segment, which "can expand to match beyond the colon boundaries" (IAM User Guide,
+    "IAM JSON policy elements: Resource", using wildcards in resource ARNs)."""
+    segments = []
+    for segment in pattern.split(":"):
+        body = "".join("[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in segment)
+        segments.append(body.removesuffix("[^:]*") + ".*" if segment.endswith("*") else body)
+    return re.compile(":".join(segments), re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -125,16 +156,33 @@ class Statement:
         principal_key = "NotPrincipal" if "NotPrincipal" in raw else "Principal" if "Principal" in raw else None
         principals = None if principal_key is None else _principals(raw[principal_key])
         resource_key = "NotResource" if "NotResource" in raw else "Resource" if "Resource" in raw else None
+        if resource_key is None and principal_key is None:
+            # Only resource-based (and trust) policies may leave Resource out; IAM refuses an
+            # identity-based policy statement without it (IAM User Guide, "Resource" element).
+            raise PolicyError("an identity-based policy statement needs Resource or NotResource")
         actions = _listed(raw.get("Action", raw.get("NotAction")))
-        for text in (*actions, *_listed(raw.get(resource_key) if resource_key else None)):
+        resources = _listed(raw.get(resource_key) if resource_key else None)
+        for text in (*actions, *resources):
             if "${" in text:
                 raise PolicyError(f"policy variables are not supported: {text}")
+        for action in actions:
+            service, colon, _ = action.partition(":")
+            if action != "*" and (not colon or any(c in service for c in "*?")):
+                # IAM's documented form is service-prefix:action; a wildcard in the prefix is not
+                # documented either way (docs/aws-fidelity.md): refused, never guessed.
+                raise PolicyError(f"an action must be service:action with a literal service, got {action!r}")
+        for resource in resources:
+            short = resource.startswith("arn:") and len(resource.split(":", ARN_PARTS - 1)) != ARN_PARTS
+            if short and not resource.endswith("*"):
+                # An ARN has six parts; a shorter one ending in * expands across colons (as any
+                # segment's final *), but how AWS reads any other shorter one is not documented.
+                raise PolicyError(f"not an ARN of six parts: {resource!r}")
         return cls(
             sid=str(raw.get("Sid", "")),
             effect=effect,
             actions=actions,
             not_action="NotAction" in raw,
-            resources=None if resource_key is None else _listed(raw[resource_key]),
+            resources=None if resource_key is None else resources,
             not_resource=resource_key == "NotResource",
             principals=principals,
             not_principal=principal_key == "NotPrincipal",
@@ -142,7 +190,12 @@ class Statement:
         )
 
     def applies(self, request: Request) -> bool:
-        """Action, resource and condition match (the principal is judged by :meth:`names`)."""
+        """Action, resource and condition match (the principal is judged by :meth:`names`).
+
+        A condition this evaluator cannot decide (a value that is no number, date, IP or ARN for
+        its operator; a single-valued operator over several values) is decided against the
+        requester: an Allow does not apply, a Deny does. AWS documents neither case.
+        """
         action = any(conditions.wildcard(a, ignore_case=True).fullmatch(request.action) for a in self.actions)
         if action == self.not_action:
             return False
@@ -150,7 +203,10 @@ class Statement:
             resource = any(_resource_matches(r, request.resource) for r in self.resources)
             if resource == self.not_resource:
                 return False
-        return all(test.holds(request.context) for test in self.tests)
+        try:
+            return all(test.holds(request.context) for test in self.tests)
+        except PolicyError:
+            return self.effect == "Deny"
 
     def names(self, principal: Principal) -> Match:
         if self.principals is None:
@@ -178,13 +234,15 @@ def _principals(raw: object) -> tuple[tuple[str, str], ...]:
 
 def _principal_match(kind: str, value: str, principal: Principal) -> Match:
     if kind == "AWS" and value == "*":
-        return Match.DIRECT
+        return Match.CAPPED
     if principal.kind == "service":
         return Match.DIRECT if kind == "Service" and value == principal.name else Match.NONE
     if kind != "AWS":
         return Match.NONE
-    if value in {principal.name, principal.arn}:
-        return Match.DIRECT
+    if value == principal.arn:
+        return Match.DIRECT  # the session's ARN, or the user's
+    if value == principal.name:
+        return Match.CAPPED  # the role's ARN
     root = f"arn:{principal.name.split(':')[1]}:iam::{principal.account}:root"
     return Match.ACCOUNT if value in {principal.account, root} else Match.NONE
 
@@ -231,44 +289,136 @@ class Decision:
         )
 
 
+# Requests a resource-based policy must allow, whatever IAM policies say: those on a KMS key
+# (not alias operations, not ListKeys) and those that assume a role (its trust policy).
+_TRUST_ACTIONS = frozenset(
+    f"sts:{name}"
+    for name in (
+        "AssumeRole",
+        "AssumeRoleWithSAML",
+        "AssumeRoleWithWebIdentity",
+        "SetContext",
+        "SetSourceIdentity",
+        "TagSession",
+    )
+)
+
+
+def requires_resource_policy(request: Request) -> bool:
+    """Whether ``request`` needs an Allow of the resource's own policy (KMS keys, role trust)."""
+    action, parts = request.action.lower(), request.resource.split(":", ARN_PARTS - 1)
+    if len(parts) != ARN_PARTS:
+        return False
+    if action.startswith("kms:"):
+        return parts[2] == "kms" and parts[5].startswith("key/")
+    return action in {a.lower() for a in _TRUST_ACTIONS} and parts[2] == "iam" and parts[5].startswith("role/")
+
+
+_READS = ("get", "list", "generate", "simulate")
+
+
+def _reserved(request: Request) -> str | None:
+    """What AWS keeps for itself whatever policies say, or None (a denial, never a grant)."""
+    parts = request.resource.split(":", ARN_PARTS - 1)
+    if len(parts) != ARN_PARTS:
+        return None
+    service, account, resource = parts[2], parts[4], parts[5]
+    action = request.action.lower().partition(":")[2]
+    if service == "iam" and request.action.lower().startswith("iam:") and not action.startswith(_READS):
+        # AWS managed policies cannot be changed (IAM User Guide, "AWS managed policies"); roles
+        # under aws-reserved/ belong to IAM Identity Center, which alone changes them.
+        if account == "aws" and resource.startswith("policy/"):
+            return "AWS managed policies cannot be changed"
+        if resource.startswith("role/aws-reserved/"):
+            return "roles under aws-reserved/ are managed by AWS"
+    if (
+        service == "kms"
+        and resource.startswith("alias/aws/")
+        and action in {"createalias", "updatealias", "deletealias"}
+    ):
+        # "alias/aws/" names AWS managed keys' aliases (KMS developer guide, "Aliases").
+        return "the alias/aws/ prefix is reserved for AWS managed keys"
+    return None
+
+
+def _denies(policies: Iterable[Policy], request: Request) -> bool:
+    return any(s.effect == "Deny" and s.applies(request) for policy in policies for s in policy.statements)
+
+
+def _allows(policy: Policy, request: Request) -> bool:
+    return any(s.effect == "Allow" and s.applies(request) for s in policy.statements)
+
+
+def _explicit_deny(
+    request: Request,
+    identity: Sequence[Policy],
+    resource: Policy | None,
+    caps: Sequence[tuple[Policy, str]],
+    *,
+    has_boundary: bool,
+) -> Decision | None:
+    if _denies(identity, request):
+        return Decision(False, "with an explicit deny in an identity-based policy")
+    # "The NotPrincipal element with a Deny effect will always deny any IAM principal that has a
+    # permissions boundary policy attached" (IAM User Guide, "Permissions boundaries").
+    if resource is not None and any(
+        s.effect == "Deny"
+        and (s.names(request.principal) is not Match.NONE or (s.not_principal and has_boundary))
+        and s.applies(request)
+        for s in resource.statements
+    ):
+        return Decision(False, "with an explicit deny in a resource-based policy")
+    for policy, kind in caps:
+        if _denies((policy,), request):
+            return Decision(False, f"with an explicit deny in a {kind}")
+    return None
+
+
 def authorize(
     request: Request,
     identity: Sequence[Policy] = (),
     resource: Policy | None = None,
     *,
-    resource_policy_required: bool = False,
+    resource_policy_required: bool | None = None,
+    boundary: Policy | None = None,
+    session: Policy | None = None,
 ) -> Decision:
-    """Decide ``request`` against the principal's identity policies and the resource's policy."""
-    for policy in identity:
-        if any(s.effect == "Deny" and s.applies(request) for s in policy.statements):
-            return Decision(False, "with an explicit deny in an identity-based policy")
-    resource_statements: Iterable[Statement] = resource.statements if resource else ()
-    if any(
-        s.effect == "Deny" and s.names(request.principal) is not Match.NONE and s.applies(request)
-        for s in resource_statements
-    ):
-        return Decision(False, "with an explicit deny in a resource-based policy")
+    """Decide ``request`` against the principal's identity policies, its permissions boundary and
+    session policy, and the resource's policy (IAM User Guide, "How AWS enforcement code logic
+    evaluates requests to allow or deny access").
+
+    ``resource_policy_required``: None decides it from the request (:func:`requires_resource_policy`).
+    """
+    if resource_policy_required is None:
+        resource_policy_required = requires_resource_policy(request)
+    # What caps a grant that does not name the session itself: the boundary, the session policy.
+    caps = [
+        (policy, kind) for policy, kind in ((boundary, "permissions boundary"), (session, "session policy")) if policy
+    ]
+    if denied := _explicit_deny(request, identity, resource, caps, has_boundary=boundary is not None):
+        return denied
+    if reserved := _reserved(request):
+        return Decision(False, f"because {reserved}")
     identity_grants = tuple(
         (policy.name, s.sid)
         for policy in identity
         for s in policy.statements
         if s.effect == "Allow" and s.applies(request)
     )
-    direct: list[tuple[str, str]] = []
-    delegated: list[tuple[str, str]] = []
-    for s in resource_statements:
-        if s.effect != "Allow" or not s.applies(request):
-            continue
-        match = s.names(request.principal)
-        assert resource is not None
-        if match is Match.DIRECT:
-            direct.append((resource.name, s.sid))
-        elif match is Match.ACCOUNT:
-            delegated.append((resource.name, s.sid))
-    if direct:
-        return Decision(True, granted_by=(*direct, *identity_grants))
-    if resource_policy_required and not delegated:
-        return Decision(False, f"because no resource-based policy allows the {request.action} action")
-    if identity_grants:
-        return Decision(True, granted_by=(*identity_grants, *delegated))
-    return Decision(False, f"because no identity-based policy allows the {request.action} action")
+    grants: dict[Match, list[tuple[str, str]]] = {Match.DIRECT: [], Match.CAPPED: [], Match.ACCOUNT: []}
+    for s in resource.statements if resource else ():
+        if s.effect == "Allow" and s.applies(request) and (match := s.names(request.principal)) in grants:
+            assert resource is not None
+            grants[match].append((resource.name, s.sid))
+    uncapped = next((kind for policy, kind in caps if not _allows(policy, request)), None)
+    if grants[Match.DIRECT] or (grants[Match.CAPPED] and uncapped is None):
+        return Decision(True, granted_by=(*grants[Match.DIRECT], *grants[Match.CAPPED], *identity_grants))
+    if resource_policy_required and not grants[Match.ACCOUNT] and not grants[Match.CAPPED]:
+        reason = f"because no resource-based policy allows the {request.action} action"
+    elif not identity_grants:
+        reason = f"because no identity-based policy allows the {request.action} action"
+    elif uncapped is not None:
+        reason = f"because no {uncapped} allows the {request.action} action"
+    else:
+        return Decision(True, granted_by=(*identity_grants, *grants[Match.ACCOUNT]))
+    return Decision(False, reason)

@@ -105,6 +105,22 @@ def evaluate_contract(auth: str | None = None, sandbox_recipients: tuple[str, ..
     return contract_module.evaluate({**DEPLOYMENT, **variant}, names)
 
 
+@cache
+def evaluate_boundary(stack_prefix: str = DEPLOYMENT["name"]) -> str:
+    """The permissions boundary (terraform/modules/boundary) of DEPLOYMENT's stack, as JSON text.
+
+    The bootstrap attaches it to every role of the environment whose stack prefix it is given; a
+    deployment's stack name is that prefix (``cartflow-<env>``).
+    """
+    inputs = {
+        "partition": DEPLOYMENT["partition"],
+        "region": DEPLOYMENT["region"],
+        "account_id": DEPLOYMENT["account_id"],
+        "stack_prefix": stack_prefix,
+    }
+    return str(contract_module.evaluate_module(contract_module.BOUNDARY_MODULE, inputs, ("json",))["json"])
+
+
 def contract_document(expression: str) -> str:
     """A policy attribute's text: the evaluated document when it is a contract module output."""
     prefix = "${module.contract."

@@ -11,6 +11,9 @@ from __future__ import annotations
 import copy
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,12 +106,22 @@ def policy(*statements: dict[str, Any]) -> dict[str, Any]:
 
 
 GET_ITEM_ONLY = policy({"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN})
-GET_ITEM_AND_KEY = policy(
+GET_ITEM_AND_DECRYPT = policy(
     {"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN},
     {
         "Sid": "TableKeyThroughDynamoDB",
         "Effect": "Allow",
         "Action": "kms:Decrypt",
+        "Resource": iam_local.KEY_ARN,
+        "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
+    },
+)
+GET_ITEM_AND_KEY = policy(
+    *GET_ITEM_AND_DECRYPT["Statement"],
+    {
+        "Sid": "DescribeTableKeyThroughDynamoDB",
+        "Effect": "Allow",
+        "Action": "kms:DescribeKey",
         "Resource": iam_local.KEY_ARN,
         "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}},
     },
@@ -147,10 +160,20 @@ def test_a_table_on_the_stack_key_needs_the_key_through_dynamodb(gated: Gated) -
     assert error["Message"].startswith("KMS key access denied error: com.amazonaws.services.kms.model.AWSKMSException")
     [denial] = gated.reported(1)
     assert (denial["action"], denial["resource"], denial["via"]) == (
-        "kms:Decrypt",
+        "kms:DescribeKey",
         iam_local.KEY_ARN,
         "dynamodb:GetItem",
     )
+
+
+@pytest.mark.parametrize("gated", [{"send_reminder": GET_ITEM_AND_DECRYPT}], indirect=True)
+def test_decrypt_without_describe_key_is_not_enough(gated: Gated) -> None:
+    """The stricter model (docs/aws-fidelity.md): DynamoDB's callers also need kms:DescribeKey."""
+    dynamodb = gated.client_of("send_reminder", "dynamodb")
+    error = error_of(dynamodb.get_item, TableName=resource_name("idempotency_table", NAME), Key={"id": {"S": "x"}})
+    assert error["Message"].startswith("KMS key access denied error")
+    [denial] = gated.reported(1)
+    assert (denial["action"], denial["via"]) == ("kms:DescribeKey", "dynamodb:GetItem")
 
 
 @pytest.mark.parametrize("gated", [{"send_reminder": GET_ITEM_AND_KEY}], indirect=True)
@@ -160,27 +183,113 @@ def test_the_key_through_dynamodb_is_enough(gated: Gated) -> None:
     assert gated.reported(0) == []
 
 
+@pytest.mark.parametrize(
+    "removed", [None, "kms:GenerateDataKey", "kms:Decrypt"], ids=["both", "no GenerateDataKey", "no Decrypt"]
+)
 def test_sending_to_an_encrypted_queue_needs_generate_data_key_and_decrypt(
-    tmp_path: Path, contract_outputs: dict[str, Any]
+    tmp_path: Path, contract_outputs: dict[str, Any], removed: str | None
 ) -> None:
+    """SQS developer guide, "Key management": a producer needs GenerateDataKey **and** Decrypt."""
     outputs = copy.deepcopy(contract_outputs)
     scheduler_policy = json.loads(outputs["scheduler_role_policy"])
-    without_key = [s for s in scheduler_policy["Statement"] if not str(s["Action"]).count("kms:")]
-    assert len(without_key) < len(scheduler_policy["Statement"]), "the scheduler role no longer uses the key"
-    for statements, expected in ((scheduler_policy["Statement"], None), (without_key, "KMS.AccessDeniedException")):
-        outputs["scheduler_role_policy"] = json.dumps(policy(*statements))
-        stack = Gated(tmp_path, outputs)
-        try:
-            url = stack.stack.dlq_urls["scheduler"]
-            sqs = stack.scheduler_role("sqs")
-            if expected is None:
-                sqs.send_message(QueueUrl=url, MessageBody="{}")
-                assert stack.reported(0) == []
-            else:
-                assert error_of(sqs.send_message, QueueUrl=url, MessageBody="{}")["Code"] == expected
-                assert [d["action"] for d in stack.reported(1)] == ["kms:GenerateDataKey"]
-        finally:
-            stack.moto.stop()
+    kept = []
+    for statement in scheduler_policy["Statement"]:
+        actions = [a for a in statement["Action"] if a != removed]
+        if actions:
+            kept.append({**statement, "Action": actions})
+    assert sum(len(s["Action"]) for s in kept) == sum(len(s["Action"]) for s in scheduler_policy["Statement"]) - bool(
+        removed
+    ), "the scheduler role no longer uses the key as expected"
+    outputs["scheduler_role_policy"] = json.dumps(policy(*kept))
+    stack = Gated(tmp_path, outputs)
+    try:
+        url = stack.stack.dlq_urls["scheduler"]
+        sqs = stack.scheduler_role("sqs")
+        if removed is None:
+            sqs.send_message(QueueUrl=url, MessageBody="{}")
+            assert stack.reported(0) == []
+        else:
+            assert error_of(sqs.send_message, QueueUrl=url, MessageBody="{}")["Code"] == "KMS.AccessDeniedException"
+            assert [(d["action"], d["via"]) for d in stack.reported(1)] == [(removed, "sqs:SendMessage")]
+    finally:
+        stack.moto.stop()
+
+
+def test_the_event_source_mapping_s_receive_needs_the_function_role_s_decrypt_through_sqs(
+    tmp_path: Path, contract_outputs: dict[str, Any]
+) -> None:
+    """Lambda polls with the function's execution role; SQS decrypts with the caller's key grant."""
+    outputs = copy.deepcopy(contract_outputs)
+    for kind in ("function_policies", "function_runtime_policies"):
+        document = json.loads(outputs[kind]["send_reminder"])
+        document["Statement"] = [
+            {**s, "Action": [a for a in s["Action"] if a != "kms:Decrypt"]}
+            if s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", "").startswith("sqs.")
+            else s
+            for s in document["Statement"]
+        ]
+        document["Statement"] = [s for s in document["Statement"] if s["Action"]]
+        outputs[kind]["send_reminder"] = json.dumps(document)
+    stack = Gated(tmp_path, outputs)
+    try:
+        consumer = stack.client_of("send_reminder", "sqs")  # as LocalStack's QueueEventSource polls
+        error = error_of(consumer.receive_message, QueueUrl=stack.stack.queue_urls["reminders"], WaitTimeSeconds=0)
+        assert error["Code"] == "KMS.AccessDeniedException"
+        [denial] = stack.reported(1)
+        assert (denial["action"], denial["via"]) == ("kms:Decrypt", "sqs:ReceiveMessage")
+    finally:
+        stack.moto.stop()
+
+
+def without_configuration_sets(document: str) -> str:
+    """A policy document with every configuration-set resource taken out of its statements."""
+    parsed = json.loads(document)
+    statements = []
+    for statement in parsed["Statement"]:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        kept = [r for r in resources if ":configuration-set/" not in r]
+        if kept:
+            statements.append({**statement, "Resource": kept})
+    return json.dumps({**parsed, "Statement": statements})
+
+
+@pytest.mark.parametrize("missing_in", [None, "boundary", "role policy"])
+def test_a_send_naming_the_configuration_set_is_authorized_on_it_through_the_boundary(
+    tmp_path: Path, contract_outputs: dict[str, Any], missing_in: str | None
+) -> None:
+    """SES v2 SendEmail with ConfigurationSetName is authorized on the set too (SAR, SES v2), and a
+    permissions boundary caps the role's own grant (issue 23, item 4)."""
+    outputs = copy.deepcopy(contract_outputs)
+    if missing_in == "boundary":
+        outputs["permissions_boundary"] = without_configuration_sets(outputs["permissions_boundary"])
+    elif missing_in == "role policy":
+        policies = outputs["function_policies"]
+        policies["send_reminder"] = without_configuration_sets(policies["send_reminder"])
+    stack = Gated(tmp_path, outputs)
+    try:
+        ses = stack.client_of("send_reminder", "sesv2")
+        configuration_set = stack.stack.settings["SES_CONFIGURATION_SET"]
+        email = {
+            "FromEmailAddress": SENDER_EMAIL,
+            "Destination": {"ToAddresses": ["ada@example.com"]},
+            "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+            "ConfigurationSetName": configuration_set,
+        }
+        if missing_in is None:
+            assert ses.send_email(**email)["MessageId"]
+            assert stack.reported(0) == []
+            return
+        error = error_of(ses.send_email, **email)
+        reason = "permissions boundary" if missing_in == "boundary" else "identity-based policy"
+        session = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{NAME}-send-reminder/{NAME}-send-reminder"
+        assert error == {
+            "Code": "AccessDeniedException",
+            "Message": f"User: {session} is not authorized to perform: ses:SendEmail on resource: "
+            f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:configuration-set/{configuration_set} "
+            f"because no {reason} allows the ses:SendEmail action",
+        }
+    finally:
+        stack.moto.stop()
 
 
 def test_creating_a_schedule_passes_its_role_to_scheduler_only(gated: Gated) -> None:
@@ -301,3 +410,35 @@ def test_eventbridge_needs_the_key_policy_to_deliver_to_an_encrypted_queue(
         assert [(d["action"], d["resource"]) for d in stack.reported(1)] == [("kms:GenerateDataKey", iam_local.KEY_ARN)]
     finally:
         stack.moto.stop()
+
+
+def raw_put_events(url: str, bus: str, *, query: str = "") -> tuple[int, dict[str, Any]]:
+    """A PutEvents request sent without SigV4 headers (unsigned, or presigned with ``query``)."""
+    entry = {"EventBusName": bus, "Source": "cartflow.test", "DetailType": "Probe", "Detail": "{}"}
+    request = urllib.request.Request(
+        f"{url}/{'?' + query if query else ''}",
+        json.dumps({"Entries": [entry]}).encode(),
+        {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSEvents.PutEvents"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # nosec B310  # loopback moto
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_an_unsigned_request_is_refused_as_aws_refuses_it(gated: Gated) -> None:
+    status, body = raw_put_events(gated.moto.url, gated.stack.settings["EVENT_BUS_ARN"])
+    assert (status, body.get("__type")) == (403, "MissingAuthenticationTokenException")
+    assert [d["message"] for d in gated.reported(1)] == ["Request is missing Authentication Token"]
+
+
+def test_a_presigned_request_is_attributed_to_its_key(gated: Gated) -> None:
+    key = access_key_id(gated.outputs["arns"]["function_roles"]["cancel_reminders"])
+    credential = urllib.parse.quote(f"{key}/20261206/{REGION}/events/aws4_request", safe="")
+    query = f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={credential}&X-Amz-SignedHeaders=host"
+    status, body = raw_put_events(gated.moto.url, gated.stack.settings["EVENT_BUS_ARN"], query=query)
+    assert (status, body.get("__type")) == (400, "AccessDeniedException")
+    session = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{NAME}-cancel-reminders/{NAME}-cancel-reminders"
+    assert [(d["principal"], d["action"]) for d in gated.reported(1)] == [(session, "events:PutEvents")]

@@ -21,6 +21,7 @@ def outputs() -> dict[str, Any]:
         "queue_policies": {"q": doc("Q")},
         "rule_target_dlq_policy": doc("D"),
         "kms_key_policy": doc("K1", "K2"),
+        "permissions_boundary": doc("B"),
     }
 
 
@@ -38,6 +39,7 @@ def test_every_enforced_statement_is_listed_once() -> None:
         ("rule-target DLQ", "D"),
         ("key policy", "K1"),
         ("key policy", "K2"),
+        ("permissions boundary", "B"),
     ]
 
 
