@@ -20,13 +20,12 @@ from cartflow import contract
 from cartlocal import ports, samples
 from cartlocal.errors import LocalError
 from cartlocal.http_journey import HttpJourney
-from cartlocal.journey import Journey
+from cartlocal.journey import DELAY_SECONDS, Journey
 from cartlocal.local_aws.provision import REGION
 from cartlocal.local_stack import DEFAULT_TIME_SCALE, LocalStack, Options
 from cartlocal.timeline import Timeline
 
 # Nothing fires unless the journey fires it (cartlocal.journey): an hour, as the reliability runs use.
-DEMO_DELAY_SECONDS = 3600
 # The checkout `make local` watches for hot reload: the one this cartlocal is part of.
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 # How long `invoke` waits for the events a function put on the bus to reach the tap.
@@ -217,7 +216,7 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text, delay, api_port in (
-        ("demo", "run the scripted journey and check every outcome", DEMO_DELAY_SECONDS, 0),
+        ("demo", "run the scripted journey and check every outcome", DELAY_SECONDS, 0),
         ("local", "keep the stack running until Ctrl-C", 30, ports.API.default),
     ):
         command = commands.add_parser(name, help=help_text)

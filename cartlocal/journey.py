@@ -36,6 +36,9 @@ from cartlocal.pollers.scheduler import due_time
 
 USER, EMAIL, PRODUCT, OTHER_PRODUCT = "ada", "ada@example.com", "sku-42", "sku-7"
 # From Fire now to the email: the scheduler's poll, the queue and send_reminder's cold start.
+# The reminder delay the journey runs with: one no step can outlast, so nothing fires on its own;
+# the email step fires the schedule itself (the local scheduler's Fire now).
+DELAY_SECONDS = 3600
 DELIVERY_GRACE_SECONDS = 30.0
 STEP_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.1

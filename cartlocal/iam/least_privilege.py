@@ -24,11 +24,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cartlocal.iam import local as iam_local
-from cartlocal.journey import Journey
+from cartlocal.journey import DELAY_SECONDS, Journey
 from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
 
-DELAY_SECONDS = 5
 BEGIN, END = "<!-- authz-report:begin -->", "<!-- authz-report:end -->"
 
 

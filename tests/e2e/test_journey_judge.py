@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cartlocal.journey import EMAIL, STEP_TIMEOUT_SECONDS, USER, Expectation, Journey, wait_for
+from cartlocal.journey import DELAY_SECONDS, EMAIL, STEP_TIMEOUT_SECONDS, USER, Expectation, Journey, wait_for
 from cartlocal.local_aws import fault_proxy as faults
 from cartlocal.local_aws.fault_proxy import FaultProxy
 from cartlocal.local_stack import LocalStack, Options
@@ -24,7 +24,6 @@ from tests.helpers.events import valid_detail
 
 pytestmark = pytest.mark.e2e
 
-DELAY_SECONDS = 3600
 # Retry back-off and visibility timeouts become ~1 s each, so a refused reminder is dead-lettered soon.
 TIME_SCALE = 1 / 360
 EMAIL_EXPECTATION = "exactly one reminder email after the delay"

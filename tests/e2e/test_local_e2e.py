@@ -24,7 +24,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 
 from cartflow import contract
-from cartlocal.journey import Expectation, Journey, wait_for
+from cartlocal.journey import DELAY_SECONDS, Expectation, Journey, wait_for
 from cartlocal.lambda_runtime.artifacts import runtime_sdk
 from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
 from cartlocal.local_stack import LocalStack, Options
@@ -34,7 +34,6 @@ from tests.helpers.paths import ROOT
 pytestmark = pytest.mark.e2e
 
 # Nothing fires unless the journey fires it (Fire now): see cartlocal.journey.
-DELAY_SECONDS = 3600
 # Retry back-off and visibility timeouts become ~1 s each (SQS counts whole seconds).
 TIME_SCALE = 1 / 360
 FAILURE_PATH_SECONDS = 30.0
