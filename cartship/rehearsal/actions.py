@@ -64,7 +64,10 @@ class Runner:
 
 
 def _git(arguments: list[str], cwd: Path) -> None:
-    result = subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603, S607
+    git = shutil.which("git")
+    if git is None:
+        raise RehearsalError("actions/checkout: git is not on PATH")
+    result = subprocess.run([git, *arguments], cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         raise RehearsalError(f"actions/checkout: git {' '.join(arguments)} failed: {result.stderr.strip()}")
 

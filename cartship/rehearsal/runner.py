@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import uuid
@@ -188,9 +189,13 @@ class Rehearsal:
         environment |= contexts["env"] | substitute_all(step.env, contexts)
         script = temp / f"step_{number}.sh"
         script.write_text(substitute(step.run, contexts), encoding="utf-8")
+        shell, *options = SHELLS[step.shell_name]
+        executable = shutil.which(shell, path=environment["PATH"])
+        if executable is None:
+            raise RehearsalError(f"job {job.key}, step {number}: {shell} is not on PATH")
         with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
             finished = subprocess.run(  # noqa: S603  # the workflow's own step, as GitHub runs it
-                [*SHELLS[step.shell], str(script)],
+                [executable, *options, str(script)],
                 cwd=runner.workspace,
                 env=environment,
                 stdout=log,

@@ -34,7 +34,7 @@ class Step:
     inputs: dict[str, Any]
     run: str | None
     env: dict[str, Any]
-    shell: str | None
+    shell_name: str | None
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _step(job: str, number: int, raw: dict[str, Any]) -> Step:
         inputs=dict(raw.get("with") or {}),
         run=raw.get("run"),
         env=dict(raw.get("env") or {}),
-        shell=raw.get("shell"),
+        shell_name=raw.get("shell"),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -193,13 +194,15 @@ def test_putevents_answering_200_with_a_failed_entry_fails_the_record_and_the_re
     stack: Any, load_function: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     # PutEvents reports a rejected entry in a 200 answer, not as an error.
-    caplog.set_level(logging.DEBUG, logger="cartflow.sqs_batch")
+    # The batch loop logs through the functions' Powertools logger, named after the service.
+    service = os.environ["POWERTOOLS_SERVICE_NAME"]
+    caplog.set_level(logging.DEBUG, logger=service)
     app = load_function("send_reminder")
     reminder, event = due(stack)
     failed = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}]}
     with aws_answer(app.events, "PutEvents", 200, failed):
         assert app.handler(event, SEND) == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-    assert [record.getMessage() for record in caplog.records if record.name == "cartflow.sqs_batch"] == [
+    assert [record.getMessage() for record in caplog.records if record.name == service] == [
         "Record processing exception: <class 'RuntimeError'>:CartReminderSent not accepted: InternalFailure"
     ]
     assert len(sent_emails()) == 1
