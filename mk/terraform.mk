@@ -43,3 +43,20 @@ apply: tf-env venv ## Apply the plan saved by `make plan ENV=...` (exactly what 
 
 fmt: venv ## terraform fmt -recursive terraform/
 	$(TF) fmt -recursive terraform
+
+# ---------------------------------------------------------------- offline (cartprovider/)
+# The hashicorp/aws stand-in (cartprovider/) answers the plugin protocol from the real provider's
+# schema, so init/plan/apply/destroy run here without network or credentials (docs/aws-fidelity.md).
+.PHONY: terraform-offline standin-schema
+
+# Every root (bootstrap, then dev/staging/prod in parallel against a moto S3 backend) in a
+# temporary copy: init, plan, apply, plan again (must be empty), destroy. OFFLINE_MATRIX=full
+# runs every api/auth/snapstart combination for every environment; OFFLINE_ONLY=dev,prod a subset.
+OFFLINE_MATRIX ?= ci
+OFFLINE_ONLY ?=
+terraform-offline: venv ## init/plan/apply/re-plan/destroy every root against the offline AWS provider stand-in [OFFLINE_MATRIX=ci|full]
+	$(PY) -m cartprovider.runner --matrix $(OFFLINE_MATRIX) $(if $(OFFLINE_ONLY),--only $(OFFLINE_ONLY))
+
+# Regenerates cartprovider/aws-6.25.0.json (downloads the pinned cdktf wheel once, into .cache/).
+standin-schema: venv ## Rewrite the stand-in provider's schema from the cdktf AWS bindings (after adding an aws_* type)
+	$(PY) -m cartprovider.schema
