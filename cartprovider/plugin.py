@@ -14,9 +14,13 @@ does not honour fails the apply instead of passing with a warning.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import tempfile
+import threading
+from concurrent import futures
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
@@ -228,10 +232,54 @@ def plan_block_top(config: Any, prior: Any, proposed: Any, block: model.Block, c
     return model.plan_block(config, prior, proposed, block, ctx, create=prior is None, top=True)
 
 
-def main() -> None:
-    """Serve the provider (the mirror's executable runs this)."""
-    tf_provider.ProviderServicer = Servicer  # the runner builds its servicer by this name
-    runner.run_provider(Standin(), sys.argv)
+def serve(servicer: Any, credentials: dict[str, str]) -> None:
+    """go-plugin's side of the handshake: a gRPC server on a unix socket with TLS, announced on
+    stdout as `1|6|unix|<socket>|grpc|<certificate>`; it stops when Terraform asks it to.
+
+    The `tf` runner does the same, but loads its certificate with the cryptography package on
+    every start; Terraform starts a provider several times per command, so the certificate is
+    made once, when the mirror is installed (cartprovider/mirror.py), and only read here.
+    """
+    import grpc  # noqa: PLC0415 - only the served process needs it
+    from tf.gen import grpc_controller_pb2 as controller_pb  # noqa: PLC0415
+    from tf.gen import grpc_controller_pb2_grpc as controller_rpc  # noqa: PLC0415
+    from tf.gen import grpc_stdio_pb2_grpc as stdio_rpc  # noqa: PLC0415
+    from tf.gen import tfplugin_pb2_grpc as rpc  # noqa: PLC0415
+
+    stopped = threading.Event()
+
+    class Controller(controller_rpc.GRPCControllerServicer):  # type: ignore[misc]
+        def Shutdown(self, request: Any, context: Any) -> Any:
+            stopped.set()
+            return controller_pb.Empty()
+
+    class Stdio(stdio_rpc.GRPCStdioServicer):  # type: ignore[misc]
+        def StreamStdio(self, request: Any, context: Any) -> Any:
+            return iter([])
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    rpc.add_ProviderServicer_to_server(servicer, server)
+    controller_rpc.add_GRPCControllerServicer_to_server(Controller(), server)
+    stdio_rpc.add_GRPCStdioServicer_to_server(Stdio(), server)
+    with tempfile.TemporaryDirectory() as folder:
+        socket = f"{folder}/provider.sock"
+        pair = (credentials["key_pem"].encode(), credentials["cert_pem"].encode())
+        server.add_secure_port(f"unix://{socket}", grpc.ssl_server_credentials([pair], require_client_auth=False))
+        server.start()
+        print(f"1|6|unix|{socket}|grpc|{credentials['cert_chain'].rstrip('=')}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped.wait()
+        server.stop(grace=0.2)
+
+
+def main(credentials_path: str | None = None) -> None:
+    """Serve the provider (the mirror's executable runs this with its certificate's path)."""
+    if credentials_path is None:  # without one, the tf runner (it makes or reuses its own certificate)
+        tf_provider.ProviderServicer = Servicer  # the runner builds its servicer by this name
+        runner.run_provider(Standin(), sys.argv)
+        return
+    credentials = json.loads(Path(credentials_path).read_text(encoding="utf-8"))
+    serve(Servicer(Standin()), credentials)
 
 
 if __name__ == "__main__":

