@@ -82,6 +82,9 @@ class Outcome:
     error: str = ""
     resources: int = 0
     outputs: dict[str, Any] = field(default_factory=dict)
+    # What was applied, by address, for the types the local stack also provisions
+    # (`terraform show -json`, values after apply): tests compare the two.
+    applied: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
         status = "ok    " if self.ok else "FAILED"
@@ -203,12 +206,42 @@ def run_one(run: Run, repo: Path, plugin_dir: Path, backend: dict[str, Any] | No
         _, shown = _terraform("output", ["-json"], chdir, outcome)
         outcome.steps.pop()
         outcome.outputs = {k: v.get("value") for k, v in json.loads(shown or "{}").items()}
+        _, state = _terraform("show", ["-json"], chdir, outcome)
+        outcome.steps.pop()
+        outcome.applied = applied_resources(json.loads(state))
         if run.root != "bootstrap":
             destroy(chdir, variables, outcome)
         outcome.ok = True
     except StepFailed:
         pass
     return outcome
+
+
+COMPARED_TYPES = frozenset(
+    {
+        "aws_sqs_queue",
+        "aws_cloudwatch_event_rule",
+        "aws_cloudwatch_event_target",
+        "aws_lambda_function",
+        "aws_dynamodb_table",
+        "aws_scheduler_schedule_group",
+        "aws_sesv2_configuration_set",
+        "aws_cloudwatch_event_bus",
+    }
+)
+
+
+def applied_resources(shown: dict[str, Any]) -> dict[str, Any]:
+    """address -> {type, values} for COMPARED_TYPES, from `terraform show -json` of the state."""
+    found: dict[str, Any] = {}
+    pending = [shown.get("values", {}).get("root_module", {})]
+    while pending:
+        module = pending.pop()
+        pending += module.get("child_modules", [])
+        for resource in module.get("resources", []):
+            if resource.get("mode") == "managed" and resource.get("type") in COMPARED_TYPES:
+                found[resource["address"]] = {"type": resource["type"], "values": resource.get("values", {})}
+    return found
 
 
 def destroy(chdir: Path, variables: list[str], outcome: Outcome) -> None:
