@@ -57,7 +57,7 @@ FORCE_NEW: Final[dict[str, frozenset[str]]] = {
     "aws_iam_role_policy_attachment": frozenset({"role", "policy_arn"}),
     "aws_iam_policy": frozenset({"name", "name_prefix", "path", "description"}),
     "aws_cloudwatch_log_group": frozenset({"name", "name_prefix"}),
-    "aws_lambda_function": frozenset({"function_name"}),
+    "aws_lambda_function": frozenset({"function_name", "package_type"}),
     "aws_lambda_alias": frozenset({"name", "function_name"}),
     "aws_lambda_permission": frozenset(
         {"statement_id", "action", "function_name", "principal", "qualifier", "source_arn", "source_account"}
@@ -66,7 +66,7 @@ FORCE_NEW: Final[dict[str, frozenset[str]]] = {
     "aws_lambda_function_event_invoke_config": frozenset({"function_name", "qualifier"}),
     "aws_kms_alias": frozenset({"name", "name_prefix"}),
     "aws_kms_key": frozenset({"customer_master_key_spec", "key_usage"}),
-    "aws_dynamodb_table": frozenset({"name"}),
+    "aws_dynamodb_table": frozenset({"name", "hash_key", "range_key"}),
     "aws_s3_bucket": frozenset({"bucket", "bucket_prefix"}),
     "aws_cloudwatch_event_bus": frozenset({"name"}),
     "aws_cloudwatch_event_rule": frozenset({"name", "name_prefix", "event_bus_name"}),

@@ -85,6 +85,7 @@ class Outcome:
     # What was applied, by address, for the types the local stack also provisions
     # (`terraform show -json`, values after apply): tests compare the two.
     applied: dict[str, Any] = field(default_factory=dict)
+    plan: str = ""  # plan_only: Terraform's plan as it printed it
 
     def line(self) -> str:
         status = "ok    " if self.ok else "FAILED"
@@ -94,8 +95,11 @@ class Outcome:
 
 
 def matrix(kind: str) -> list[Run]:
+    """ci: CI_MATRIX; tfvars: each environment exactly as its terraform.tfvars; full: every combination."""
     if kind == "ci":
         return [Run(env, CI_MATRIX[env]) for env in ENVIRONMENTS]
+    if kind == "tfvars":
+        return [Run(env) for env in ENVIRONMENTS]
     runs = []
     for env in ENVIRONMENTS:
         for api in ("rest", "http"):
@@ -287,7 +291,7 @@ def plan_only(directory: Path, plugin_dir: Path, variables: list[str] | None = N
     common = ["-input=false", "-no-color"]
     try:
         _terraform("init", [f"-plugin-dir={plugin_dir}", *common], directory, outcome)
-        _terraform("plan", [*common, *(variables or [])], directory, outcome)
+        _, outcome.plan = _terraform("plan", [*common, *(variables or [])], directory, outcome)
         outcome.ok = True
     except StepFailed:
         pass
@@ -360,9 +364,16 @@ def _in_worker(  # noqa: PLR0917
         )
 
 
-def _backend_for(env_name: str, bootstrap: Outcome, endpoint: str, key_arn: str) -> dict[str, Any]:
-    config = dict(bootstrap.outputs["backend_config"][env_name])
+def _backend_for(run: Run, bootstrap: Outcome, endpoint: str, key_arn: str, shared: bool) -> dict[str, Any]:
+    """The environment's backend with the moto endpoint; runs that share an environment (the full
+    matrix) each get a key of their own, or they would lock and overwrite one another's state."""
+    config = dict(bootstrap.outputs["backend_config"][run.root])
+    own_key = {}
+    if shared:
+        slug = "-".join(f"{k}-{str(v).lower()}" for k, v in sorted(run.options.items())) or "tfvars"
+        own_key = {"key": config["key"].replace("/terraform.tfstate", f"/{slug}/terraform.tfstate")}
     return {
+        **own_key,
         "bucket": config["bucket"],
         "kms_key_id": key_arn,
         "endpoints": {"s3": endpoint},
@@ -429,6 +440,7 @@ def run_all(runs: list[Run], keep: Path | None = None, workers: int = 3) -> list
         server, endpoint, key_arn = _start_state_service(bootstrap, region)
         try:
             repos = {i: prepare(work / f"run-{i}") for i in range(len(runs))}
+            roots = [run.root for run in runs]
             with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = [
                     pool.submit(
@@ -436,7 +448,7 @@ def run_all(runs: list[Run], keep: Path | None = None, workers: int = 3) -> list
                         run,
                         repos[i],
                         plugin_dir,
-                        _backend_for(run.root, bootstrap, endpoint, key_arn),
+                        _backend_for(run, bootstrap, endpoint, key_arn, shared=roots.count(run.root) > 1),
                         env,
                         work,
                     )
@@ -473,14 +485,31 @@ def _destroy_bootstrap(repo: Path, plugin_dir: Path, env: dict[str, str], outcom
     outcome.ok, outcome.steps, outcome.error = result.ok, result.steps, result.error
 
 
+def plan_environment(env: str, keep: Path | None = None) -> int:
+    """`make plan ENV=<env> OFFLINE=1`: the environment's plan against the stand-in, from a copy
+    (synthetic code artifacts, local state: a new stack), printed as Terraform prints it."""
+    work = Path(tempfile.mkdtemp(prefix="terraform-plan-offline-")) if keep is None else keep
+    try:
+        plugin_dir = work / "mirror"
+        mirror.install(plugin_dir)
+        os.environ.update(_env(work))
+        outcome = plan_only(prepare(work / "plan") / "terraform" / "environments" / env, plugin_dir)
+        print(outcome.plan if outcome.ok else outcome.error)
+        return 0 if outcome.ok else 1
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
-        "--matrix", choices=("ci", "full"), default="ci", help="ci: every root once, every option somewhere"
+        "--matrix", choices=("ci", "tfvars", "full"), default="ci", help="ci: every root once, every option somewhere"
     )
     parser.add_argument("--only", default="", help="comma-separated environments (the bootstrap always runs)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--plan", metavar="ENV", help="only plan this environment (local state; make plan OFFLINE=1)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--destroy-bootstrap", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -489,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_one(Run(**request["run"]), Path(request["repo"]), Path(request["plugin_dir"]), request["backend"])
         print(json.dumps(asdict(outcome)))
         return 0
+    if args.plan:
+        return plan_environment(args.plan, args.keep)
     if args.destroy_bootstrap:
         request = json.loads(args.destroy_bootstrap.read_text(encoding="utf-8"))
         outcome = Outcome("bootstrap (destroy)", ok=False)
