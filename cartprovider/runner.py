@@ -204,15 +204,14 @@ def run_one(run: Run, repo: Path, plugin_dir: Path, backend: dict[str, Any] | No
             outcome.error = "the plan after apply is not empty:\n" + out[-6000:]
             raise StepFailed("replan")
         outcome.steps[-1] = outcome.steps[-1].replace("plan", "replan-empty")
-        _, listed = _terraform("state", ["list"], chdir, outcome)
+        _, pulled = _terraform("state", ["pull"], chdir, outcome)
         outcome.steps.pop()
-        outcome.resources = len(listed.split())
-        _, shown = _terraform("output", ["-json"], chdir, outcome)
-        outcome.steps.pop()
-        outcome.outputs = {k: v.get("value") for k, v in json.loads(shown or "{}").items()}
-        _, state = _terraform("show", ["-json"], chdir, outcome)
-        outcome.steps.pop()
-        outcome.applied = applied_resources(json.loads(state))
+        state = json.loads(pulled)
+        outcome.resources = sum(
+            len(r.get("instances", [])) for r in state.get("resources", []) if r["mode"] == "managed"
+        )
+        outcome.outputs = {k: v.get("value") for k, v in state.get("outputs", {}).items()}
+        outcome.applied = applied_resources(state)
         if run.root != "bootstrap":
             destroy(chdir, variables, outcome)
         outcome.ok = True
@@ -235,16 +234,19 @@ COMPARED_TYPES = frozenset(
 )
 
 
-def applied_resources(shown: dict[str, Any]) -> dict[str, Any]:
-    """address -> {type, values} for COMPARED_TYPES, from `terraform show -json` of the state."""
+def applied_resources(state: dict[str, Any]) -> dict[str, Any]:
+    """address -> {type, values} for COMPARED_TYPES, from the raw state (`terraform state pull`:
+    read from the backend, no provider started, unlike `show -json`)."""
     found: dict[str, Any] = {}
-    pending = [shown.get("values", {}).get("root_module", {})]
-    while pending:
-        module = pending.pop()
-        pending += module.get("child_modules", [])
-        for resource in module.get("resources", []):
-            if resource.get("mode") == "managed" and resource.get("type") in COMPARED_TYPES:
-                found[resource["address"]] = {"type": resource["type"], "values": resource.get("values", {})}
+    for resource in state.get("resources", []):
+        if resource.get("mode") != "managed" or resource.get("type") not in COMPARED_TYPES:
+            continue
+        prefix = f"{resource['module']}." if resource.get("module") else ""
+        for instance in resource.get("instances", []):
+            key = instance.get("index_key")
+            index = "" if key is None else f"[{json.dumps(key)}]"
+            address = f"{prefix}{resource['type']}.{resource['name']}{index}"
+            found[address] = {"type": resource["type"], "values": instance.get("attributes", {})}
     return found
 
 
