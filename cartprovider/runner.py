@@ -230,6 +230,10 @@ COMPARED_TYPES = frozenset(
         "aws_scheduler_schedule_group",
         "aws_sesv2_configuration_set",
         "aws_cloudwatch_event_bus",
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_sqs_queue_policy",
+        "aws_kms_key",
     }
 )
 

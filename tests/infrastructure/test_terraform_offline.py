@@ -9,20 +9,25 @@ stand-in is not friendlier than the real provider: a count over a not-yet-known 
 item 1, re-introduced into a copy of today's module) fails the plan with Terraform's own
 "Invalid count argument", and a misspelt argument, a wrong type or a missing required argument
 fails validate. And the local stack provisions what Terraform deploys (queues, rules, targets, the
-table, every function's environment), so local runs exercise the deployed configuration.
+table, every function's environment) and authorizes with the documents Terraform attaches (every
+role's policies and trust policy, the queue and key policies), so local runs exercise the
+deployed configuration.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from cartlocal.iam import contract_module
 from cartlocal.local_aws.provision import provision
 from cartprovider import mirror, runner
 from cartprovider.schema import load
@@ -184,3 +189,82 @@ def test_the_local_stack_provisions_what_terraform_deploys(offline_run: list[run
         assert theirs == mine, name
     assert terraform["tables"] == local["tables"]
     assert terraform["environments"] == local["environments"]
+
+
+POLICY_OUTPUTS = (
+    "names",
+    "function_policies",
+    "function_has_handler_policy",
+    "function_runtime_policies",
+    "scheduler_role_policy",
+    "api_role_policy",
+    "ses_events_role_policy",
+    "trust_policies",
+    "queue_policies",
+    "rule_target_dlq_policy",
+    "kms_key_policy",
+)
+
+
+def test_every_policy_terraform_attaches_is_the_one_the_local_plane_evaluates(
+    offline_run: list[runner.Outcome],
+) -> None:
+    """The local authorization plane authorizes with the contract module's documents
+    (cartlocal/iam/contract_module.py); prod as applied must attach exactly those, for prod's
+    inputs: every role's own policies and trust policy, the queue policies and the key policy."""
+    prod = next(o for o in offline_run if o.label.startswith("prod"))
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for entry in prod.applied.values():
+        by_type.setdefault(entry["type"], []).append(entry["values"])
+    roles = {r["name"]: r for r in by_type["aws_iam_role"]}
+    queues = {q["url"]: q for q in by_type["aws_sqs_queue"]}
+    (key,) = by_type["aws_kms_key"]
+    names = {
+        "bus": by_type["aws_cloudwatch_event_bus"][0],
+        "group": by_type["aws_scheduler_schedule_group"][0],
+        "table": by_type["aws_dynamodb_table"][0],
+        "ses": by_type["aws_sesv2_configuration_set"][0],
+    }
+    inputs = {
+        "name": "cartflow-prod",
+        "partition": "aws",
+        "region": "eu-west-1",
+        "account_id": "123456789012",
+        "kms_key_arn": key["arn"],
+        "sender_identity": "cartflow.example",
+        "sandbox_recipients": [],
+        "key_administrator_arns": ["arn:aws:iam::123456789012:role/cartflow-deploy-prod"],
+        "setting_values": {
+            "EVENT_BUS_ARN": names["bus"]["arn"],
+            "SCHEDULE_GROUP": names["group"]["name"],
+            "SCHEDULER_ROLE_ARN": roles["cartflow-prod-scheduler"]["arn"],
+            "SCHEDULER_DLQ_ARN": next(q["arn"] for q in queues.values() if q["name"] == "cartflow-prod-scheduler-dlq"),
+            "REMINDER_DELAY_SECONDS": "86400",
+            "IDEMPOTENCY_TABLE": names["table"]["name"],
+            "SENDER_EMAIL": "reminders@cartflow.example",
+            "SES_CONFIGURATION_SET": names["ses"]["configuration_set_name"],
+        },
+    }
+    contract = contract_module.evaluate(inputs, POLICY_OUTPUTS)
+    role_names = contract["names"]
+
+    expected: dict[tuple[str, str], Any] = {}
+    for fn, function in role_names["functions"].items():
+        if contract["function_has_handler_policy"][fn]:
+            expected[function, "handler"] = json.loads(contract["function_policies"][fn])
+        expected[function, "runtime"] = json.loads(contract["function_runtime_policies"][fn])
+    expected[role_names["scheduler_role"], "put-reminders"] = json.loads(contract["scheduler_role_policy"])
+    expected[role_names["api_role"], "put-cart-events"] = json.loads(contract["api_role_policy"])
+    expected[role_names["ses_events_role"], "forward-to-the-stack-bus"] = json.loads(contract["ses_events_role_policy"])
+    attached = {(p["role"], p["name"]): json.loads(p["policy"]) for p in by_type["aws_iam_role_policy"]}
+    assert attached == expected
+
+    for role, trust in contract["trust_policies"].items():
+        assert json.loads(roles[role_names[role]]["assume_role_policy"]) == json.loads(trust), role
+    queue_policies = {queues[p["queue_url"]]["name"]: json.loads(p["policy"]) for p in by_type["aws_sqs_queue_policy"]}
+    expected_queues = {
+        role_names["queues"][queue]: json.loads(policy) for queue, policy in contract["queue_policies"].items()
+    }
+    expected_queues[role_names["rule_target_dlq"]] = json.loads(contract["rule_target_dlq_policy"])
+    assert queue_policies == expected_queues
+    assert json.loads(key["policy"]) == json.loads(contract["kms_key_policy"])
