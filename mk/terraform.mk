@@ -25,9 +25,15 @@ validate: venv ## terraform init -backend=false + validate in every module, envi
 	  $(TF) -chdir=$$dir validate -no-color || exit 1; \
 	done
 
-plan: tf-env venv ## Plan ENV=dev|staging|prod into terraform/environments/$ENV/tfplan (needs AWS credentials; `make package` first for local code) [PLAN_FLAGS=-lock=false]
+# OFFLINE=1: the same environment planned against the offline stand-in (cartprovider/), in a copy
+# with local state and synthetic code: a new stack's plan, no credentials, nothing saved.
+plan: tf-env venv ## Plan ENV=dev|staging|prod into terraform/environments/$ENV/tfplan (needs AWS credentials; `make package` first for local code) [PLAN_FLAGS=-lock=false] [OFFLINE=1]
+ifeq ($(OFFLINE),1)
+	$(PY) -m cartprovider.runner --plan $(ENV)
+else
 	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl
 	$(TF) -chdir=$(TF_DIR) plan -input=false -out=tfplan $(PLAN_FLAGS)
+endif
 
 # @-recipes: the output is the summary itself (the workflow appends it to the job summary).
 plan-summary: tf-env venv ## Markdown summary of the saved plan of ENV (what approvers read)
@@ -35,11 +41,34 @@ plan-summary: tf-env venv ## Markdown summary of the saved plan of ENV (what app
 	@$(TF) -chdir=$(TF_DIR) show -json tfplan | $(PY) tools/plan_summary.py --env "$(ENV)"
 
 # init again: the plan may come from another job (its .terraform.lock.hcl with it, so the same providers).
-apply: tf-env venv ## Apply the plan saved by `make plan ENV=...` (exactly what was reviewed)
+# OFFLINE=1: plan, apply, re-plan and destroy ENV against the stand-in (make terraform-offline).
+apply: tf-env venv ## Apply the plan saved by `make plan ENV=...` (exactly what was reviewed) [OFFLINE=1]
+ifeq ($(OFFLINE),1)
+	$(PY) -m cartprovider.runner --matrix tfvars --only $(ENV)
+else
 	@test -f $(TF_DIR)/tfplan || { echo "error: no saved plan in $(TF_DIR); run: make plan ENV=$(ENV)" >&2; exit 2; }
 	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl
 	$(TF) -chdir=$(TF_DIR) apply -input=false tfplan
 	rm -f $(TF_DIR)/tfplan
+endif
 
 fmt: venv ## terraform fmt -recursive terraform/
 	$(TF) fmt -recursive terraform
+
+# ---------------------------------------------------------------- offline (cartprovider/)
+# The hashicorp/aws stand-in (cartprovider/) answers the plugin protocol from the real provider's
+# schema, so init/plan/apply/destroy run here without network or credentials (docs/aws-fidelity.md).
+.PHONY: terraform-offline standin-schema
+
+# Every root (bootstrap, then dev/staging/prod in parallel against a moto S3 backend) in a
+# temporary copy: init, plan, apply, plan again (must be empty), destroy. OFFLINE_MATRIX=full
+# runs every api/auth/snapstart combination for every environment, OFFLINE_MATRIX=tfvars each
+# environment as its tfvars; OFFLINE_ONLY=dev,prod a subset.
+OFFLINE_MATRIX ?= ci
+OFFLINE_ONLY ?=
+terraform-offline: venv ## init/plan/apply/re-plan/destroy every root against the offline AWS provider stand-in [OFFLINE_MATRIX=ci|tfvars|full]
+	$(PY) -m cartprovider.runner --matrix $(OFFLINE_MATRIX) $(if $(OFFLINE_ONLY),--only $(OFFLINE_ONLY))
+
+# Regenerates cartprovider/aws-6.25.0.json (downloads the pinned cdktf wheel once, into .cache/).
+standin-schema: venv ## Rewrite the stand-in provider's schema from the cdktf AWS bindings (after adding an aws_* type)
+	$(PY) -m cartprovider.schema

@@ -47,11 +47,15 @@ def pytest_configure(config: pytest.Config) -> None:
     botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
+LONG_MODULES = ("tests/e2e/", "tests/infrastructure/test_terraform_offline.py")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The end-to-end modules first, in their random order: with parallel workers, the longest
-    modules starting first keep one of them from running alone at the end."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/e2e/"))
+    """The end-to-end modules (and Terraform over every root) first, in their random order: with
+    parallel workers, the longest modules starting first keep one of them from running alone at
+    the end."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_MODULES))
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,9 @@ from cartflow import contract
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 SENDER_EMAIL = "reminders@cartflow.example"
+# Terraform keeps what lands in the stack's own dead-letter queues (scheduler, async failures)
+# for SQS's maximum, 14 days (terraform/modules/cartflow/sqs.tf dead_letter_retention_seconds).
+DEAD_LETTER_RETENTION_SECONDS = 1209600
 
 
 @dataclass
@@ -104,10 +107,15 @@ def provision(
         )
         stack.queue_urls[queue_name], stack.dlq_urls[queue_name] = url, dlq_url
 
-    scheduler_dlq_url, scheduler_dlq_arn = _queue(sqs, contract.resource_name("scheduler_dlq", name), {}, key_arn)
+    dead_letter = {"MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS)}
+    scheduler_dlq_url, scheduler_dlq_arn = _queue(
+        sqs, contract.resource_name("scheduler_dlq", name), dead_letter, key_arn
+    )
     stack.dlq_urls["scheduler"] = scheduler_dlq_url
     # The on-failure destination of every asynchronously invoked function (Terraform: async_failure_dlq).
-    stack.dlq_urls["async_failures"], _ = _queue(sqs, contract.resource_name("async_failure_dlq", name), {}, key_arn)
+    stack.dlq_urls["async_failures"], _ = _queue(
+        sqs, contract.resource_name("async_failure_dlq", name), dead_letter, key_arn
+    )
     for rule_name, rule in spec["rules"].items():
         rule_resource = contract.resource_name("rule", name, rule_name)
         events.put_rule(
@@ -162,6 +170,8 @@ def provision(
     forward = contract.resource_name("ses_events_rule", name)
     events.put_rule(
         Name=forward,
+        Description=f"Email events of {configuration_set}, forwarded from the default bus to "
+        f"{contract.resource_name('event_bus', name)}.",
         EventPattern=json.dumps(
             {"source": ["aws.ses"], "detail": {"mail": {"tags": {"ses:configuration-set": [configuration_set]}}}}
         ),

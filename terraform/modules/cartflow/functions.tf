@@ -19,6 +19,7 @@ module "function" {
 
   environment_variables = module.contract.environment[each.key]
   policy_json           = module.contract.function_policies[each.key]
+  attach_handler_policy = module.contract.function_has_handler_policy[each.key]
   runtime_policy_json   = module.contract.function_runtime_policies[each.key]
 
   kms_key_arn                    = aws_kms_key.this.arn

@@ -121,6 +121,11 @@ output "function_policies" {
   }
 }
 
+output "function_has_handler_policy" {
+  description = "Per function, whether its handler policy has any statement: derived from the statement list, not the document's text, so it is known at plan time even while the stack key's ARN is not."
+  value       = { for fn, statements in local.all_function_statements : fn => length(statements) > 0 }
+}
+
 output "scheduler_role_policy" {
   description = "IAM policy document (JSON) of the role EventBridge Scheduler assumes."
   value       = local.policy_documents.scheduler_role

@@ -23,13 +23,23 @@ resource "aws_iam_role" "this" {
   tags = var.tags
 }
 
-# A consumer that calls no AWS API has no statements, and IAM takes no policy without one.
+# A consumer that calls no AWS API has no statements, and IAM takes no policy without one. The
+# count comes from attach_handler_policy, known at plan time, never from the document: its text
+# holds the stack key's ARN, unknown on a new stack, and a count Terraform cannot know fails the
+# plan ("Invalid count argument"; docs/aws-fidelity.md).
 resource "aws_iam_role_policy" "handler" {
-  count = length(jsondecode(var.policy_json).Statement) > 0 ? 1 : 0
+  count = var.attach_handler_policy ? 1 : 0
 
   name   = "handler"
   role   = aws_iam_role.this.id
   policy = var.policy_json
+
+  lifecycle {
+    precondition {
+      condition     = length(jsondecode(var.policy_json).Statement) > 0
+      error_message = "attach_handler_policy is true but policy_json has no statement; IAM takes no policy without one."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "runtime" {

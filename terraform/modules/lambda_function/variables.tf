@@ -95,6 +95,11 @@ variable "policy_json" {
   }
 }
 
+variable "attach_handler_policy" {
+  description = "Whether policy_json has statements, so the handler policy is attached (the contract module's function_has_handler_policy). A plain bool because count must be known at plan time, and policy_json is not on a new stack."
+  type        = bool
+}
+
 variable "runtime_policy_json" {
   description = "IAM policy document (JSON) of what every function needs whatever its handler does: its own logs, X-Ray, its environment's key, its failure destination (the contract module's function_runtime_policies)."
   type        = string
