@@ -198,7 +198,7 @@ def run_one(run: Run, repo: Path, plugin_dir: Path, backend: dict[str, Any] | No
         chdir = repo / "terraform" / "environments" / run.root
         init = [f"-plugin-dir={plugin_dir}", *common, "-backend-config=backend.hcl"]
         if backend is not None:
-            (chdir / "offline.s3.tfbackend").write_text(_hcl(backend), encoding="utf-8")
+            (chdir / "offline.s3.tfbackend").write_text(hcl(backend), encoding="utf-8")
             init.append("-backend-config=offline.s3.tfbackend")
     try:
         _init_then_reattach(init, chdir, outcome)
@@ -330,7 +330,7 @@ def _protected(chdir: Path) -> bool:
     )
 
 
-def _hcl(values: dict[str, Any]) -> str:
+def hcl(values: dict[str, Any]) -> str:
     lines = []
     for key, value in values.items():
         if isinstance(value, dict):
@@ -382,7 +382,7 @@ def _free_port() -> int:
         return port
 
 
-def _env(work: Path) -> dict[str, str]:
+def terraform_environment(work: Path) -> dict[str, str]:
     cli_config = work / "cli.tfrc"
     cli_config.write_text(
         "# No provider installation or credentials: the offline run uses -plugin-dir.\n", encoding="utf-8"
@@ -424,7 +424,7 @@ def _in_worker(  # noqa: PLR0917
         )
 
 
-def _backend_for(run: Run, bootstrap: Outcome, endpoint: str, key_arn: str, shared: bool) -> dict[str, Any]:
+def backend_for(run: Run, bootstrap: Outcome, endpoint: str, key_arn: str, shared: bool) -> dict[str, Any]:
     """The environment's backend with the moto endpoint; runs that share an environment (the full
     matrix) each get a key of their own, or they would lock and overwrite one another's state."""
     config = dict(bootstrap.outputs["backend_config"][run.root])
@@ -445,7 +445,7 @@ def _backend_for(run: Run, bootstrap: Outcome, endpoint: str, key_arn: str, shar
     }
 
 
-def _start_state_service(bootstrap: Outcome, region: str) -> tuple[Any, str, str]:
+def start_state_service(bootstrap: Outcome, region: str) -> tuple[Any, str, str]:
     """moto on loopback with the bootstrap's state bucket and a KMS key (moto picks its id)."""
     import boto3  # noqa: PLC0415
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
@@ -482,22 +482,26 @@ def _state_objects(endpoint: str, bucket: str, region: str) -> list[str]:
     return sorted(obj["Key"] for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
 
 
+def apply_bootstrap(work: Path, plugin_dir: Path, env: dict[str, str]) -> tuple[Outcome, Path]:
+    """The bootstrap planned and applied (local state) in a copy under ``work``; the copy's root."""
+    repo = prepare(work / "bootstrap")
+    return _in_worker(Run("bootstrap"), repo, plugin_dir, None, env, work), repo
+
+
 def run_all(runs: list[Run], keep: Path | None = None, workers: int = 3) -> list[Outcome]:
     work = Path(tempfile.mkdtemp(prefix="terraform-offline-")) if keep is None else keep
     work.mkdir(parents=True, exist_ok=True)
     try:
         plugin_dir = work / "mirror"
         mirror.install(plugin_dir)
-        env = _env(work)
+        env = terraform_environment(work)
         outcomes: list[Outcome] = []
-        boot = Run("bootstrap")
-        boot_repo = prepare(work / "bootstrap")
-        bootstrap = _in_worker(boot, boot_repo, plugin_dir, None, env, work)
+        bootstrap, boot_repo = apply_bootstrap(work, plugin_dir, env)
         outcomes.append(bootstrap)
         if not bootstrap.ok:
             return outcomes
         region = bootstrap.outputs["backend_config"][ENVIRONMENTS[0]]["region"]
-        server, endpoint, key_arn = _start_state_service(bootstrap, region)
+        server, endpoint, key_arn = start_state_service(bootstrap, region)
         try:
             repos = {i: prepare(work / f"run-{i}") for i in range(len(runs))}
             roots = [run.root for run in runs]
@@ -508,7 +512,7 @@ def run_all(runs: list[Run], keep: Path | None = None, workers: int = 3) -> list
                         run,
                         repos[i],
                         plugin_dir,
-                        _backend_for(run, bootstrap, endpoint, key_arn, shared=roots.count(run.root) > 1),
+                        backend_for(run, bootstrap, endpoint, key_arn, shared=roots.count(run.root) > 1),
                         env,
                         work,
                     )
@@ -552,7 +556,7 @@ def plan_environment(env: str, keep: Path | None = None) -> int:
     try:
         plugin_dir = work / "mirror"
         mirror.install(plugin_dir)
-        os.environ.update(_env(work))
+        os.environ.update(terraform_environment(work))
         outcome = plan_only(prepare(work / "plan") / "terraform" / "environments" / env, plugin_dir)
         print(outcome.plan if outcome.ok else outcome.error)
         return 0 if outcome.ok else 1
