@@ -1,7 +1,7 @@
 # Shipping (cartship, docs/shipping.md): build once, publish, promote the same bytes dev -> staging -> prod.
 # Work against AWS with the credentials in the environment, or against moto with AWS_ENDPOINT_URL set.
 # CARTSHIP_BUCKET names the artifact bucket: terraform -chdir=terraform/bootstrap output -raw artifact_bucket
-.PHONY: publish enter promote status pull smoke
+.PHONY: publish enter promote status pull smoke pipeline-offline
 
 # DIST: the build to publish; RELEASES: where local copies of manifests go (tests point both elsewhere).
 DIST ?= dist
@@ -30,3 +30,8 @@ else
 	@test -n "$(ENV)" -a -f "terraform/environments/$(ENV)/backend.hcl" || { echo "error: unknown environment '$(ENV)' (make smoke ENV=dev|staging|prod)" >&2; exit 1; }
 	$(PY) tools/terraform.py -chdir=terraform/environments/$(ENV) output -json | $(SHIP) smoke --terraform-outputs -
 endif
+
+# deploy.yml's jobs, each in a fresh clone of HEAD, against a local account (docs/shipping.md,
+# "Rehearsing the pipeline"). UNTIL=<job> stops after that job; KEEP=<dir> keeps the workspaces.
+pipeline-offline: venv run-venv ## Rehearse deploy.yml job by job offline (fresh workspaces, artifacts, roles) [UNTIL=dev] [KEEP=dir]
+	$(PY) -m cartship.rehearsal.pipeline $(if $(UNTIL),--until $(UNTIL)) $(if $(KEEP),--keep $(KEEP))

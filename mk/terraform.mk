@@ -8,6 +8,9 @@ TF := $(PY) tools/terraform.py
 TF_ENVS := $(patsubst terraform/environments/%/backend.hcl,%,$(wildcard terraform/environments/*/backend.hcl))
 TF_MODULES := $(wildcard terraform/modules/*) $(wildcard terraform/bootstrap)
 TF_DIR = terraform/environments/$(ENV)
+# Unset against AWS. The pipeline rehearsal (make pipeline-offline) sets them so that the same
+# recipes init against the provider stand-in's mirror and keep state in its moto account.
+TF_INIT_OFFLINE = $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR)) $(if $(TF_BACKEND_OVERRIDES),-backend-config=$(TF_BACKEND_OVERRIDES)/$(ENV).tfbackend)
 
 .PHONY: validate plan plan-summary apply fmt tf-env
 
@@ -31,7 +34,7 @@ plan: tf-env venv ## Plan ENV=dev|staging|prod into terraform/environments/$ENV/
 ifeq ($(OFFLINE),1)
 	$(PY) -m cartprovider.runner --plan $(ENV)
 else
-	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl
+	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl $(TF_INIT_OFFLINE)
 	$(TF) -chdir=$(TF_DIR) plan -input=false -out=tfplan $(PLAN_FLAGS)
 endif
 
@@ -47,7 +50,7 @@ ifeq ($(OFFLINE),1)
 	$(PY) -m cartprovider.runner --matrix tfvars --only $(ENV)
 else
 	@test -f $(TF_DIR)/tfplan || { echo "error: no saved plan in $(TF_DIR); run: make plan ENV=$(ENV)" >&2; exit 2; }
-	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl
+	$(TF) -chdir=$(TF_DIR) init -input=false -backend-config=backend.hcl $(TF_INIT_OFFLINE)
 	$(TF) -chdir=$(TF_DIR) apply -input=false tfplan
 	rm -f $(TF_DIR)/tfplan
 endif

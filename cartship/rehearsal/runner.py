@@ -45,6 +45,11 @@ class Settings:
     environment_variables: Mapping[str, Mapping[str, str]]
     endpoint_url: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Paths of the repository's own checkout linked into each workspace (actions.Runner.linked).
+    linked: tuple[str, ...] = ()
+    # ``run:`` scripts (by how they start) that cannot be rehearsed here, with the reason: each is
+    # printed as not rehearsed, never passed off as run.
+    unrehearsed: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class Rehearsal:
         self.artifacts = settings.scratch / "artifacts"
         self.artifacts.mkdir(parents=True, exist_ok=True)
         self.results: dict[str, JobResult] = {}
+        self.skipped: list[str] = []
 
     def _contexts(self, job: Job) -> dict[str, Any]:
         variables = dict(self.settings.variables)
@@ -140,12 +146,17 @@ class Rehearsal:
             exported={},
             path_prefix=[],
             say=lambda line: self._say(f"[{job.key}]   {line}"),
+            linked=self.settings.linked,
         )
         summary = home / "summary.md"
         for number, step in enumerate(job.steps, start=1):
             contexts["env"] = env | runner.exported
             self._say(f"[{job.key}] step {number}: {step.label}")
-            if step.uses is not None:
+            reason = self._unrehearsed(step)
+            if reason is not None:
+                self._say(f"[{job.key}]   NOT REHEARSED: {reason}")
+                self.skipped.append(f"{job.key}: {step.label}")
+            elif step.uses is not None:
                 actions.play(runner, step.uses, substitute_all(step.inputs, contexts))
             else:
                 self._run_step(job, number, step, runner=runner, contexts=contexts, temp=temp, summary=summary)
@@ -154,6 +165,10 @@ class Rehearsal:
         self.results[job.key] = result
         self._say(f"[{job.key}] {job.name}: succeeded{f' {outputs}' if outputs else ''}")
         return result
+
+    def _unrehearsed(self, step: Step) -> str | None:
+        script = (step.run or "").strip()
+        return next((why for start, why in self.settings.unrehearsed.items() if script.startswith(start)), None)
 
     def _run_step(
         self,
