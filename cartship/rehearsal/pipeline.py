@@ -50,12 +50,11 @@ class Account:
 
 
 def _commit() -> str:
-    return subprocess.run(
-        ["git", "rev-parse", "HEAD"],  # noqa: S607
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
+    git = shutil.which("git")
+    if git is None:
+        raise RehearsalError("git is not on PATH")
+    return subprocess.run(  # noqa: S603  # fixed argv, no shell
+        [git, "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
 
 
