@@ -238,6 +238,8 @@ def suite_rows(results: dict[str, Any], command: str) -> list[Row]:
 
 
 def hot_reload_rows(results: dict[str, Any], command: str) -> list[Row]:
+    if "skipped" in results["hot_reload"]:
+        return [Row(7, "hot reload", "—", "—", "—", "—", None, f"skipped: {results['hot_reload']['skipped']}")]
     seconds = results["hot_reload"]["seconds"]
     goal = results["hot_reload"]["goal_s"]
     return [

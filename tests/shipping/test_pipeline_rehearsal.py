@@ -1,5 +1,8 @@
-"""`make pipeline-offline`: deploy.yml runs from the build to prod against the local account, and
-fails as GitHub would when an apply job lacks a file its saved plan read.
+"""`make pipeline-offline`: deploy.yml runs from the build to prod against the local account.
+
+That a job lacks what it does not download is the runner's own behaviour, tested on small
+workflows in test_rehearsal.py; that deploy.yml's apply jobs download every file their plans
+read is test_workflows.py's.
 
 Each run rehearses the committed HEAD (a fresh clone per job), so these tests check the commit
 under test, as CI's fresh clone has it.
@@ -7,12 +10,9 @@ under test, as CI's fresh clone has it.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
-
-import yaml  # type: ignore[import-untyped]
 
 from tests.helpers.paths import ROOT
 
@@ -41,18 +41,3 @@ def test_every_job_from_the_build_to_prod_passes_against_the_local_account(tmp_p
         assert f"assumed-role/cartflow-deploy-{environment}/" in ran.stdout
     # What could not be rehearsed is said, never passed off as run.
     assert "not rehearsed: dev: Smoke test" in ran.stdout
-
-
-def test_an_apply_job_without_the_release_its_plan_read_fails_with_terraforms_error(tmp_path: Path) -> None:
-    workflow = yaml.safe_load(DEPLOY.read_text(encoding="utf-8"))
-    steps = workflow["jobs"]["dev"]["steps"]
-    workflow["jobs"]["dev"]["steps"] = [step for step in steps if step.get("with", {}).get("name") != "release"]
-    assert len(workflow["jobs"]["dev"]["steps"]) == len(steps) - 1
-    without = tmp_path / "deploy.yml"
-    without.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
-
-    ran = rehearse(tmp_path, "--workflow", str(without), "--until", "dev")
-
-    assert ran.returncode == 1
-    assert re.search(r"job dev, step \d+ \(Apply exactly the approved saved plan\)", ran.stderr), ran.stderr[-3000:]
-    assert "no file exists at" in ran.stderr
