@@ -232,9 +232,16 @@ def test_deploy_jobs_plan_the_published_release_and_no_tfvars_overrides_them() -
                     assert str(tfvars[variable[7:]]) == str(value), f"{env}/terraform.tfvars overrides {variable}"
 
 
+def test_ci_rehearses_the_whole_deploy_pipeline_on_every_pull_request() -> None:
+    job = workflow("ci.yml")["jobs"]["pipeline"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert make_targets(run_lines(job)) == ["pipeline-offline"]
+    assert "UNTIL" not in "".join(run_lines(job))
+
+
 def test_ci_scores_mutants_on_schedule_and_on_demand_and_keeps_the_report() -> None:
     ci = workflow("ci.yml")
-    assert ci["jobs"].keys() == {"test", "mutation"}
+    assert ci["jobs"].keys() == {"test", "pipeline", "mutation"}
     job = ci["jobs"]["mutation"]
     assert job["if"] == "github.event_name != 'pull_request'"
     assert make_targets(run_lines(job)) == ["mutation"]
