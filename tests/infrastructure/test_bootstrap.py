@@ -16,6 +16,7 @@ from cartship.publish import publish
 from cartship.release import Release
 from cartship.status import status
 from cartship.store import ArtifactStore
+from tests.helpers.iam_policy import LOG_DELIVERY
 from tests.helpers.paths import ROOT
 from tests.helpers.shipping import (
     BUCKET,
@@ -72,13 +73,7 @@ def test_every_role_statement_names_its_resources() -> None:
                     "lambda:CreateEventSourceMapping",
                     "cognito-idp:CreateUserPool",
                     # An HTTP API stage's access logging: CloudWatch Logs log delivery, as the caller.
-                    "logs:CreateLogDelivery",
-                    "logs:DeleteLogDelivery",
-                    "logs:DescribeResourcePolicies",
-                    "logs:GetLogDelivery",
-                    "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy",
-                    "logs:UpdateLogDelivery",
+                    *LOG_DELIVERY,
                 }
     writes = {
         statement["sid"]: statement["resources"]

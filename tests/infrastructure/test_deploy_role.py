@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from tests.helpers.iam_policy import LOG_DELIVERY
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import (
     COMPOSITION,
@@ -142,19 +143,6 @@ def test_removing_cognitos_actions_fails_the_coverage() -> None:
         for statement in statements("deploy_stack")
     ]
     assert uncovered(stripped, needed("write") | needed("read"), key_policy_actions()) == cognito
-
-
-# CloudWatch Logs' (v1) log delivery, which an HTTP API stage's access logging uses with the
-# caller's permissions: AWS, "Configuring logging for an HTTP API". None has a resource type.
-LOG_DELIVERY = {
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-}
 
 
 def test_an_http_api_stage_with_access_logs_gets_the_log_delivery_actions_on_every_resource() -> None:

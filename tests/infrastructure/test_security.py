@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.iam_policy import LOG_DELIVERY
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import load_hcl
 
@@ -32,13 +33,7 @@ NO_RESOURCE_LEVEL = {
     "kms:TagResource": "needed with CreateKey's Tags; narrowed by request and resource tag",
     "cognito-idp:CreateUserPool": "the pool does not exist yet; narrowed by region",
     # An HTTP API stage's access logging (CloudWatch Logs log delivery, as the caller).
-    "logs:CreateLogDelivery": "lists no resource type; narrowed by region",
-    "logs:DeleteLogDelivery": "lists no resource type; narrowed by region",
-    "logs:DescribeResourcePolicies": "lists no resource type; narrowed by region",
-    "logs:GetLogDelivery": "lists no resource type; narrowed by region",
-    "logs:ListLogDeliveries": "lists no resource type; narrowed by region",
-    "logs:PutResourcePolicy": "lists no resource type; narrowed by region",
-    "logs:UpdateLogDelivery": "lists no resource type; narrowed by region",
+    **dict.fromkeys(LOG_DELIVERY, "lists no resource type; narrowed by region"),
 }
 NEEDS_CONDITION = {
     "kms:CreateKey",
@@ -46,13 +41,7 @@ NEEDS_CONDITION = {
     "lambda:CreateEventSourceMapping",
     "kms:TagResource",
     "cognito-idp:CreateUserPool",
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
+    *LOG_DELIVERY,
 }
 
 
