@@ -35,6 +35,8 @@ from cartship.rehearsal.runner import Rehearsal, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
+# Where each job's summary (what approvers read on GitHub) is kept after the run's workspaces go.
+SUMMARIES = ROOT / ".cache" / "pipeline-offline"
 # What cannot run offline: the stand-in plans and applies but creates nothing an HTTP request could
 # reach, so there is no API to smoke-test (docs/shipping.md, "What the rehearsal does not cover").
 UNREHEARSED = {"make smoke": "make smoke needs the deployed API and bus; the provider stand-in creates neither"}
@@ -146,7 +148,11 @@ def rehearse(until: str | None, keep: Path | None, workflow_file: Path = DEPLOY_
                 return 1
         for key in keys[: last + 1]:
             summary = rehearsal.results[key].summary
-            shown = f" (summary: {summary})" if summary.exists() and summary.stat().st_size else ""
+            shown = ""
+            if summary.exists() and summary.stat().st_size:
+                SUMMARIES.mkdir(parents=True, exist_ok=True)
+                kept = shutil.copyfile(summary, SUMMARIES / f"{key}.md")
+                shown = f" (summary: {kept.relative_to(ROOT)})"
             print(f"ok  {key}{shown}")
         for step in rehearsal.skipped:
             print(f"not rehearsed: {step}")

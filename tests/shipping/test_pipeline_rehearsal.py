@@ -37,8 +37,10 @@ def test_the_jobs_up_to_dev_pass_against_the_local_account(tmp_path: Path) -> No
 
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-4000:]
     assert "pipeline-offline: 4 of 8 jobs passed" in ran.stdout
-    jobs = tmp_path / "run" / "run" / "jobs"
-    assert "### Terraform plan for `dev`" in (jobs / "plan-dev" / "summary.md").read_text(encoding="utf-8")
+    # The plan job's summary, what dev's approvers read on GitHub, is kept after the run.
+    assert "(summary: .cache/pipeline-offline/plan-dev.md)" in ran.stdout
+    kept = ROOT / ".cache" / "pipeline-offline" / "plan-dev.md"
+    assert "### Terraform plan for `dev`" in kept.read_text(encoding="utf-8")
     assert "assumed-role/cartflow-publish" in ran.stdout
     assert "assumed-role/cartflow-plan-dev/" in ran.stdout
     assert "assumed-role/cartflow-deploy-dev/" in ran.stdout
