@@ -3,7 +3,9 @@
 It is the local counterpart of the bus archive: a rule with the archive's own event pattern
 (stack.json ``bus.archive_event_pattern``) copies each event to a queue that only this tap
 reads, and, given a file, the tap keeps the archive there (one event per line) for
-``cartops.replay``. As on AWS, a replayed event (``replay-name`` set) is not archived again.
+``cartops.replay``. As on AWS, a replayed event (``replay-name`` set) is not archived again, and
+the archive holds each event once: the tap's queue delivers at least once, so a message it
+receives again (a visibility timeout that lapsed under load) must not add a second copy.
 It changes nothing the functions see.
 """
 
@@ -36,6 +38,7 @@ class BusTap:
         events.put_rule(Name=name, EventBusName=bus_arn, EventPattern=json.dumps(pattern))
         events.put_targets(Rule=name, EventBusName=bus_arn, Targets=[{"Id": "tap", "Arn": arn}])
         self.events: list[dict[str, Any]] = []
+        self._seen: set[str] = set()
 
     def step(self, wait_seconds: int = 1) -> bool:
         messages = self._sqs.receive_message(
@@ -43,6 +46,10 @@ class BusTap:
         ).get("Messages", [])
         for message in messages:
             event = json.loads(message["Body"])
+            self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+            if event["id"] in self._seen:
+                continue
+            self._seen.add(event["id"])
             self.events.append(event)
             if self._archive is not None and "replay-name" not in event:
                 with self._archive.open("a", encoding="utf-8") as archive:
@@ -54,5 +61,4 @@ class BusTap:
                 f"{event.get('detail-type')} from {event.get('source')} {json.dumps(keys)}",
                 [str(detail.get("request_id", ""))],
             )
-            self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
         return bool(messages)

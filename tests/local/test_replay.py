@@ -108,3 +108,17 @@ def test_the_tap_keeps_the_archive_but_never_archives_a_replayed_event(stack: St
         pass
     [archived] = [json.loads(line) for line in archive.read_text().splitlines()]
     assert archived["detail"] == detail
+
+
+def test_the_tap_archives_an_event_its_queue_delivers_twice_once(stack: Stack, tmp_path: Path) -> None:
+    """The tap's queue delivers at least once; the archive, like AWS's, holds each event once."""
+    archive = tmp_path / "local" / "archive.jsonl"
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    tap = BusTap("cartflow-test", stack.settings["EVENT_BUS_ARN"], events, sqs, Timeline(), archive=archive)
+    event = envelope("CartCheckedOut", NOW, user="ada")
+    for _ in range(2):
+        sqs.send_message(QueueUrl=tap.url, MessageBody=json.dumps(event))
+    while tap.step(wait_seconds=0):
+        pass
+    assert [json.loads(line)["id"] for line in archive.read_text().splitlines()] == [event["id"]]
+    assert [seen["id"] for seen in tap.events] == [event["id"]]
