@@ -61,8 +61,8 @@ typecheck: venv ## mypy --strict over the shared code, functions, local runtime,
 # test workers leave idle while they wait on subprocesses. The tests need the checkov venv (the
 # static tests), the local runtime's venv (`make event`) and the web console's assets (its tests,
 # the browser test among them). Each test module runs whole on one worker, so a module's shared
-# stack is provisioned once; modules are handed out in collection order (end-to-end first, see
-# tests/conftest.py), not xdist's default of the most tests first, which starts the longest last.
+# stack is provisioned once; the long modules are handed out first and never two to one worker
+# (tests/long_first.py), not xdist's default of the most tests first, which starts the longest last.
 test: ## Lint, type-check and run every test (what CI runs)
 	$(MAKE) --no-print-directory -j4 lint typecheck pytest
 

@@ -36,6 +36,9 @@ from tests.helpers.aws_calls import AwsCalls, denied_calls
 from tests.helpers.paths import ROOT
 from tests.helpers.shipping import BUCKET, write_dist
 
+# The order and the scheduler of `make pytest`'s workers: long modules first, never two on one worker.
+pytest_plugins = ["tests.long_first"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every botocore session of the run shares one service-model loader.
@@ -45,17 +48,6 @@ def pytest_configure(config: pytest.Config) -> None:
     (botocore's own cache of them) serves every session.
     """
     botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
-
-
-LONG_MODULES = ("tests/e2e/", "tests/infrastructure/test_terraform_offline.py")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The end-to-end modules (and Terraform over every root) first, in their random order: with
-    parallel workers, the longest modules starting first keep one of them from running alone at
-    the end."""
-    items.sort(key=lambda item: not item.nodeid.startswith(LONG_MODULES))
 
 
 @pytest.fixture(autouse=True)
