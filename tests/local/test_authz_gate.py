@@ -89,10 +89,28 @@ class Gated:
         return self.moto.client(service, access_key_id(self.outputs["arns"]["scheduler_role"]))
 
 
+@pytest.fixture(scope="module")
+def as_deployed(tmp_path_factory: pytest.TempPathFactory, contract_outputs: dict[str, Any]) -> Iterator[Gated]:
+    """One gated moto with today's policies, shared by the tests that change none: none of them
+    changes the stack either (every call they make is refused)."""
+    stack = Gated(tmp_path_factory.mktemp("as-deployed"), copy.deepcopy(contract_outputs))
+    try:
+        yield stack
+    finally:
+        stack.moto.stop()
+
+
 @pytest.fixture
 def gated(tmp_path: Path, contract_outputs: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Gated]:
+    """moto behind the gate: today's policies (shared, with no denial pending), or the test's."""
+    if not hasattr(request, "param"):
+        shared: Gated = request.getfixturevalue("as_deployed")
+        shared.reported(0)  # every denial of an earlier test is in, then none is left
+        shared.denials.clear()
+        yield shared
+        return
     outputs = copy.deepcopy(contract_outputs)
-    for function, document in getattr(request, "param", {}).items():
+    for function, document in request.param.items():
         outputs["function_policies"][function] = json.dumps(document)
     stack = Gated(tmp_path, outputs)
     try:
