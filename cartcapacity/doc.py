@@ -95,8 +95,8 @@ def quota_rows(built: Capacity) -> list[str]:
     rows = [
         "| quota | service | default | unit | adjustable | status | "
         + " | ".join(f"per {name}" for name in OPERATIONS)
-        + " | binds at adds/s | source |",
-        "|---|---|---:|---|---|---|" + "---:|" * len(OPERATIONS) + "---:|---|",
+        + " | binds at adds/s | source | read |",
+        "|---|---|---:|---|---|---|" + "---:|" * len(OPERATIONS) + "---:|---|---|",
     ]
     for row in built.rows:
         quota = row.quota
@@ -104,7 +104,7 @@ def quota_rows(built: Capacity) -> list[str]:
         rows.append(
             f"| `{quota.key}` {quota.name} | {quota.service} | {number(quota.default)} | {quota.unit} | "
             f"{'yes' if quota.adjustable else 'no'} | {quota.status} | {units} | {number(row.binds_at)} | "
-            f"{quota.source} |"
+            f"{quota.source} | {quota.read or 'the files, now'} |"
         )
     return rows
 
@@ -166,7 +166,7 @@ Settings of **{environment.deployed.environment}** in {built.region}: reminder d
 `make cost`'s shape: per add, \
 {number(shares["removal"])} removals, {number(shares["checkout"])} checkouts of {SHAPE.cart.items} item(s) and \
 {number(shares["reminder"])} reminders; per-second quotas see the peak (here x{SHAPE.peak_factor:g}), daily quotas \
-and held schedules the average. Quotas of {built.read} (`cartcapacity/quota_tables/{built.region}.json`).
+and held schedules the average. Quotas read {built.read} or later (`cartcapacity/quota_tables/{built.region}.json`).
 
 ## The first quota that binds, per path, at default quotas
 

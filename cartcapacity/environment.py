@@ -61,6 +61,7 @@ def setting_quotas(environment: Environment, assumptions: Assumptions) -> dict[s
             adjustable=True,
             status="setting",
             source=f"{tfvars} (api_throttling_rate_limit; the stage applies it to each method)",
+            read=None,
         )
         for route in contract.routes()
     }
@@ -80,5 +81,6 @@ def setting_quotas(environment: Environment, assumptions: Assumptions) -> dict[s
                 f"cartflow/contract/stack.json (maximum_concurrency {spec['maximum_concurrency']}, batch_size {batch});"
                 f" a batch runs {seconds:.2f} s (cartcost/assumptions.py)"
             ),
+            read=None,
         )
     return quotas

@@ -37,19 +37,25 @@ class Quota:
     # "confirmed" or "unverified" for AWS's quotas; "setting" for the environment's own limits.
     status: str
     source: str
+    # When the source was read (ISO date); None for a setting, read from the environment's files.
+    read: str | None
 
 
 @dataclass(frozen=True)
 class QuotaTable:
     region: str
-    read: str
     quotas: dict[str, Quota]
+
+    @property
+    def read(self) -> str:
+        """The table is as old as its oldest row."""
+        return min(quota.read or "" for quota in self.quotas.values())
 
 
 def _quota(key: str, raw: dict[str, Any]) -> Quota:
     if raw["measure"] not in MEASURES:
         raise QuotaError(f"quota {key} has measure {raw['measure']!r}, not one of {MEASURES}")
-    fields = ("service", "name", "default", "unit", "measure", "adjustable", "status", "source")
+    fields = ("service", "name", "default", "unit", "measure", "adjustable", "status", "source", "read")
     return Quota(key=key, **{field: raw[field] for field in fields})
 
 
@@ -61,4 +67,4 @@ def load(region: str, settings: dict[str, Any]) -> QuotaTable:
         for key, raw in document["quotas"].items()
         if all(settings.get(name) == value for name, value in raw.get("when", {}).items())
     }
-    return QuotaTable(region=document["region"], read=document["read"], quotas=quotas)
+    return QuotaTable(region=document["region"], quotas=quotas)

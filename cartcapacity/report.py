@@ -74,7 +74,7 @@ def render(capacity: Capacity) -> str:
         f"settings: reminder delay {environment.delay_seconds} s (each add holds a schedule that long),"
         f" SES sandbox {'on' if environment.settings.get('ses_sandbox') else 'off'},"
         f" API {environment.deployed.api}",
-        f"quotas: cartcapacity/quota_tables/{capacity.region}.json, read {capacity.read}"
+        f"quotas: cartcapacity/quota_tables/{capacity.region}.json, sources read {capacity.read} or later"
         " (* unverified, = the environment's own setting; sources below)",
         "",
         f"   {'quota':<{width}} {'default':>11} {'adj':>4} {operations} {'used':>8} {'binds at':>11}",
