@@ -104,7 +104,7 @@ def quota_rows(built: Capacity) -> list[str]:
         rows.append(
             f"| `{quota.key}` {quota.name} | {quota.service} | {number(quota.default)} | {quota.unit} | "
             f"{'yes' if quota.adjustable else 'no'} | {quota.status} | {units} | {number(row.binds_at)} | "
-            f"{quota.source} | {quota.read or 'the files, now'} |"
+            f"{quota.source} | {quota.read or 'each run'} |"
         )
     return rows
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from cartcapacity.calls import OPERATIONS
 from cartcapacity.model import Binding, Capacity, Row
 
@@ -12,7 +14,7 @@ def number(value: float | None) -> str:
     """Thousands separated, fractions only where they carry information."""
     if value is None:
         return "-"
-    if value == 0 or abs(value) >= 100:
+    if math.isclose(value, round(value), abs_tol=1e-9) or abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.1f}"
 
