@@ -54,8 +54,8 @@ format: venv fmt ## Format Python (ruff's safe fixes, ruff format) and Terraform
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: venv ## mypy --strict over the shared code, functions, local runtime, cost model and tests
-	$(BIN)/mypy cartflow cartbuild cartcost cartlocal cartops cartprovider cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
+typecheck: venv ## mypy --strict over the shared code, functions, local runtime, cost and capacity models and tests
+	$(BIN)/mypy cartflow cartbuild cartcapacity cartcost cartlocal cartops cartprovider cartship reliability bench tests tools $(wildcard *.py) $(wildcard functions/*/app.py)
 
 # Lint, mypy and the test run are independent, so they run side by side: the checks take what the
 # test workers leave idle while they wait on subprocesses. The tests need the checkov venv (the

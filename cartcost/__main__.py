@@ -7,12 +7,7 @@ import sys
 
 from cartcost import deployment, doc, estimate, prices, report
 from cartcost.assumptions import Assumptions
-from cartcost.usage import Traffic, compute
-
-
-def default_traffic(adds: int) -> Traffic:
-    """A fifth of the adds removed again, a tenth of them checked out."""
-    return Traffic(adds=adds, removes=adds // 5, checkouts=adds // 10)
+from cartcost.usage import Traffic, compute, default_traffic
 
 
 def main(argv: list[str] | None = None) -> int:

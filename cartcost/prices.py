@@ -7,10 +7,11 @@ the same file and are applied only on request, because most accounts have used t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cartcost.tables import regional
 
 TABLES = Path(__file__).resolve().parent / "price_tables"
 
@@ -57,8 +58,4 @@ class PriceTable:
 
 
 def load(region: str) -> PriceTable:
-    path = TABLES / f"{region}.json"
-    if not path.is_file():
-        known = ", ".join(sorted(table.stem for table in TABLES.glob("*.json")))
-        raise PriceError(f"no price table for region {region} (cartcost/price_tables has: {known})")
-    return PriceTable.from_json(json.loads(path.read_text(encoding="utf-8")))
+    return PriceTable.from_json(regional(TABLES, region, "price table", PriceError))

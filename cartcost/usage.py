@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from cartcost.assumptions import SECONDS_PER_MONTH, Assumptions
 from cartcost.deployment import Deployment
 
+# The traffic shape both models assume unless told otherwise (make capacity scales it to a rate):
+# a fifth of the adds removed again, a tenth of them checked out.
+ADDS_PER_REMOVAL = 5
+ADDS_PER_CHECKOUT = 10
+
 
 @dataclass(frozen=True)
 class Traffic:
@@ -26,6 +31,10 @@ class Traffic:
     @property
     def reminders(self) -> int:
         return max(self.adds - self.removes - self.checkouts, 0)
+
+
+def default_traffic(adds: int) -> Traffic:
+    return Traffic(adds=adds, removes=adds // ADDS_PER_REMOVAL, checkouts=adds // ADDS_PER_CHECKOUT)
 
 
 @dataclass(frozen=True)

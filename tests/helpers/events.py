@@ -87,3 +87,23 @@ def receive_as_lambda_event(queue_url: str, **receive_options: Any) -> dict[str,
         for message in messages.get("Messages", [])
     ]
     return sqs_event(restored, queue_arn(queue_url), REGION)
+
+
+def fire_schedules(stack: Stack) -> None:
+    """Put each schedule's target event on the bus, as Scheduler would (moto never fires)."""
+    scheduler, events = boto3.client("scheduler"), boto3.client("events")
+    group = stack.settings["SCHEDULE_GROUP"]
+    for item in scheduler.list_schedules(GroupName=group)["Schedules"]:
+        target = scheduler.get_schedule(Name=item["Name"], GroupName=group)["Target"]
+        parameters = target["EventBridgeParameters"]
+        response = events.put_events(
+            Entries=[
+                {
+                    "EventBusName": target["Arn"],
+                    "Source": parameters["Source"],
+                    "DetailType": parameters["DetailType"],
+                    "Detail": target["Input"],
+                }
+            ]
+        )
+        assert response["FailedEntryCount"] == 0

@@ -12,7 +12,7 @@ from cartcost.assumptions import SECONDS_PER_MONTH, Assumptions
 from cartcost.deployment import Deployment, Function, Queue
 from cartcost.estimate import by_component, price_lines
 from cartcost.prices import Price, PriceTable
-from cartcost.usage import Traffic, batches, compute, sampled_traces
+from cartcost.usage import Traffic, batches, compute, default_traffic, sampled_traces
 
 # Every key the estimate prices, at $1 a unit, then the figures the hand computations use.
 UNIT_PRICES = {key: Price(1.0, 1, "units", "unverified", "test") for key in prices.load("eu-west-1").prices}
@@ -154,5 +154,5 @@ def test_snapstart_bills_one_cached_version_per_function_and_restores_instead_of
 
 def test_docs_cost_md_is_what_make_cost_doc_writes() -> None:
     deployed = deployment.read("prod")
-    text = doc.markdown(deployed, cli.default_traffic(1_000_000), prices.load(deployed.region))
+    text = doc.markdown(deployed, default_traffic(1_000_000), prices.load(deployed.region))
     assert doc.DOC.read_text(encoding="utf-8") == text, "docs/cost.md drifted from cartcost: run make cost-doc"

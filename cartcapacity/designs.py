@@ -1,0 +1,110 @@
+"""How checkout could cancel without listing: the designs docs/capacity.md weighs against today's.
+
+Today checkout lists the user's schedules (ListSchedules, a per-account control-plane rate far
+below the others). Each design is today's calls with the difference it makes, so the model and
+the price table weigh all of them alike; none is built. The handlers stay as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from cartcapacity.calls import OPERATIONS, Call, Cart, deliveries, entry_calls, handler, operation_calls
+from cartcapacity.consumption import consumed_queue
+from cartcapacity.environment import Environment, batch_seconds
+from cartcapacity.model import CallsOf
+from cartcost.assumptions import Assumptions
+from cartcost.prices import PriceTable
+
+
+def pending_record(name: str, cart: Cart) -> list[Call]:
+    """schedule_reminder adds each schedule's name to its user's record; checkout reads it instead of listing."""
+    calls = operation_calls(name, cart)
+    if name == "add":
+        return [*calls, Call(handler(name), "dynamodb:UpdateItem", 1)]
+    if name == "checkout":
+        return [
+            Call(call.actor, "dynamodb:GetItem", 1) if call.action == "scheduler:ListSchedules" else call
+            for call in calls
+        ]
+    return calls
+
+
+def drop_at_send(name: str, cart: Cart) -> list[Call]:
+    """Checkout only records itself; each item's schedule still fires, and send_reminder drops its reminder.
+
+    The fired schedules of a checked-out cart are the checkout's doing, so their calls count as
+    the checkout's: Scheduler's invocation, the bus, the queue, send_reminder's read of the record.
+    """
+    calls = operation_calls(name, cart)
+    check = Call(handler("reminder"), "dynamodb:GetItem", 1)
+    if name == "reminder":
+        return [*calls, check]
+    if name == "checkout":
+        kept = [call for call in calls if not call.action.startswith("scheduler:")]
+        reminder = OPERATIONS["reminder"]
+        dropped = [*entry_calls(reminder), *deliveries(reminder.events[0]), check]
+        return kept + [replace(call, count=call.count * cart.items) for call in dropped]
+    return calls
+
+
+@dataclass(frozen=True)
+class Design:
+    name: str
+    summary: str
+    calls_of: CallsOf
+
+
+DESIGNS = (
+    Design("today", "checkout lists the user's schedules, then reads and deletes each", operation_calls),
+    Design(
+        "pending record",
+        "schedule_reminder adds each schedule's name to its user's record; checkout reads it instead of listing",
+        pending_record,
+    ),
+    Design(
+        "drop at send",
+        "checkout only records itself; the schedules fire and send_reminder drops a checked-out cart's reminders",
+        drop_at_send,
+    ),
+)
+# The price of each call that is billed by the call (rule deliveries and Scheduler's API are not).
+PRICE_KEYS = {
+    "events:PutEvents": "eventbridge_custom_event",
+    "scheduler:Invocation": "scheduler_invocation",
+    "sqs:SendMessage": "sqs_request",
+    "sqs:ReceiveMessage": "sqs_request",
+    "sqs:DeleteMessageBatch": "sqs_request",
+    "lambda:InvokeAsync": "lambda_request",
+    "lambda:InvokeBatch": "lambda_request",
+    "dynamodb:GetItem": "dynamodb_read_request_unit",
+    "dynamodb:PutItem": "dynamodb_write_request_unit",
+    "dynamodb:UpdateItem": "dynamodb_write_request_unit",
+    "ses:SendEmail": "ses_email",
+}
+
+
+def call_cost(call: Call, environment: Environment, assumptions: Assumptions, prices: PriceTable) -> float:
+    """Dollars of ``call.count`` such calls, with the run time of an invoked function."""
+    if call.action == "apigateway:Request":
+        return prices[f"api_{environment.deployed.api}_request"].of(call.count)
+    cost = prices[PRICE_KEYS[call.action]].of(call.count) if call.action in PRICE_KEYS else 0.0
+    if call.action.startswith("lambda:Invoke"):
+        function = environment.deployed.functions[call.target]
+        records = 1 if call.action == "lambda:InvokeAsync" else consumed_queue(call.target)[1]
+        gb_seconds = call.count * batch_seconds(assumptions, call.target, records) * function.memory_mb / 1024
+        cost += prices[f"lambda_gb_second_{function.architecture}"].of(gb_seconds)
+    return cost
+
+
+def cost_per_million_adds(
+    design: Design, shares: dict[str, float], cart: Cart, environment: Environment, prices: PriceTable
+) -> float:
+    """Dollars of every billed call a million adds bring in this shape (removals, checkouts, reminders)."""
+    assumptions = Assumptions()
+    return sum(
+        shares[name]
+        * 1_000_000
+        * sum(call_cost(call, environment, assumptions, prices) for call in design.calls_of(name, cart))
+        for name in OPERATIONS
+    )
