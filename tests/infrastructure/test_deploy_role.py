@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from cartprovider import coverage as table
 from tests.helpers.iam_policy import LOG_DELIVERY
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import (
@@ -30,7 +31,6 @@ from tests.helpers.terraform import (
 )
 
 BOOTSTRAP = TERRAFORM / "bootstrap"
-TABLE = ROOT / "docs" / "deploy-permissions.md"
 STACK_DIRECTORIES = [COMPOSITION, LAMBDA_MODULE, TERRAFORM / "environments" / "root"]
 ROLE_CHANGES = {
     "iam:CreateRole",
@@ -46,17 +46,7 @@ Rows = dict[str, dict[str, set[str]]]
 
 def coverage_table() -> Rows:
     """``{resource type: {"write": actions, "read": actions}}`` from the markdown table."""
-    rows: Rows = {}
-    for line in TABLE.read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if not re.fullmatch(r"`aws_[a-z0-9_]+`", cells[0]):
-            continue
-        if len(cells) == 2:  # a data source: what it calls needs no permission
-            rows[cells[0].strip("`")] = {"write": set(), "read": set()}
-        else:
-            actions = [set(re.findall(r"`([a-z0-9-]+:[A-Za-z*]+)`", cell)) for cell in cells[1:3]]
-            rows[cells[0].strip("`")] = {"write": actions[0], "read": actions[1]}
-    return rows
+    return {kind: {"write": set(row.write), "read": set(row.read)} for kind, row in table.coverage_table().items()}
 
 
 def declared_types() -> set[str]:
