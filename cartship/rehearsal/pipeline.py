@@ -31,6 +31,7 @@ import boto3
 from cartprovider import mirror, runner
 from cartship.rehearsal import workflow
 from cartship.rehearsal.errors import RehearsalError
+from cartship.rehearsal.identity import Identity
 from cartship.rehearsal.runner import Rehearsal, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +50,7 @@ class Account:
     endpoint: str
     region: str
     outputs: dict[str, Any]
+    identity: Identity
 
 
 def _commit() -> str:
@@ -84,7 +86,8 @@ def local_account(work: Path, plugin_dir: Path) -> Iterator[Account]:
         for name in runner.ENVIRONMENTS:
             backend = runner.backend_for(runner.Run(name), bootstrap, endpoint, key_arn, shared=False)
             (overrides / f"{name}.tfbackend").write_text(runner.hcl(backend), encoding="utf-8")
-        yield Account(endpoint, region, bootstrap.outputs | {"backend_overrides": str(overrides)})
+        identity = Identity.from_bootstrap(bootstrap.outputs, bootstrap.applied, work / "account.json")
+        yield Account(endpoint, region, bootstrap.outputs | {"backend_overrides": str(overrides)}, identity)
     finally:
         server.stop()
 
@@ -118,6 +121,7 @@ def settings(account: Account, work: Path, plugin_dir: Path) -> Settings:
         },
         linked=(".venv", ".venv-local", ".cache/wheelhouse"),
         unrehearsed=UNREHEARSED,
+        identity=account.identity,
     )
 
 

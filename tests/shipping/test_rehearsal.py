@@ -6,16 +6,19 @@ what is checked is the runner's behaviour, not deploy.yml's; the last test reads
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]
+from moto import mock_aws
 
 from cartship.rehearsal import workflow
 from cartship.rehearsal.errors import RehearsalError, UnsupportedWorkflow
 from cartship.rehearsal.expressions import evaluate
+from cartship.rehearsal.identity import NOT_AUTHORIZED, Identity
 from cartship.rehearsal.runner import Rehearsal, Settings, read_file_commands
 from tests.helpers.paths import ROOT
 
@@ -56,7 +59,7 @@ def _repository(path: Path) -> str:
     return git("rev-parse", "HEAD").strip()
 
 
-def rehearse(tmp_path: Path, jobs: dict[str, Any]) -> tuple[Rehearsal, list[str]]:
+def rehearse(tmp_path: Path, jobs: dict[str, Any], identity: Identity | None = None) -> tuple[Rehearsal, list[str]]:
     repository = tmp_path / "repository"
     commit = _repository(repository)
     file = tmp_path / "workflow.yml"
@@ -69,6 +72,7 @@ def rehearse(tmp_path: Path, jobs: dict[str, Any]) -> tuple[Rehearsal, list[str]
         scratch=tmp_path / "run",
         variables={"REGION": "eu-west-1"},
         environment_variables={"prod": {"REGION": "eu-central-1"}},
+        identity=identity,
     )
     rehearsal = Rehearsal(workflow.load(file), settings, said.append)
     rehearsal.run()
@@ -165,6 +169,66 @@ def test_aws_credentials_need_the_id_token_permission(tmp_path: Path) -> None:
 
     with pytest.raises(RehearsalError, match="id-token: write"):
         rehearse(tmp_path, {"deploy": job(credentials, permissions={"contents": "read"})})
+
+
+ROLE = "arn:aws:iam::123456789012:role/cartflow-deploy-dev"
+PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+
+
+def local_identity(tmp_path: Path, trusted_subject: str) -> Identity:
+    """The bootstrap's shape of a deploy role (as the stand-in applies it): trusted for one OIDC subject."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "GitHubActionsOidc",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": PROVIDER},
+                "Condition": {
+                    "StringEquals": {
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                        "token.actions.githubusercontent.com:sub": trusted_subject,
+                    }
+                },
+            }
+        ],
+    }
+    role = {"name": "cartflow-deploy-dev", "arn": ROLE, "assume_role_policy": json.dumps(trust)}
+    outputs = {"backend_config": {"dev": {"region": "eu-west-1"}}, "github_oidc_provider_arn": PROVIDER}
+    return Identity.from_bootstrap(outputs, {"deploy": {"type": "aws_iam_role", "values": role}}, tmp_path / "a.json")
+
+
+def assume_in(environment: str) -> dict[str, Any]:
+    credentials = {
+        "uses": "aws-actions/configure-aws-credentials@v6",
+        "with": {"role-to-assume": ROLE, "role-session-name": "s-1", "aws-region": "eu-west-1"},
+    }
+    return job(credentials, environment=environment, permissions={"id-token": "write"})
+
+
+def test_a_role_is_assumed_only_with_a_token_its_trust_policy_accepts(tmp_path: Path) -> None:
+    identity = local_identity(tmp_path, "repo:example/shop:environment:dev")
+
+    with pytest.raises(RehearsalError, match=NOT_AUTHORIZED):
+        rehearse(tmp_path / "prod", {"deploy": assume_in("prod")}, identity)
+
+    with mock_aws():
+        _, said = rehearse(tmp_path / "dev", {"deploy": assume_in("dev")}, identity)
+    assert any("assumed-role/cartflow-deploy-dev/s-1" in line for line in said)
+    [session] = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))["sessions"].values()
+    assert session == {"role": ROLE, "session": "s-1"}
+
+
+def test_a_token_not_signed_by_the_runs_provider_is_refused(tmp_path: Path) -> None:
+    identity = local_identity(tmp_path, "repo:example/shop:environment:dev")
+    token = identity.token("repo:example/shop:environment:dev", {})
+    header, _, signature = token.split(".")
+    forged = identity.token("repo:example/shop:environment:dev", {"extra": "claim"}).split(".")[1]
+
+    identity.assume(ROLE, token, "s-1")
+    with pytest.raises(RehearsalError, match="InvalidIdentityToken"):
+        identity.assume(ROLE, f"{header}.{forged}.{signature}", "s-1")
 
 
 def test_a_step_has_no_aws_credentials_of_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
