@@ -28,7 +28,7 @@ from typing import Any
 
 import boto3
 
-from cartprovider import mirror, runner
+from cartprovider import authorization, mirror, runner
 from cartship.rehearsal import workflow
 from cartship.rehearsal.errors import RehearsalError
 from cartship.rehearsal.identity import Identity
@@ -117,6 +117,8 @@ def settings(account: Account, work: Path, plugin_dir: Path) -> Settings:
             "AWS_EC2_METADATA_DISABLED": "true",
             "TF_PLUGIN_DIR": str(plugin_dir),
             "TF_BACKEND_OVERRIDES": outputs["backend_overrides"],
+            # The stand-in authorizes each change of an apply as the job's session (cartprovider/authorization.py).
+            authorization.ENVIRONMENT: str(account.identity.account_file),
             **{name: terraform[name] for name in ("TF_CLI_CONFIG_FILE", "TF_IN_AUTOMATION", "CHECKPOINT_DISABLE")},
         },
         linked=(".venv", ".venv-local", ".cache/wheelhouse"),

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from cartprovider import authorization
 from cartprovider import coverage as table
 from tests.helpers.iam_policy import LOG_DELIVERY
 from tests.helpers.paths import ROOT
@@ -209,6 +210,24 @@ def test_every_argument_a_stack_role_sets_can_be_changed_in_place_by_the_deploy_
     calls = {action for argument in arguments & ROLE_UPDATES.keys() for action in ROLE_UPDATES[argument]}
     assert calls - coverage_table()["aws_iam_role"]["write"] == set(), "docs/deploy-permissions.md aws_iam_role"
     assert uncovered(statements("deploy_stack"), calls) == set()
+
+
+def test_only_actions_whose_requests_carry_lambda_function_arn_are_conditioned_on_it() -> None:
+    """A positive condition on a key the request lacks never matches: the action would be denied.
+
+    GetEventSourceMapping carries no lambda:FunctionArn (Lambda Developer Guide, "Resources and
+    conditions for Lambda actions"), and Terraform reads a mapping after creating it.
+    """
+    conditioned = [
+        statement
+        for statement in statements("deploy_stack")
+        if any(c["variable"] == "lambda:FunctionArn" for c in _conditions(statement))
+    ]
+    assert conditioned
+    for statement in conditioned:
+        assert set(statement["actions"]) <= authorization.FUNCTION_KEYED, statement["sid"]
+    granted = {a for s in statements("deploy_stack") if s not in conditioned for a in s["actions"]}
+    assert "lambda:GetEventSourceMapping" in granted
 
 
 # ---------------------------------------------------------------- the key: no tag-based authorization
