@@ -161,7 +161,11 @@ class Rehearsal:
                 self._say(f"[{job.key}]   NOT REHEARSED: {reason}")
                 self.skipped.append(f"{job.key}: {step.label}")
             elif step.uses is not None:
-                actions.play(runner, step.uses, substitute_all(step.inputs, contexts))
+                try:
+                    actions.play(runner, step.uses, substitute_all(step.inputs, contexts))
+                except RehearsalError as failure:
+                    # Named as a failed run step is: which job, which step.
+                    raise type(failure)(f"job {job.key}, step {number} ({step.label}): {failure}") from None
             else:
                 self._run_step(job, number, step, runner=runner, contexts=contexts, temp=temp, summary=summary)
         outputs = {name: substitute(value, contexts) for name, value in job.outputs.items()}
