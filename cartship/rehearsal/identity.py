@@ -5,9 +5,10 @@ and the job's environment (or ref) and whose ``aud`` is ``sts.amazonaws.com``; S
 signature and then the role's trust policy against those claims before it issues credentials.
 Here the token is signed with a key of this run (HMAC-SHA256: only this process verifies it),
 and the trust policy the bootstrap attaches is decided by cartlocal's plane; a claim the policy
-does not accept fails as STS fails it. Each session STS then issues is recorded by its access key
-in the account file the provider stand-in reads (cartprovider/authorization.py), with the role
-policies the bootstrap attaches, so Terraform's apply is authorized as that session.
+does not accept fails as STS fails it. Each session STS then issues is recorded by its access key:
+in the plane, so the authorization gate in front of the run's moto decides what the session signs
+as its role, and in the account file the provider stand-in reads (cartprovider/authorization.py),
+with the role policies the bootstrap attaches, so Terraform's apply is authorized as that session.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Identity:
     oidc_provider_arn: str
     # Role ARN -> {policy name: document}.
     role_policies: dict[str, dict[str, str]]
-    trust: Plane
+    # The roles' policies, their trust policies and the sessions issued: what the gate decides with.
+    plane: Plane
     account_file: Path
     sessions: dict[str, dict[str, str]] = field(default_factory=dict)
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
@@ -62,15 +64,17 @@ class Identity:
         }
         region = outputs["backend_config"][next(iter(outputs["backend_config"]))]["region"]
         account = next(iter(roles.values()))["arn"].split(":")[4]
-        trust = Plane(Where(region, account))
+        plane = Plane(Where(region, account))
         policies: dict[str, dict[str, str]] = {role["arn"]: {} for role in roles.values()}
         for role in roles.values():
-            trust.resource[role["arn"]] = Policy.parse(f"{role['name']} (trust)", role["assume_role_policy"])
+            plane.resource[role["arn"]] = Policy.parse(f"{role['name']} (trust)", role["assume_role_policy"])
         for entry in applied.values():
             if entry["type"] == "aws_iam_role_policy":
                 values = entry["values"]
                 policies[roles[values["role"]]["arn"]][values["name"]] = values["policy"]
-        identity = cls(trust.where, outputs["github_oidc_provider_arn"], policies, trust, account_file)
+        for role, documents in policies.items():
+            plane.identity[role] = tuple(Policy.parse(f"{name} (role policy)", doc) for name, doc in documents.items())
+        identity = cls(plane.where, outputs["github_oidc_provider_arn"], policies, plane, account_file)
         identity.save()
         return identity
 
@@ -97,19 +101,28 @@ class Identity:
         claims: dict[str, str] = json.loads(_unb64(payload))
         return claims
 
-    def assume(self, role_arn: str, token: str, session: str) -> Principal:
-        """The session STS's AssumeRoleWithWebIdentity would issue, if the role's trust policy allows the token."""
-        claims = self.claims(token)
+    def accepts(self, role_arn: str, token: str) -> bool:
+        """Does the role's trust policy take this token (signed by this run)?"""
+        try:
+            claims = self.claims(token)
+        except RehearsalError:
+            return False
         context = {f"{self.host}:{name}": value for name, value in claims.items() if name in {"sub", "aud", "iss"}}
         request = Request(
             Principal.federated(self.oidc_provider_arn), "sts:AssumeRoleWithWebIdentity", role_arn, context
         )
-        if not self.trust.decide(request).allowed:
+        return self.plane.decide(request).allowed
+
+    def assume(self, role_arn: str, token: str, session: str) -> Principal:
+        """The session STS's AssumeRoleWithWebIdentity would issue, if the role's trust policy allows the token."""
+        claims = self.claims(token)
+        if not self.accepts(role_arn, token):
             raise RehearsalError(f"configure-aws-credentials: {NOT_AUTHORIZED} (sub {claims.get('sub')!r})")
         return Principal.role(role_arn, session)
 
     def register(self, access_key: str, principal: Principal) -> None:
-        """Record the session STS issued, so what it signs is decided as that role."""
+        """Record the session STS issued, so what it signs is decided as that role (here and by the stand-in)."""
+        self.plane.principals[access_key] = principal
         self.sessions[access_key] = {"role": principal.name, "session": principal.session}
         self.save()
 

@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 from moto import mock_aws
+from werkzeug.test import Client
 
+from cartlocal.iam.gate import Gate
+from cartlocal.iam.policy import Policy, Principal
 from cartship.rehearsal import workflow
 from cartship.rehearsal.errors import RehearsalError, UnsupportedWorkflow
 from cartship.rehearsal.expressions import evaluate
@@ -229,6 +232,49 @@ def test_a_token_not_signed_by_the_runs_provider_is_refused(tmp_path: Path) -> N
     identity.assume(ROLE, token, "s-1")
     with pytest.raises(RehearsalError, match="InvalidIdentityToken"):
         identity.assume(ROLE, f"{header}.{forged}.{signature}", "s-1")
+
+
+def _moto_stand_in(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"reached moto"]
+
+
+def test_the_runs_gate_lets_through_only_what_the_trust_and_the_role_allow(tmp_path: Path) -> None:
+    identity = local_identity(tmp_path, "repo:example/shop:environment:dev")
+    identity.plane.identity[ROLE] = (
+        Policy.parse(
+            "own pointer",
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::a/env/dev.json"}],
+            },
+        ),
+    )
+    identity.register("ASIASESSION", Principal.role(ROLE, "s-1"))
+    gate = Client(
+        Gate(_moto_stand_in, identity.plane, lambda denial: None, operator="op", web_identity=identity.accepts)
+    )
+
+    def assume(subject: str) -> Any:
+        form = {"Action": "AssumeRoleWithWebIdentity", "RoleArn": ROLE, "WebIdentityToken": identity.token(subject, {})}
+        return gate.post("/", data=form)
+
+    def put(key: str, access_key: str = "ASIASESSION") -> Any:
+        signature = f"AWS4-HMAC-SHA256 Credential={access_key}/20261207/eu-west-1/s3/aws4_request, Signature=x"
+        return gate.put(f"/a/{key}", data=b"{}", headers={"Authorization": signature})
+
+    assert assume("repo:example/shop:environment:dev").get_data() == b"reached moto"
+    refused = assume("repo:example/shop:environment:prod")
+    assert refused.status_code == 403
+    assert b"Not authorized to perform sts:AssumeRoleWithWebIdentity" in refused.get_data()
+    assert put("env/dev.json").get_data() == b"reached moto"
+    assert put("env/prod.json", access_key="op").get_data() == b"reached moto"
+    denied = put("env/prod.json")
+    assert denied.status_code == 403
+    assert (
+        b"<Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/cartflow-deploy-dev/s-1 "
+        b"is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::a/env/prod.json"
+    ) in denied.get_data()
 
 
 def test_a_step_has_no_aws_credentials_of_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
