@@ -232,10 +232,15 @@ def _user_pool(s: Block, c: Context, seed: str) -> dict[str, Any]:
 
 
 def _simple(
-    service: str, resource: Callable[[Block], str], id_of: Callable[[Block, str], str], *, region: bool = True
+    service: str,
+    resource: Callable[[Block], str],
+    id_of: Callable[[Block, str], str],
+    *,
+    region: bool = True,
+    account: bool = True,
 ) -> Filler:
     def fill(s: Block, c: Context, seed: str) -> dict[str, Any]:
-        arn = _arn(service, c, resource(s), region=region)
+        arn = _arn(service, c, resource(s), region=region, account=account)
         return {"arn": arn, "id": id_of(s, arn)}
 
     return fill
@@ -287,7 +292,10 @@ ARN_FORMATS: Final[dict[str, Filler]] = {
     "aws_sesv2_email_identity": _simple(
         "ses", lambda s: f"identity/{_str(s, 'email_identity')}", lambda s, a: _str(s, "email_identity")
     ),
-    "aws_s3_bucket": _simple("s3", lambda s: _str(s, "bucket"), lambda s, a: _str(s, "bucket"), region=False),
+    # A bucket's ARN names neither region nor account: bucket names are global (SAR, S3 resource types).
+    "aws_s3_bucket": _simple(
+        "s3", lambda s: _str(s, "bucket"), lambda s, a: _str(s, "bucket"), region=False, account=False
+    ),
     "aws_iam_openid_connect_provider": lambda s, c, seed: {
         "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{_str(s, 'url').removeprefix('https://')}",
         "id": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{_str(s, 'url').removeprefix('https://')}",

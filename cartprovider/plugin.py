@@ -35,6 +35,7 @@ from tf.schema import Schema
 from tf.utils import Diagnostics
 
 from cartprovider import model
+from cartprovider.authorization import Authorizer
 from cartprovider.schema import OUTPUT, load
 
 # cty's msgpack encoding: extension 0 is an unknown value, 12 an unknown with refinements.
@@ -143,6 +144,8 @@ class Servicer(tf_provider.ProviderServicer):  # type: ignore[misc]
         provider["attributes"].pop("alias", None)  # a meta-argument of every provider block, not the schema's
         self.provider_block = provider
         self.ctx: model.Context = {"region": "us-east-1", "default_tags": {}}
+        # Set by the pipeline rehearsal only: each change is then authorized as the caller.
+        self.authorizer = Authorizer.from_environment()
 
     def _resource(self, type_name: str) -> model.Block:
         block: model.Block = self.document["resource"][type_name]
@@ -207,13 +210,27 @@ class Servicer(tf_provider.ProviderServicer):  # type: ignore[misc]
         type_name = request.type_name
         planned = decode(request.planned_state)
         if planned is None:
-            refusal = model.delete_refusal(type_name, decode(request.prior_state) or {})
+            prior = decode(request.prior_state) or {}
+            refusal = model.delete_refusal(type_name, prior) or self._denial(type_name, prior)
             if refusal:
                 diags = Diagnostics().add_error(refusal[0], refusal[1])
                 return pb.ApplyResourceChange.Response(new_state=request.prior_state, diagnostics=diags.to_pb())
             return pb.ApplyResourceChange.Response(new_state=encode(None))
         state = model.apply_create(type_name, planned, self._resource(type_name), self.ctx)
+        denied = self._denial(type_name, state)
+        if denied:
+            diags = Diagnostics().add_error(denied[0], denied[1])
+            return pb.ApplyResourceChange.Response(new_state=request.prior_state, diagnostics=diags.to_pb())
         return pb.ApplyResourceChange.Response(new_state=encode(state), private=request.planned_private)
+
+    def _denial(self, type_name: str, values: model.Block) -> tuple[str, str] | None:
+        """(summary, detail) of the AccessDenied the real provider would meet changing this resource."""
+        if self.authorizer is None:
+            return None
+        message = self.authorizer.refusal(type_name, values)
+        if message is None:
+            return None
+        return f"changing {type_name}: operation error: AccessDenied", message
 
     def ReadDataSource(self, request: Any, context: Any) -> Any:
         block: model.Block = self.document["data"][request.type_name]

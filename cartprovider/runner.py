@@ -35,11 +35,12 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -375,13 +376,6 @@ def validate_only(directory: Path, plugin_dir: Path) -> Outcome:
 # ---------------------------------------------------------------- orchestration
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def terraform_environment(work: Path) -> dict[str, str]:
     cli_config = work / "cli.tfrc"
     cli_config.write_text(
@@ -447,16 +441,39 @@ def backend_for(run: Run, bootstrap: Outcome, endpoint: str, key_arn: str, share
     }
 
 
-def start_state_service(bootstrap: Outcome, region: str) -> tuple[Any, str, str]:
-    """moto on loopback with the bootstrap's state bucket and a KMS key (moto picks its id)."""
+@dataclass
+class Served:
+    """A WSGI server on a thread of this process."""
+
+    server: Any
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join()
+
+
+def start_state_service(
+    bootstrap: Outcome, region: str, wrap: Callable[[Any], Any] | None = None
+) -> tuple[Served, str, str]:
+    """moto on loopback with the bootstrap's state bucket and a KMS key (moto picks its id).
+
+    ``wrap``: WSGI middleware in front of moto (the pipeline rehearsal's authorization gate).
+    """
     import boto3  # noqa: PLC0415
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # noqa: PLC0415
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", 0, wrap(app) if wrap else app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
+    thread.start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
     session = boto3.session.Session(
         aws_access_key_id=MOTO_CREDENTIAL, aws_secret_access_key=MOTO_CREDENTIAL, region_name=region
     )
@@ -467,7 +484,7 @@ def start_state_service(bootstrap: Outcome, region: str) -> tuple[Any, str, str]
     key_arn = session.client("kms", endpoint_url=endpoint).create_key(Description="offline state key")["KeyMetadata"][
         "Arn"
     ]
-    return server, endpoint, key_arn
+    return Served(server, thread), endpoint, key_arn
 
 
 def _state_objects(endpoint: str, bucket: str, region: str) -> list[str]:

@@ -6,9 +6,11 @@ it; a refused one never reaches moto and is answered as the service would answer
 signed with the operator's credentials (the local stack provisioning, as Terraform would, and
 playing AWS's own internals: the Lambda async queue, Scheduler's bookkeeping, the outbox) pass
 untouched; any other key is an invalid token. A presigned request (query authentication,
-``X-Amz-Credential``) is attributed to its key like a signed one. An unsigned request is refused as
-AWS refuses it, except moto's own control API (``/moto-api/``, which the outbox reads and no AWS
-endpoint has): nothing reaches a service unattributed. Running inside moto's process costs no
+``X-Amz-Credential``) is attributed to its key like a signed one. STS's AssumeRoleWithWebIdentity
+is unsigned on AWS too: with ``web_identity`` it reaches moto only if the role's trust policy
+takes the token. Any other unsigned request is refused as AWS refuses it, except moto's own
+control API (``/moto-api/``, which the outbox reads and no AWS endpoint has): nothing reaches a
+service unattributed. Running inside moto's process costs no
 extra hop and no extra GIL for the local stack (an HTTP proxy would add both to every call).
 
 Each refusal is printed as one ``denied <json>`` line on stdout, which the parent relays to the
@@ -23,7 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from cartlocal.iam.operations import HttpRequest, Unmodelled, describe
 from cartlocal.iam.plane import Plane
@@ -51,18 +53,28 @@ class Gate:
         plane: Plane,
         report: Callable[[dict[str, str]], None],
         verified: Callable[[str], bool] = lambda address: True,
+        *,
+        operator: str = OPERATOR_KEY,
+        web_identity: Callable[[str, str], bool] | None = None,
     ) -> None:
         # ``verified``: is an address (or its domain) a verified SES identity? (the SES sandbox)
+        # ``operator``: the access key that provisions, unchecked. ``web_identity``: does the trust
+        # policy of a role take a web identity token? (STS's AssumeRoleWithWebIdentity is unsigned)
         self._app, self._plane, self._report, self._verified = app, plane, report, verified
+        self._operator, self._web_identity = operator, web_identity
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         signed = _signer(environ)
         if signed is None:
             if str(environ.get("PATH_INFO", "")).startswith(MOTO_CONTROL):
                 return self._app(environ, start_response)
+            if self._web_identity is not None and (assumed := _web_identity_request(environ)) is not None:
+                if self._web_identity(*assumed):
+                    return self._app(environ, start_response)
+                return _answer(start_response, refused("sts", WEB_IDENTITY_DENIED))
             self._report({"principal": "", "action": "", "resource": "", "message": UNSIGNED})
             return _answer(start_response, missing_authentication())
-        if signed[0] == OPERATOR_KEY:
+        if signed[0] == self._operator:
             return self._app(environ, start_response)
         return self._authorize(*signed, environ, start_response)
 
@@ -116,6 +128,19 @@ class Gate:
 
 
 UNSIGNED = "Request is missing Authentication Token"
+# STS's answer when the role's trust policy does not take the token (AccessDenied).
+WEB_IDENTITY_DENIED = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+
+
+def _web_identity_request(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """(role ARN, token) of an STS AssumeRoleWithWebIdentity request (form-encoded), else None."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    form = parse_qs(body.decode("utf-8", "replace"))
+    if form.get("Action") != ["AssumeRoleWithWebIdentity"]:
+        return None
+    return form.get("RoleArn", [""])[0], form.get("WebIdentityToken", [""])[0]
 
 
 def _signer(environ: dict[str, Any]) -> tuple[str, str] | None:

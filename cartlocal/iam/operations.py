@@ -10,7 +10,10 @@ is authorized per entry on that entry's bus; Scheduler CreateSchedule/UpdateSche
 ``iam:PassRole`` on the target's role with ``iam:PassedToService``; SES SendEmail is authorized on
 the sender's identity (and, in the sandbox, on every recipient's) and, when the request names a
 configuration set, on that configuration set too (SAR, Amazon SES v2: SendEmail's resource types
-are identity and configuration-set).
+are identity and configuration-set). S3 (the pipeline rehearsal's jobs: zips, manifests, pointers,
+Terraform's state) arrives path-style, ``/<bucket>/<key>``, as a loopback endpoint has no bucket
+host names: object operations on ``arn:aws:s3:::<bucket>/<key>`` (a ``versionId`` makes a read
+``s3:GetObjectVersion``), listing on the bucket; STS's GetCallerIdentity needs no permission.
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ def describe(http: HttpRequest, where: Where) -> Call:
         return _scheduler(method, unquote(path), parse_qs(http.query), body, where)
     if service == "ses" and method == "POST" and path == "/v2/email/outbound-emails":
         return _send_email(_json(body), where)
+    if service in {"s3", "sts"}:
+        return _s3(http) if service == "s3" else _sts(http)
     described = operation or f"{method} {path}"
     raise Unmodelled(f"{service} {described} is not modelled by the local authorization plane")
 
@@ -180,3 +185,41 @@ def _send_email(request: dict[str, Any], where: Where) -> Call:
         resources.append(where.arn("ses", f"configuration-set/{configuration_set}"))
     needed = tuple(Needed("ses:SendEmail", resource, context) for resource in resources)
     return Call("ses", "SendEmail", needed, recipients=recipients)
+
+
+# Query parameters of ListObjects(V2) and of object reads and writes that change neither the action
+# nor the resource (botocore adds x-id to name the operation).
+_LISTING = frozenset(
+    {"list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type", "marker"}
+)
+_OBJECT = frozenset({"x-id", "versionId"})
+_OBJECT_ACTIONS = {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject"}
+
+
+def _s3(http: HttpRequest) -> Call:
+    """One path-style S3 request."""
+    bucket, _, key = unquote(http.path).lstrip("/").partition("/")
+    query = parse_qs(http.query, keep_blank_values=True)
+    described = f"s3 {http.method} {http.path}{'?' + http.query if http.query else ''}"
+    if not bucket:
+        raise Unmodelled(f"{described} is not modelled by the local authorization plane")
+    if not key:
+        if http.method in {"GET", "HEAD"} and set(query) <= _LISTING:
+            return Call("s3", "ListObjects", (Needed("s3:ListBucket", f"arn:aws:s3:::{bucket}"),))
+        if http.method == "GET" and "versions" in query:
+            return Call("s3", "ListObjectVersions", (Needed("s3:ListBucketVersions", f"arn:aws:s3:::{bucket}"),))
+        raise Unmodelled(f"{described} is not modelled by the local authorization plane")
+    if set(query) - _OBJECT or http.method not in _OBJECT_ACTIONS or "x-amz-copy-source" in http.headers:
+        raise Unmodelled(f"{described} is not modelled by the local authorization plane")
+    operation = _OBJECT_ACTIONS[http.method]
+    versioned = "versionId" in query and http.method != "PUT"
+    action = f"s3:{operation}Version" if versioned else f"s3:{operation}"
+    return Call("s3", operation, (Needed(action, f"arn:aws:s3:::{bucket}/{key}"),))
+
+
+def _sts(http: HttpRequest) -> Call:
+    """GetCallerIdentity, which needs no permission ("No permissions are required", STS API reference)."""
+    form = parse_qs(http.body.decode("utf-8", "replace"))
+    if form.get("Action") == ["GetCallerIdentity"]:
+        return Call("sts", "GetCallerIdentity", ())
+    raise Unmodelled(f"sts {form.get('Action', ['?'])[0]} is not modelled by the local authorization plane")

@@ -36,10 +36,12 @@ from cartlocal.iam.conditions import ARN_PARTS, Context, PolicyError
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request is made as: a session of an IAM role, or an AWS service principal."""
+    """Who a request is made as: a session of an IAM role, an AWS service principal, an IAM user, or
+    the holder of a web identity token (the ARN of the account's OIDC provider that issued it)."""
 
-    kind: Literal["role", "service", "user"]
-    # The role's ARN, the service principal (apigateway.amazonaws.com), or the IAM user's ARN.
+    kind: Literal["role", "service", "user", "federated"]
+    # The role's ARN, the service principal (apigateway.amazonaws.com), the IAM user's ARN, or
+    # the OIDC provider's ARN.
     name: str
     session: str = "local"
 
@@ -54,6 +56,10 @@ class Principal:
     @classmethod
     def user(cls, arn: str) -> Principal:
         return cls("user", arn)
+
+    @classmethod
+    def federated(cls, provider_arn: str) -> Principal:
+        return cls("federated", provider_arn)
 
     @property
     def account(self) -> str:
@@ -235,8 +241,10 @@ def _principals(raw: object) -> tuple[tuple[str, str], ...]:
 def _principal_match(kind: str, value: str, principal: Principal) -> Match:
     if kind == "AWS" and value == "*":
         return Match.CAPPED
-    if principal.kind == "service":
-        return Match.DIRECT if kind == "Service" and value == principal.name else Match.NONE
+    if principal.kind in {"service", "federated"}:
+        # A service is named as {"Service": ...}; a web identity's provider as {"Federated": <its ARN>}.
+        wanted = "Service" if principal.kind == "service" else "Federated"
+        return Match.DIRECT if kind == wanted and value == principal.name else Match.NONE
     if kind != "AWS":
         return Match.NONE
     if value == principal.arn:

@@ -3,6 +3,7 @@
 - awsJson services (EventBridge, DynamoDB, SQS) answer HTTP 400 with ``__type``; SQS, being
   query-compatible, also sends ``x-amzn-query-error`` from which botocore takes the error code.
 - restJson services (Scheduler, SES v2) answer HTTP 403 with ``x-amzn-ErrorType``.
+- S3 (restXml) and STS (query) answer HTTP 403 with an XML ``AccessDenied`` error.
 - A refused implied KMS call surfaces as the service reports it: SQS ``KMS.AccessDeniedException``;
   DynamoDB ``AccessDeniedException`` with "KMS key access denied error: ..." (the message quoted in
   aws/aws-cdk#10010 and #18616).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from html import escape
 
 from cartlocal.iam.plane import Denial
 
@@ -66,8 +68,19 @@ def unverified_recipients(region: str, addresses: list[str]) -> Response:
     return 400, headers, json.dumps({"message": message}).encode()
 
 
+def _xml_error(status: int, root: str, message: str) -> Response:
+    """S3's ``<Error>`` and STS's (query protocol) ``<ErrorResponse><Error>``, code AccessDenied."""
+    text = escape(message, quote=False)
+    error = f"<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{text}</Message></Error>"
+    body = error if root == "Error" else f'<{root} xmlns="https://sts.amazonaws.com/doc/2011-06-15/">{error}</{root}>'
+    headers = [("Content-Type", "application/xml"), ("x-amzn-RequestId", str(uuid.uuid4()))]
+    return status, headers, f'<?xml version="1.0" encoding="UTF-8"?>{body}'.encode()
+
+
 def refused(service: str, message: str) -> Response:
     """An access denial by ``service`` with ``message``."""
+    if service in {"s3", "sts"}:
+        return _xml_error(403, "Error" if service == "s3" else "ErrorResponse", message)
     if service == "sqs":
         return _json_error("com.amazonaws.sqs#AccessDenied", message, query_code="AccessDenied")
     if service in {"scheduler", "ses"}:

@@ -5,8 +5,9 @@
 - ``actions/setup-python``: the requested Python version first on ``PATH`` as ``python`` and
   ``python3``; a version this machine does not have fails the step.
 - ``aws-actions/configure-aws-credentials``: assumes ``role-to-assume`` with a GitHub-shaped OIDC
-  token (only when the job has the ``id-token: write`` permission, as on GitHub) through STS's
-  AssumeRoleWithWebIdentity, and exports the session's credentials and the region to later steps.
+  token (only when the job has the ``id-token: write`` permission, as on GitHub): the role's trust
+  policy decides the token's claims (:mod:`cartship.rehearsal.identity`), then STS's
+  AssumeRoleWithWebIdentity issues the session, whose credentials and region later steps get.
 - ``actions/upload-artifact`` and ``actions/download-artifact``: :mod:`cartship.rehearsal.artifacts`.
 
 Any other action, or an input an equivalent does not play, is refused by name.
@@ -14,8 +15,6 @@ Any other action, or an input an equivalent does not play, is refused by name.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import shutil
 import subprocess
@@ -28,6 +27,7 @@ import boto3
 
 from cartship.rehearsal import artifacts
 from cartship.rehearsal.errors import RehearsalError, UnsupportedWorkflow
+from cartship.rehearsal.identity import Identity
 
 Say = Callable[[str], None]
 INPUTS = {
@@ -64,6 +64,8 @@ class Runner:
     say: Say
     # The runner's tool cache: paths of the machine's own checkout to link into each workspace.
     linked: tuple[str, ...] = ()
+    # The local account's OIDC trust and sessions (None: no role can be assumed).
+    identity: Identity | None = None
 
 
 # Each venv the Makefile builds, and the lock it is built from (its stamp must be newer).
@@ -135,26 +137,16 @@ def setup_python(runner: Runner, inputs: Mapping[str, Any]) -> None:
     runner.say(f"python {version}: {Path(found).resolve()}")
 
 
-def _oidc_token(runner: Runner) -> str:
-    """A token with the claims GitHub's OIDC provider puts in a job's token (unsigned: the local STS
-    does not check signatures; the role's trust policy is what checks the claims)."""
+def _oidc_token(runner: Runner, identity: Identity) -> str:
+    """The job's token as GitHub's OIDC provider shapes it: an environment's job is named by its
+    environment, any other by its ref (GitHub's "Example subject claims")."""
     subject = (
         f"repo:{runner.github_repository}:environment:{runner.environment_name}"
         if runner.environment_name
         else f"repo:{runner.github_repository}:ref:refs/heads/main"
     )
-    claims = {
-        "iss": "https://token.actions.githubusercontent.com",
-        "aud": "sts.amazonaws.com",
-        "sub": subject,
-        "repository": runner.github_repository,
-        "environment": runner.environment_name or "",
-    }
-
-    def part(value: dict[str, str]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+    extra = {"repository": runner.github_repository, "environment": runner.environment_name or ""}
+    return identity.token(subject, extra)
 
 
 def configure_aws_credentials(runner: Runner, inputs: Mapping[str, Any]) -> None:
@@ -174,14 +166,18 @@ def configure_aws_credentials(runner: Runner, inputs: Mapping[str, Any]) -> None
             "to set the `id-token` permission? Error: Credentials could not be loaded, please check your action "
             "inputs: Could not load credentials from any providers (the job lacks id-token: write)"
         )
+    if runner.identity is None:
+        raise RehearsalError("configure-aws-credentials: this rehearsal has no local account to assume roles in")
+    session = str(inputs.get("role-session-name") or "GitHubActions")
+    token = _oidc_token(runner, runner.identity)
+    # STS decides the role's trust policy against the token before it issues anything.
+    principal = runner.identity.assume(role, token, session)
     sts = boto3.client("sts", region_name=region, endpoint_url=runner.endpoint_url)
     answer = sts.assume_role_with_web_identity(
-        RoleArn=role,
-        RoleSessionName=str(inputs.get("role-session-name") or "GitHubActions"),
-        WebIdentityToken=_oidc_token(runner),
-        DurationSeconds=3600,
+        RoleArn=role, RoleSessionName=session, WebIdentityToken=token, DurationSeconds=3600
     )
     credentials = answer["Credentials"]
+    runner.identity.register(credentials["AccessKeyId"], principal)
     runner.exported.update(
         AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
         AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],

@@ -1,6 +1,7 @@
 """`make pipeline-offline`: deploy.yml rehearsed end to end against a local AWS account.
 
-The account is a moto server on loopback holding what the bootstrap would have created before the
+The account is a moto server on loopback, behind cartlocal's authorization gate (what a job signs
+is decided as the role it assumed), holding what the bootstrap would have created before the
 first deploy: its Terraform applied by the provider stand-in (cartprovider/) gives the names and
 role ARNs, and the state bucket, its key and the artifact bucket are created in moto. The
 workflow's variables are set the way docs/shipping.md tells a user to set them on GitHub, from
@@ -28,9 +29,11 @@ from typing import Any
 
 import boto3
 
-from cartprovider import mirror, runner
+from cartlocal.iam.gate import Gate, stdout_reporter
+from cartprovider import authorization, mirror, runner
 from cartship.rehearsal import workflow
 from cartship.rehearsal.errors import RehearsalError
+from cartship.rehearsal.identity import Identity
 from cartship.rehearsal.runner import Rehearsal, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +52,7 @@ class Account:
     endpoint: str
     region: str
     outputs: dict[str, Any]
+    identity: Identity
 
 
 def _commit() -> str:
@@ -67,7 +71,15 @@ def local_account(work: Path, plugin_dir: Path) -> Iterator[Account]:
     if not bootstrap.ok:
         raise RehearsalError(f"the bootstrap did not apply: {bootstrap.error}")
     region = bootstrap.outputs["backend_config"][runner.ENVIRONMENTS[0]]["region"]
-    server, endpoint, key_arn = runner.start_state_service(bootstrap, region)
+    identity = Identity.from_bootstrap(bootstrap.outputs, bootstrap.applied, work / "account.json")
+
+    def gate(app: Any) -> Gate:
+        # What a job signs is decided as its session's role; the setup below signs as the operator.
+        return Gate(
+            app, identity.plane, stdout_reporter(), operator=runner.MOTO_CREDENTIAL, web_identity=identity.accepts
+        )
+
+    server, endpoint, key_arn = runner.start_state_service(bootstrap, region, gate)
     try:
         s3 = boto3.client(
             "s3",
@@ -84,7 +96,7 @@ def local_account(work: Path, plugin_dir: Path) -> Iterator[Account]:
         for name in runner.ENVIRONMENTS:
             backend = runner.backend_for(runner.Run(name), bootstrap, endpoint, key_arn, shared=False)
             (overrides / f"{name}.tfbackend").write_text(runner.hcl(backend), encoding="utf-8")
-        yield Account(endpoint, region, bootstrap.outputs | {"backend_overrides": str(overrides)})
+        yield Account(endpoint, region, bootstrap.outputs | {"backend_overrides": str(overrides)}, identity)
     finally:
         server.stop()
 
@@ -114,10 +126,13 @@ def settings(account: Account, work: Path, plugin_dir: Path) -> Settings:
             "AWS_EC2_METADATA_DISABLED": "true",
             "TF_PLUGIN_DIR": str(plugin_dir),
             "TF_BACKEND_OVERRIDES": outputs["backend_overrides"],
+            # The stand-in authorizes each change of an apply as the job's session (cartprovider/authorization.py).
+            authorization.ENVIRONMENT: str(account.identity.account_file),
             **{name: terraform[name] for name in ("TF_CLI_CONFIG_FILE", "TF_IN_AUTOMATION", "CHECKPOINT_DISABLE")},
         },
         linked=(".venv", ".venv-local", ".cache/wheelhouse"),
         unrehearsed=UNREHEARSED,
+        identity=account.identity,
     )
 
 

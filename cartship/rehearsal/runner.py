@@ -23,6 +23,7 @@ from typing import Any
 from cartship.rehearsal import actions
 from cartship.rehearsal.errors import RehearsalError
 from cartship.rehearsal.expressions import substitute, substitute_all
+from cartship.rehearsal.identity import Identity
 from cartship.rehearsal.workflow import Job, Step, Workflow
 
 # What a step inherits from this machine: its tools and locale, and pip's own configuration (a
@@ -50,6 +51,8 @@ class Settings:
     # ``run:`` scripts (by how they start) that cannot be rehearsed here, with the reason: each is
     # printed as not rehearsed, never passed off as run.
     unrehearsed: Mapping[str, str] = field(default_factory=dict)
+    # The local account's OIDC trust and sessions (actions.Runner.identity).
+    identity: Identity | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ class Rehearsal:
             path_prefix=[],
             say=lambda line: self._say(f"[{job.key}]   {line}"),
             linked=self.settings.linked,
+            identity=self.settings.identity,
         )
         summary = home / "summary.md"
         for number, step in enumerate(job.steps, start=1):
@@ -157,7 +161,11 @@ class Rehearsal:
                 self._say(f"[{job.key}]   NOT REHEARSED: {reason}")
                 self.skipped.append(f"{job.key}: {step.label}")
             elif step.uses is not None:
-                actions.play(runner, step.uses, substitute_all(step.inputs, contexts))
+                try:
+                    actions.play(runner, step.uses, substitute_all(step.inputs, contexts))
+                except RehearsalError as failure:
+                    # Named as a failed run step is: which job, which step.
+                    raise type(failure)(f"job {job.key}, step {number} ({step.label}): {failure}") from None
             else:
                 self._run_step(job, number, step, runner=runner, contexts=contexts, temp=temp, summary=summary)
         outputs = {name: substitute(value, contexts) for name, value in job.outputs.items()}

@@ -22,9 +22,11 @@ data "aws_iam_policy_document" "deploy_stack" {
   }
 
   # Event source mappings are named by a random UUID; the function they feed is the scope.
+  # Only Delete and Update carry lambda:FunctionArn; Get carries no such key, so under this
+  # condition it would be denied (docs/aws-fidelity.md, "Deploy roles").
   statement {
     sid       = "EventSourceMappingsOfOwnFunctions"
-    actions   = ["lambda:DeleteEventSourceMapping", "lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"]
+    actions   = ["lambda:DeleteEventSourceMapping", "lambda:UpdateEventSourceMapping"]
     resources = ["${local.arn.lambda}:event-source-mapping:*"]
 
     condition {
@@ -34,11 +36,12 @@ data "aws_iam_policy_document" "deploy_stack" {
     }
   }
 
-  # The provider's default_tags tag mappings too; tagging takes no lambda:FunctionArn condition, so
-  # it is scoped to this account's and region's mappings (tags carry no access).
+  # Terraform reads a mapping back after creating it and while destroying it, and the provider's
+  # default_tags tag mappings too; none of these takes a lambda:FunctionArn condition, so they are
+  # scoped to this account's and region's mappings (reading one or its tags grants no access).
   statement {
-    sid       = "TagEventSourceMappings"
-    actions   = ["lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"]
+    sid       = "ReadAndTagEventSourceMappings"
+    actions   = ["lambda:GetEventSourceMapping", "lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"]
     resources = ["${local.arn.lambda}:event-source-mapping:*"]
   }
 

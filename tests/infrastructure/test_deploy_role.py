@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from cartprovider import authorization
+from cartprovider import coverage as table
 from tests.helpers.iam_policy import LOG_DELIVERY
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import (
@@ -30,7 +32,6 @@ from tests.helpers.terraform import (
 )
 
 BOOTSTRAP = TERRAFORM / "bootstrap"
-TABLE = ROOT / "docs" / "deploy-permissions.md"
 STACK_DIRECTORIES = [COMPOSITION, LAMBDA_MODULE, TERRAFORM / "environments" / "root"]
 ROLE_CHANGES = {
     "iam:CreateRole",
@@ -46,17 +47,7 @@ Rows = dict[str, dict[str, set[str]]]
 
 def coverage_table() -> Rows:
     """``{resource type: {"write": actions, "read": actions}}`` from the markdown table."""
-    rows: Rows = {}
-    for line in TABLE.read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if not re.fullmatch(r"`aws_[a-z0-9_]+`", cells[0]):
-            continue
-        if len(cells) == 2:  # a data source: what it calls needs no permission
-            rows[cells[0].strip("`")] = {"write": set(), "read": set()}
-        else:
-            actions = [set(re.findall(r"`([a-z0-9-]+:[A-Za-z*]+)`", cell)) for cell in cells[1:3]]
-            rows[cells[0].strip("`")] = {"write": actions[0], "read": actions[1]}
-    return rows
+    return {kind: {"write": set(row.write), "read": set(row.read)} for kind, row in table.coverage_table().items()}
 
 
 def declared_types() -> set[str]:
@@ -219,6 +210,24 @@ def test_every_argument_a_stack_role_sets_can_be_changed_in_place_by_the_deploy_
     calls = {action for argument in arguments & ROLE_UPDATES.keys() for action in ROLE_UPDATES[argument]}
     assert calls - coverage_table()["aws_iam_role"]["write"] == set(), "docs/deploy-permissions.md aws_iam_role"
     assert uncovered(statements("deploy_stack"), calls) == set()
+
+
+def test_only_actions_whose_requests_carry_lambda_function_arn_are_conditioned_on_it() -> None:
+    """A positive condition on a key the request lacks never matches: the action would be denied.
+
+    GetEventSourceMapping carries no lambda:FunctionArn (Lambda Developer Guide, "Resources and
+    conditions for Lambda actions"), and Terraform reads a mapping after creating it.
+    """
+    conditioned = [
+        statement
+        for statement in statements("deploy_stack")
+        if any(c["variable"] == "lambda:FunctionArn" for c in _conditions(statement))
+    ]
+    assert conditioned
+    for statement in conditioned:
+        assert set(statement["actions"]) <= authorization.FUNCTION_KEYED, statement["sid"]
+    granted = {a for s in statements("deploy_stack") if s not in conditioned for a in s["actions"]}
+    assert "lambda:GetEventSourceMapping" in granted
 
 
 # ---------------------------------------------------------------- the key: no tag-based authorization

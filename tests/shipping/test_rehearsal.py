@@ -6,16 +6,22 @@ what is checked is the runner's behaviour, not deploy.yml's; the last test reads
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]
+from moto import mock_aws
+from werkzeug.test import Client
 
+from cartlocal.iam.gate import Gate
+from cartlocal.iam.policy import Policy, Principal
 from cartship.rehearsal import workflow
 from cartship.rehearsal.errors import RehearsalError, UnsupportedWorkflow
 from cartship.rehearsal.expressions import evaluate
+from cartship.rehearsal.identity import NOT_AUTHORIZED, Identity
 from cartship.rehearsal.runner import Rehearsal, Settings, read_file_commands
 from tests.helpers.paths import ROOT
 
@@ -56,7 +62,7 @@ def _repository(path: Path) -> str:
     return git("rev-parse", "HEAD").strip()
 
 
-def rehearse(tmp_path: Path, jobs: dict[str, Any]) -> tuple[Rehearsal, list[str]]:
+def rehearse(tmp_path: Path, jobs: dict[str, Any], identity: Identity | None = None) -> tuple[Rehearsal, list[str]]:
     repository = tmp_path / "repository"
     commit = _repository(repository)
     file = tmp_path / "workflow.yml"
@@ -69,6 +75,7 @@ def rehearse(tmp_path: Path, jobs: dict[str, Any]) -> tuple[Rehearsal, list[str]
         scratch=tmp_path / "run",
         variables={"REGION": "eu-west-1"},
         environment_variables={"prod": {"REGION": "eu-central-1"}},
+        identity=identity,
     )
     rehearsal = Rehearsal(workflow.load(file), settings, said.append)
     rehearsal.run()
@@ -165,6 +172,109 @@ def test_aws_credentials_need_the_id_token_permission(tmp_path: Path) -> None:
 
     with pytest.raises(RehearsalError, match="id-token: write"):
         rehearse(tmp_path, {"deploy": job(credentials, permissions={"contents": "read"})})
+
+
+ROLE = "arn:aws:iam::123456789012:role/cartflow-deploy-dev"
+PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+
+
+def local_identity(tmp_path: Path, trusted_subject: str) -> Identity:
+    """The bootstrap's shape of a deploy role (as the stand-in applies it): trusted for one OIDC subject."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "GitHubActionsOidc",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": PROVIDER},
+                "Condition": {
+                    "StringEquals": {
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                        "token.actions.githubusercontent.com:sub": trusted_subject,
+                    }
+                },
+            }
+        ],
+    }
+    role = {"name": "cartflow-deploy-dev", "arn": ROLE, "assume_role_policy": json.dumps(trust)}
+    outputs = {"backend_config": {"dev": {"region": "eu-west-1"}}, "github_oidc_provider_arn": PROVIDER}
+    return Identity.from_bootstrap(outputs, {"deploy": {"type": "aws_iam_role", "values": role}}, tmp_path / "a.json")
+
+
+def assume_in(environment: str) -> dict[str, Any]:
+    credentials = {
+        "uses": "aws-actions/configure-aws-credentials@v6",
+        "with": {"role-to-assume": ROLE, "role-session-name": "s-1", "aws-region": "eu-west-1"},
+    }
+    return job(credentials, environment=environment, permissions={"id-token": "write"})
+
+
+def test_a_role_is_assumed_only_with_a_token_its_trust_policy_accepts(tmp_path: Path) -> None:
+    identity = local_identity(tmp_path, "repo:example/shop:environment:dev")
+
+    with pytest.raises(RehearsalError, match=NOT_AUTHORIZED):
+        rehearse(tmp_path / "prod", {"deploy": assume_in("prod")}, identity)
+
+    with mock_aws():
+        _, said = rehearse(tmp_path / "dev", {"deploy": assume_in("dev")}, identity)
+    assert any("assumed-role/cartflow-deploy-dev/s-1" in line for line in said)
+    [session] = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))["sessions"].values()
+    assert session == {"role": ROLE, "session": "s-1"}
+
+
+def test_a_token_not_signed_by_the_runs_provider_is_refused(tmp_path: Path) -> None:
+    identity = local_identity(tmp_path, "repo:example/shop:environment:dev")
+    token = identity.token("repo:example/shop:environment:dev", {})
+    header, _, signature = token.split(".")
+    forged = identity.token("repo:example/shop:environment:dev", {"extra": "claim"}).split(".")[1]
+
+    identity.assume(ROLE, token, "s-1")
+    with pytest.raises(RehearsalError, match="InvalidIdentityToken"):
+        identity.assume(ROLE, f"{header}.{forged}.{signature}", "s-1")
+
+
+def _moto_stand_in(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"reached moto"]
+
+
+def test_the_runs_gate_lets_through_only_what_the_trust_and_the_role_allow(tmp_path: Path) -> None:
+    identity = local_identity(tmp_path, "repo:example/shop:environment:dev")
+    identity.plane.identity[ROLE] = (
+        Policy.parse(
+            "own pointer",
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::a/env/dev.json"}],
+            },
+        ),
+    )
+    identity.register("ASIASESSION", Principal.role(ROLE, "s-1"))
+    gate = Client(
+        Gate(_moto_stand_in, identity.plane, lambda denial: None, operator="op", web_identity=identity.accepts)
+    )
+
+    def assume(subject: str) -> Any:
+        form = {"Action": "AssumeRoleWithWebIdentity", "RoleArn": ROLE, "WebIdentityToken": identity.token(subject, {})}
+        return gate.post("/", data=form)
+
+    def put(key: str, access_key: str = "ASIASESSION") -> Any:
+        signature = f"AWS4-HMAC-SHA256 Credential={access_key}/20261207/eu-west-1/s3/aws4_request, Signature=x"
+        return gate.put(f"/a/{key}", data=b"{}", headers={"Authorization": signature})
+
+    assert assume("repo:example/shop:environment:dev").get_data() == b"reached moto"
+    refused = assume("repo:example/shop:environment:prod")
+    assert refused.status_code == 403
+    assert b"Not authorized to perform sts:AssumeRoleWithWebIdentity" in refused.get_data()
+    assert put("env/dev.json").get_data() == b"reached moto"
+    assert put("env/prod.json", access_key="op").get_data() == b"reached moto"
+    denied = put("env/prod.json")
+    assert denied.status_code == 403
+    assert (
+        b"<Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/cartflow-deploy-dev/s-1 "
+        b"is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::a/env/prod.json"
+    ) in denied.get_data()
 
 
 def test_a_step_has_no_aws_credentials_of_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -87,3 +87,44 @@ def test_send_email_is_authorized_on_the_sender_and_in_the_sandbox_on_each_recip
 def test_what_is_not_modelled_is_refused(service: str, target: str) -> None:
     with pytest.raises(Unmodelled):
         call(service, target, {})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "action", "resource"),
+    [
+        ("GET", "/b/releases/r.json", "x-id=GetObject", "s3:GetObject", "arn:aws:s3:::b/releases/r.json"),
+        ("HEAD", "/b/functions/f/1.zip", "", "s3:GetObject", "arn:aws:s3:::b/functions/f/1.zip"),
+        ("GET", "/b/functions/f/1.zip", "versionId=v1", "s3:GetObjectVersion", "arn:aws:s3:::b/functions/f/1.zip"),
+        ("PUT", "/b/environments/dev.json", "x-id=PutObject", "s3:PutObject", "arn:aws:s3:::b/environments/dev.json"),
+        ("DELETE", "/b/s/terraform.tfstate.tflock", "", "s3:DeleteObject", "arn:aws:s3:::b/s/terraform.tfstate.tflock"),
+        ("GET", "/b", "list-type=2&prefix=env%3A%2F", "s3:ListBucket", "arn:aws:s3:::b"),
+        ("GET", "/b", "versions&prefix=x", "s3:ListBucketVersions", "arn:aws:s3:::b"),
+    ],
+)
+def test_s3_path_style_requests_are_authorized_on_the_object_or_the_bucket(
+    method: str, path: str, query: str, action: str, resource: str
+) -> None:
+    assert rest("s3", method, path, query) == [Needed(action, resource)]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers"),
+    [
+        ("GET", "/b", "policy", {}),
+        ("PUT", "/b/k", "tagging", {}),
+        ("PUT", "/b/k", "", {"x-amz-copy-source": "/b/other"}),
+        ("GET", "/", "", {}),
+    ],
+)
+def test_s3_requests_not_modelled_are_refused(method: str, path: str, query: str, headers: dict[str, str]) -> None:
+    with pytest.raises(Unmodelled):
+        describe(HttpRequest("s3", method, path, query, headers, b""), WHERE)
+
+
+def test_get_caller_identity_needs_no_permission_and_other_sts_calls_are_not_modelled() -> None:
+    identity = HttpRequest("sts", "POST", "/", "", {}, b"Action=GetCallerIdentity&Version=2011-06-15")
+    assume = HttpRequest("sts", "POST", "/", "", {}, b"Action=AssumeRole&RoleArn=r")
+
+    assert describe(identity, WHERE).needed == ()
+    with pytest.raises(Unmodelled):
+        describe(assume, WHERE)
