@@ -17,7 +17,9 @@ counts only where the boundary allows too (IAM User Guide, "Permissions boundari
 entities"). A resource-based policy naming the role's ARN (or everyone) is capped by the boundary
 as well; one naming the session's ARN (or a user's ARN) is not (IAM User Guide, "How AWS
 enforcement code logic evaluates requests to allow or deny access", resource-based policies).
-A session policy caps the same way.
+A session policy caps every grant, one naming the role session's ARN included: only
+GetFederationToken's documentation exempts grants to the session's ARN, and this plane has no
+federated users.
 """
 
 from __future__ import annotations
@@ -86,7 +88,9 @@ class Match(Enum):
     # The role's ARN, or everyone ("*"): grants, but a permissions boundary or session policy caps
     # it (for "*" the documentation is silent; capped, the stricter reading).
     CAPPED = 2
-    DIRECT = 3  # the session's ARN, a user's ARN, a service: grants whatever the boundary says
+    # The session's ARN, a user's ARN, a service: grants whatever the boundary says (a session
+    # policy still caps it).
+    DIRECT = 3
 
 
 def _listed(value: object) -> tuple[str, ...]:
@@ -411,9 +415,12 @@ def authorize(
             assert resource is not None
             grants[match].append((resource.name, s.sid))
     uncapped = next((kind for policy, kind in caps if not _allows(policy, request)), None)
-    if grants[Match.DIRECT] or (grants[Match.CAPPED] and uncapped is None):
+    session_allows = session is None or _allows(session, request)
+    if (grants[Match.DIRECT] and session_allows) or (grants[Match.CAPPED] and uncapped is None):
         return Decision(True, granted_by=(*grants[Match.DIRECT], *grants[Match.CAPPED], *identity_grants))
-    if resource_policy_required and not grants[Match.ACCOUNT] and not grants[Match.CAPPED]:
+    if grants[Match.DIRECT]:
+        reason = f"because no session policy allows the {request.action} action"
+    elif resource_policy_required and not grants[Match.ACCOUNT] and not grants[Match.CAPPED]:
         reason = f"because no resource-based policy allows the {request.action} action"
     elif not identity_grants:
         reason = f"because no identity-based policy allows the {request.action} action"

@@ -84,6 +84,17 @@ def test_a_session_policy_caps_like_a_boundary() -> None:
     assert (decision.allowed, decision.reason) == (False, "because no session policy allows the sqs:SendMessage action")
 
 
+def test_a_session_policy_caps_a_resource_policy_naming_the_role_session_too() -> None:
+    # Only GetFederationToken's documentation exempts grants to the session's ARN from the
+    # session policy; AssumeRole's does not, so a role session stays capped (the stricter reading).
+    request = Request(ROLE, "sqs:SendMessage", QUEUE)
+    to_session = Policy.parse("queue", doc(allow("sqs:SendMessage", QUEUE, Principal={"AWS": ROLE.arn})))
+    decision = authorize(request, [], to_session, session=parse(allow("ec2:*")))
+    assert (decision.allowed, decision.reason) == (False, "because no session policy allows the sqs:SendMessage action")
+    assert authorize(request, [], to_session, session=parse(allow("sqs:*"))).allowed
+    assert authorize(request, [], to_session, boundary=parse(allow("ec2:*"))).allowed, "a boundary does not cap it"
+
+
 # ---------------------------------------------------------------- trust and key policies
 
 
