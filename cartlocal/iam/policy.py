@@ -17,7 +17,9 @@ counts only where the boundary allows too (IAM User Guide, "Permissions boundari
 entities"). A resource-based policy naming the role's ARN (or everyone) is capped by the boundary
 as well; one naming the session's ARN (or a user's ARN) is not (IAM User Guide, "How AWS
 enforcement code logic evaluates requests to allow or deny access", resource-based policies).
-A session policy caps the same way.
+A session policy caps every grant, one naming the role session's ARN included: only
+GetFederationToken's documentation exempts grants to the session's ARN, and this plane has no
+federated users.
 """
 
 from __future__ import annotations
@@ -92,7 +94,9 @@ class Match(Enum):
     # The role's ARN, or everyone ("*"): grants, but a permissions boundary or session policy caps
     # it (for "*" the documentation is silent; capped, the stricter reading).
     CAPPED = 2
-    DIRECT = 3  # the session's ARN, a user's ARN, a service: grants whatever the boundary says
+    # The session's ARN, a user's ARN, a service: grants whatever the boundary says (a session
+    # policy still caps it).
+    DIRECT = 3
 
 
 def _listed(value: object) -> tuple[str, ...]:
@@ -136,6 +140,10 @@ class Statement:
     principals: tuple[tuple[str, str], ...] | None
     not_principal: bool
     tests: tuple[conditions.Test, ...]
+    # ARNs of fewer than six fields, completed with "*" (see _completed): all of them, and those
+    # whose completed form may also be read as matching nothing.
+    short: frozenset[str] = frozenset()
+    unsure: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Statement:
@@ -177,42 +185,59 @@ class Statement:
                 # IAM's documented form is service-prefix:action; a wildcard in the prefix is not
                 # documented either way (docs/aws-fidelity.md): refused, never guessed.
                 raise PolicyError(f"an action must be service:action with a literal service, got {action!r}")
-        for resource in resources:
-            short = resource.startswith("arn:") and len(resource.split(":", ARN_PARTS - 1)) != ARN_PARTS
-            if short and not resource.endswith("*"):
-                # An ARN has six parts; a shorter one ending in * expands across colons (as any
-                # segment's final *), but how AWS reads any other shorter one is not documented.
-                raise PolicyError(f"not an ARN of six parts: {resource!r}")
+        completed = [_completed(resource) for resource in resources]
+        short = frozenset(full for resource, full in zip(resources, completed, strict=True) if full != resource)
         return cls(
             sid=str(raw.get("Sid", "")),
             effect=effect,
             actions=actions,
             not_action="NotAction" in raw,
-            resources=None if resource_key is None else resources,
+            resources=None if resource_key is None else tuple(completed),
             not_resource=resource_key == "NotResource",
             principals=principals,
             not_principal=principal_key == "NotPrincipal",
             tests=conditions.parse(raw.get("Condition", {})),
+            short=short,
+            # A resource-based policy's short ARN without a wildcard: one simulator reads it as
+            # matching nothing.
+            unsure=frozenset(
+                full
+                for resource, full in zip(resources, completed, strict=True)
+                if full in short and principal_key is not None and "*" not in resource
+            ),
         )
 
     def applies(self, request: Request) -> bool:
         """Action, resource and condition match (the principal is judged by :meth:`names`).
 
         A condition this evaluator cannot decide (a value that is no number, date, IP or ARN for
-        its operator; a single-valued operator over several values) is decided against the
-        requester: an Allow does not apply, a Deny does. AWS documents neither case.
+        its operator; a single-valued operator over several values), or a resource that readings
+        of a short ARN disagree on, is decided against the requester: an Allow does not apply, a
+        Deny does. AWS documents none of these cases.
         """
         action = any(conditions.wildcard(a, ignore_case=True).fullmatch(request.action) for a in self.actions)
         if action == self.not_action:
             return False
-        if self.resources is not None:
-            resource = any(_resource_matches(r, request.resource) for r in self.resources)
-            if resource == self.not_resource:
-                return False
+        resource = True if self.resources is None else self._covers(request.resource)
+        if resource is False:
+            return False
         try:
-            return all(test.holds(request.context) for test in self.tests)
+            holds = all(test.holds(request.context) for test in self.tests)
         except PolicyError:
             return self.effect == "Deny"
+        return holds and (resource or self.effect == "Deny")
+
+    def _covers(self, resource: str) -> bool | None:
+        """Whether Resource/NotResource lets the statement apply to ``resource``; None when the
+        readings of a short ARN disagree."""
+        assert self.resources is not None
+        matched = {r for r in self.resources if _resource_matches(r, resource)}
+        if not self.not_resource:
+            return True if matched - self.unsure else None if matched else False
+        if matched - self.unsure:
+            return False
+        # One simulator reads a completed ARN's mismatch in NotResource as inconclusive.
+        return None if matched or self.short - self.unsure else True
 
     def names(self, principal: Principal) -> Match:
         if self.principals is None:
@@ -223,6 +248,21 @@ class Statement:
         if self.not_principal:
             return Match.NONE if best is not Match.NONE else Match.DIRECT
         return best
+
+
+def _completed(resource: str) -> str:
+    """``resource``, a short ARN completed with ``*`` for its missing fields.
+
+    AWS's own MalformedPolicyDocument messages show its parser completing a short resource the
+    same way (``a:b:c`` is reported as ``arn:b:c:*:*:*``), and refusing one without a service
+    ("Resource vendor must be fully qualified"); how it then matches is not documented.
+    """
+    if not resource.startswith("arn:"):
+        return resource
+    fields = resource.split(":", ARN_PARTS - 1)
+    if len(fields) < len(["arn", "partition", "service"]):
+        raise PolicyError(f"Resource vendor must be fully qualified: {resource!r}")
+    return ":".join([*fields, *["*"] * (ARN_PARTS - len(fields))])
 
 
 def _principals(raw: object) -> tuple[tuple[str, str], ...]:
@@ -419,9 +459,12 @@ def authorize(
             assert resource is not None
             grants[match].append((resource.name, s.sid))
     uncapped = next((kind for policy, kind in caps if not _allows(policy, request)), None)
-    if grants[Match.DIRECT] or (grants[Match.CAPPED] and uncapped is None):
+    session_allows = session is None or _allows(session, request)
+    if (grants[Match.DIRECT] and session_allows) or (grants[Match.CAPPED] and uncapped is None):
         return Decision(True, granted_by=(*grants[Match.DIRECT], *grants[Match.CAPPED], *identity_grants))
-    if resource_policy_required and not grants[Match.ACCOUNT] and not grants[Match.CAPPED]:
+    if grants[Match.DIRECT]:
+        reason = f"because no session policy allows the {request.action} action"
+    elif resource_policy_required and not grants[Match.ACCOUNT] and not grants[Match.CAPPED]:
         reason = f"because no resource-based policy allows the {request.action} action"
     elif not identity_grants:
         reason = f"because no identity-based policy allows the {request.action} action"

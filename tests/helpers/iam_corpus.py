@@ -63,11 +63,6 @@ class Outcome:
         return str(self.case["expected"])
 
     @property
-    def undocumented(self) -> bool:
-        """A short ARN pattern: the corpus's own padding rule, flagged by its README, AWS silent."""
-        return "not an ARN of six parts" in self.decided
-
-    @property
     def agrees(self) -> bool:
         if self.decided.startswith("Refused"):
             return self.expected != "Allowed"
@@ -180,16 +175,13 @@ def run(cases: list[dict[str, Any]] | None = None) -> list[Outcome]:
 def tables(outcomes: list[Outcome]) -> Iterator[str]:
     """Agreement per suite, the out-of-scope reasons, and every disagreement."""
     suites = sorted({o.suite for o in outcomes})
-    yield "| suite | cases | in scope | agree | disagree | agreement | without short ARNs |"
-    yield "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    yield "| suite | cases | in scope | agree | disagree | agreement |"
+    yield "| --- | ---: | ---: | ---: | ---: | ---: |"
     for suite in [*suites, "all"]:
         mine = [o for o in outcomes if suite in {"all", o.suite}]
         in_scope = [o for o in mine if o.out_of_scope is None]
         agree = sum(o.agrees for o in in_scope)
-        yield (
-            f"| {suite} | {len(mine)} | {len(in_scope)} | {agree} | {len(in_scope) - agree} "
-            f"| {_share(in_scope)} | {_share([o for o in in_scope if not o.undocumented])} |"
-        )
+        yield f"| {suite} | {len(mine)} | {len(in_scope)} | {agree} | {len(in_scope) - agree} | {_share(in_scope)} |"
     yield ""
     yield "| out of scope because | cases |"
     yield "| --- | ---: |"
@@ -203,9 +195,9 @@ def tables(outcomes: list[Outcome]) -> Iterator[str]:
             yield f"| `{o.id}` | {o.expected} | {o.decided} |"
 
 
-def agreement(outcomes: list[Outcome], *, with_short_arns: bool = True) -> float:
-    """The share of in-scope cases that agree (optionally leaving the short-ARN class out)."""
-    counted = [o for o in outcomes if o.out_of_scope is None and (with_short_arns or not o.undocumented)]
+def agreement(outcomes: list[Outcome]) -> float:
+    """The share of in-scope cases that agree."""
+    counted = [o for o in outcomes if o.out_of_scope is None]
     return sum(o.agrees for o in counted) / len(counted)
 
 

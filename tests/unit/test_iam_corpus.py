@@ -34,8 +34,7 @@ def outcomes() -> list[iam_corpus.Outcome]:
 def test_agreement_per_suite(outcomes: list[iam_corpus.Outcome], capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print("\n" + "\n".join(iam_corpus.tables(outcomes)))
-    assert iam_corpus.agreement(outcomes, with_short_arns=False) >= 0.97
-    assert iam_corpus.agreement(outcomes) >= 0.94
+    assert iam_corpus.agreement(outcomes) >= 0.97
 
 
 def test_every_disagreement_is_documented_and_nothing_else(outcomes: list[iam_corpus.Outcome]) -> None:

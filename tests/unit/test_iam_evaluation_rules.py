@@ -84,6 +84,17 @@ def test_a_session_policy_caps_like_a_boundary() -> None:
     assert (decision.allowed, decision.reason) == (False, "because no session policy allows the sqs:SendMessage action")
 
 
+def test_a_session_policy_caps_a_resource_policy_naming_the_role_session_too() -> None:
+    # Only GetFederationToken's documentation exempts grants to the session's ARN from the
+    # session policy; AssumeRole's does not, so a role session stays capped (the stricter reading).
+    request = Request(ROLE, "sqs:SendMessage", QUEUE)
+    to_session = Policy.parse("queue", doc(allow("sqs:SendMessage", QUEUE, Principal={"AWS": ROLE.arn})))
+    decision = authorize(request, [], to_session, session=parse(allow("ec2:*")))
+    assert (decision.allowed, decision.reason) == (False, "because no session policy allows the sqs:SendMessage action")
+    assert authorize(request, [], to_session, session=parse(allow("sqs:*"))).allowed
+    assert authorize(request, [], to_session, boundary=parse(allow("ec2:*"))).allowed, "a boundary does not cap it"
+
+
 # ---------------------------------------------------------------- trust and key policies
 
 
@@ -173,9 +184,9 @@ def test_a_single_valued_operator_over_several_values_never_grants() -> None:
         {"Effect": "Allow", "Action": "s3:GetObject"},
         allow("*:GetObject"),
         allow("s3*:GetObject"),
-        allow("s3:GetObject", "arn:aws:s3"),
+        allow("s3:GetObject", "arn:aws"),
     ],
-    ids=["identity statement without Resource", "wildcard service", "wildcard in service", "ARN of three parts"],
+    ids=["identity statement without Resource", "wildcard service", "wildcard in service", "ARN without a service"],
 )
 def test_what_iam_would_not_store_is_refused(statement: dict[str, Any]) -> None:
     with pytest.raises(PolicyError):
@@ -192,6 +203,42 @@ def test_a_star_ending_an_arn_segment_matches_beyond_colons() -> None:
     assert authorize(queue, [parse(allow("sqs:*", "arn:aws:sqs:us-east-1:*"))]).allowed
     assert not authorize(queue, [parse(allow("sqs:*", "arn:aws:sqs:us-east-2:*"))]).allowed
     assert authorize(queue, [parse(allow("sqs:*", f"arn:aws:sqs:us-*-1:{ACCOUNT}:q"))]).allowed
+
+
+# ---------------------------------------------------------------- ARNs of fewer than six parts
+
+
+def test_a_short_arn_in_an_identity_policy_is_completed_with_wildcards() -> None:
+    queue = Request(ROLE, "sqs:SendMessage", QUEUE)
+    for pattern in (
+        "arn:aws:sqs",
+        "arn:aws:sqs:us-east-1",
+        f"arn:aws:sqs:us-east-1:{ACCOUNT}",
+        f"arn:aws:sqs:*:{ACCOUNT}",
+    ):
+        assert authorize(queue, [parse(allow("sqs:*", pattern))]).allowed, pattern
+    for pattern in ("arn:aws:sqs:us-west-2", "arn:aws:sqs:us-east-1:444455556666", "arn:aws:sns"):
+        assert not authorize(queue, [parse(allow("sqs:*", pattern))]).allowed, pattern
+    assert not authorize(queue, [parse(allow("sqs:*"), deny("sqs:*", "arn:aws:sqs:us-east-1"))]).allowed
+
+
+def test_where_the_readings_of_a_short_arn_differ_it_never_grants() -> None:
+    queue = Request(ROLE, "sqs:SendMessage", QUEUE)
+
+    def queue_policy(statement: dict[str, Any]) -> Policy:
+        return Policy.parse("queue", doc({**statement, "Principal": {"AWS": ROLE.arn}}))
+
+    # In a resource-based policy a short ARN without a wildcard may match nothing at all.
+    assert not authorize(queue, [], queue_policy(allow("sqs:*", "arn:aws:sqs:us-east-1"))).allowed
+    assert authorize(queue, [], queue_policy(allow("sqs:*", f"arn:aws:sqs:*:{ACCOUNT}"))).allowed
+    everything = [parse(allow("sqs:*"))]
+    assert not authorize(queue, everything, queue_policy(deny("sqs:*", "arn:aws:sqs:us-east-1"))).allowed
+    # A short ARN in NotResource that does not match the request may still be read as excluding it.
+    not_west = {"Effect": "Allow", "Action": "sqs:*", "NotResource": "arn:aws:sqs:us-west-2"}
+    assert not authorize(queue, [parse(not_west)]).allowed
+    assert not authorize(queue, [parse(allow("sqs:*"), {**not_west, "Effect": "Deny"})]).allowed
+    not_here = {"Effect": "Allow", "Action": "sqs:*", "NotResource": "arn:aws:sqs:us-east-1"}
+    assert not authorize(queue, [parse(not_here)]).allowed
 
 
 @pytest.mark.parametrize(
