@@ -181,10 +181,14 @@ def announce(detail: ReminderSent) -> None:
 # A plain class: the local runtime and the tests load a handler module outside sys.modules,
 # where a dataclass cannot resolve its annotations.
 class Batch:
-    """What one invocation learnt about SES: once sending is paused, the rest of the batch waits untried."""
+    """What one invocation learnt about SES: once SES could not take a reminder, the rest waits untried.
+
+    Each throttled send costs botocore's retries and their backoff; trying every record of a
+    batch in turn could outlast the function's timeout, and a timed-out batch is received again.
+    """
 
     def __init__(self) -> None:
-        self.paused = False
+        self.holding: Outcome | None = None
 
 
 def record_handler(record: SqsRecord, batch: Batch) -> None:
@@ -199,8 +203,8 @@ def record_handler(record: SqsRecord, batch: Batch) -> None:
             "reminder skipped: a newer add of this item was reminded", extra={"reminder_id": reminder.reminder_id}
         )
         return
-    if batch.paused:
-        wait(record, reminder, Outcome.PAUSED, "SendingPaused")
+    if batch.holding is not None:
+        wait(record, reminder, batch.holding, "held with its batch")
         return
     try:
         sent = email_once(reminder=reminder)
@@ -220,7 +224,7 @@ def record_handler(record: SqsRecord, batch: Batch) -> None:
         if outcome is Outcome.PERMANENT:
             dead_letter(record, reminder, code)
         else:
-            batch.paused = outcome is Outcome.PAUSED
+            batch.holding = outcome
             wait(record, reminder, outcome, code)
         return
     announce_once(

@@ -303,6 +303,20 @@ def test_a_throttled_reminder_waits_in_the_queue_as_a_new_message_and_is_counted
     assert waits(requests, stack) == [(1, "1")]
     assert [request["MessageBody"] for request in requests] == [event["Records"][0]["body"]]
     assert delayed(stack.queue_urls["reminders"]) == 1
+
+
+def test_a_throttled_reminder_makes_the_rest_of_its_batch_wait_untried(
+    stack: Any, load_function: Any, fire_reminders: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:1", "sku:2", "sku:3"))
+    app = load_function("send_reminder")
+    capsys.readouterr()
+    throttled = aws_error(app.ses, "SendEmail", "TooManyRequestsException", 429)
+    with throttled, requests_sent(app.ses, "SendEmail") as calls, requests_sent(app.sqs, "SendMessage") as requests:
+        assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(calls) == 1, "each throttled send costs botocore's retries: the batch must end within its timeout"
+    assert waits(requests, stack) == [(1, "1")] * 3
+    assert emitted_metrics(capsys.readouterr().out).get("RemindersDelayed") == 3
     assert sent_emails() == []
     assert drain(stack.dlq_urls["reminders"]) == []
 
