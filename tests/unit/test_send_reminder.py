@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.ses.models import ses_backends
 
-from cartflow import contract, schedules, ses_errors
+from cartflow import contract, pacing, schedules, ses_errors
 from cartflow.config import ConfigurationError
 from cartflow.models import ItemAdded, ReminderDue
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
@@ -361,6 +361,24 @@ def test_paused_sending_makes_the_whole_batch_wait_the_longest_delay_and_is_coun
     assert (emitted.get("SendingPaused"), emitted.get("RemindersDelayed")) == (2, 2)
     assert waits(requests, stack) == [(900, "1"), (900, "1")]
     assert drain(stack.dlq_urls["reminders"]) == []
+
+
+def test_the_sends_of_an_invocation_are_spaced_by_its_share_of_the_ses_rate(
+    stack: Any, load_function: Any, fire_reminders: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:1", "sku:2", "sku:3"))
+    app = load_function("send_reminder", SES_MAX_SEND_RATE="14")
+    now, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:  # time passes only while the pacer sleeps: sends take none
+        slept.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(app, "pacer", pacing.Pacer(app.PACE.send_interval_seconds, clock=lambda: now[0], sleep=sleep))
+    assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 3
+    # 14 emails/s shared by the mapping's 3 concurrent invocations: 3/14 s between sends.
+    assert slept == [pytest.approx(3 / 14)] * 2
 
 
 def test_failed_announcement_is_retried_without_a_second_email(
