@@ -17,7 +17,7 @@ from typing import Any
 import hcl2
 from hcl2.utils import SerializationOptions
 
-from cartflow import contract
+from cartflow import contract, pacing
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ROOT / "terraform" / "environments"
@@ -99,9 +99,9 @@ def resources(module: Path, kind: str) -> list[dict[str, Any]]:
 
 
 def contract_alarms() -> int:
-    """How many alarms the contract module derives: two per rule, plus InvalidEvents, EmailsRejected
-    and Scheduler's two (tests/test_observability.py holds the module to this count)."""
-    return 2 * len(contract.stack()["rules"]) + 4
+    """How many alarms the contract module derives: two per rule, plus InvalidEvents, EmailsRejected,
+    SendingPaused and Scheduler's two (tests/test_observability.py holds the module to this count)."""
+    return 2 * len(contract.stack()["rules"]) + 5
 
 
 def count_instances(module: Path, kind: str) -> int:
@@ -112,6 +112,7 @@ def count_instances(module: Path, kind: str) -> int:
         "${local.dead_letter_queues}": len(stack["queues"]) + len(fixed_dlqs),
         "${module.function}": len(stack["functions"]),
         "${module.contract.alarms}": contract_alarms(),
+        "${module.contract.queues}": len(stack["queues"]),
     }
     total = 0
     for body in resources(module, kind):
@@ -142,8 +143,12 @@ def read(environment: str) -> Deployment:
         name: Function(name, spec["memory_size"], spec["architecture"], spec["timeout"])
         for name, spec in stack["functions"].items()
     }
+    # The batch size follows the environment's SES sending rate (cartflow.pacing).
+    rate = int(values["ses_max_send_rate"])
     queues = {
-        name: Queue(spec["consumer"], spec["batch_size"], spec["maximum_batching_window_in_seconds"])
+        name: Queue(
+            spec["consumer"], pacing.event_source(name, rate).batch_size, spec["maximum_batching_window_in_seconds"]
+        )
         for name, spec in stack["queues"].items()
     }
     return Deployment(

@@ -15,6 +15,12 @@ from cartflow.models import ItemAdded, ReminderDue
 from cartflow.timestamps import canonical, format_timestamp, parse_timestamp
 
 SCHEDULE_NAME_MAX = 64
+# ``now`` is taken before the reads and Scheduler calls of an invocation, all of which end within
+# the function's timeout: an overdue reminder scheduled this far after ``now`` is still ahead when
+# Scheduler sees it. Whether Scheduler rejects a one-time schedule in the past, fires it or never
+# does is undocumented (docs/aws-fidelity.md), so no schedule is ever created in the past; the
+# delay is within the minute of precision Scheduler fires with anyway.
+OVERDUE_MARGIN_SECONDS: int = contract.function_spec("schedule_reminder")["timeout"]
 _DIGEST_CHARS = 20
 
 
@@ -62,10 +68,11 @@ def fire_time(added_at: str, delay_seconds: int, now: datetime) -> datetime:
     """When the reminder fires: ``delay_seconds`` after the add, never in the past.
 
     Counting from the event's own time (not the moment the function runs) makes a redelivered
-    event produce the same schedule, so retries do not push the reminder back.
+    event produce the same schedule, so retries do not push the reminder back. An overdue
+    reminder (a late copy of an add) fires :data:`OVERDUE_MARGIN_SECONDS` after ``now``.
     """
     due = due_time(added_at, delay_seconds)
-    earliest = now.replace(microsecond=0) + timedelta(seconds=1)
+    earliest = now.replace(microsecond=0) + timedelta(seconds=OVERDUE_MARGIN_SECONDS + 1)
     return max(due, earliest)
 
 

@@ -8,11 +8,15 @@ status 1; success is 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,7 @@ from cartlocal.errors import LocalError
 from cartlocal.http_journey import HttpJourney
 from cartlocal.journey import DELAY_SECONDS, Journey
 from cartlocal.local_aws.provision import REGION
+from cartlocal.local_aws.quotas import MODELS, Quotas
 from cartlocal.local_stack import DEFAULT_TIME_SCALE, LocalStack, Options
 from cartlocal.timeline import Timeline
 
@@ -49,11 +54,26 @@ def _default_moto_port(command: str) -> int:
     return ports.MOTO.default if command == "local" else 0
 
 
+@contextmanager
+def _started(options: Options, quota_model: str | None, timeline: Timeline | None = None) -> Iterator[LocalStack]:
+    """The local stack, its SES calls held to ``quota_model``'s quotas when one is named."""
+    with contextlib.ExitStack() as resources:
+        if quota_model is not None:
+            limits = resources.enter_context(Quotas(quota_model))
+            options = replace(options, extra_environment={**options.extra_environment, **limits.environment})
+        running = resources.enter_context(LocalStack(options, timeline or Timeline()))
+        if quota_model is not None:
+            assert running.moto is not None
+            limits.connect(running.moto.url)
+            running.timeline.log("quotas", f"SES sends limited to {limits.rate:g}/s ({quota_model})")
+        yield running
+
+
 def demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     timeline = Timeline()
     options = _options(args, api_port=args.api_port, reminder_delay_seconds=args.delay, api=args.api)
-    with LocalStack(options, timeline) as local:
+    with _started(options, args.quotas, timeline) as local:
         journey = HttpJourney if args.api == "http" else Journey
         expectations = journey(local, args.delay).run()
     held = sum(expectation.held for expectation in expectations)
@@ -83,7 +103,7 @@ def local(args: argparse.Namespace) -> int:
     # (e.g. from a supervisor) must shut down as cleanly as Ctrl-C.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    with LocalStack(options) as running:
+    with _started(options, args.quotas) as running:
         assert running.api is not None
         assert running.moto is not None
         assert running.stack is not None
@@ -225,6 +245,9 @@ def parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--delay", type=int, default=delay, help="REMINDER_DELAY_SECONDS for this run")
         command.add_argument("--api", choices=("rest", "http"), default="rest", help="API type, as Terraform's api")
+        command.add_argument(
+            "--quotas", choices=MODELS, default=None, help="enforce AWS's quotas (SES's sending rate) with AWS's errors"
+        )
         if name == "local":
             command.add_argument(
                 "--auth", choices=("iam", "cognito"), default="iam", help="API authorization, as Terraform's auth"

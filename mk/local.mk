@@ -3,11 +3,11 @@
 .PHONY: demo local invoke invoke-usage event console-assets authz-report authz-corpus authz-mutants
 
 # Optional knobs: make local API_PORT=3000 MOTO_PORT=5000 CONSOLE_PORT=3030 DELAY=30 AUTH=cognito API=http
-# SES_SANDBOX=1 (`local` listens on 3000, 5000 and 3030 unless told otherwise; demo and invoke take
+# SES_SANDBOX=1 QUOTAS=default (SES's sending rate enforced with its 429) (`local` listens on 3000, 5000 and 3030 unless told otherwise; demo and invoke take
 # free ports unless given). NO_AUTHZ=1 skips AWS's authorization plane (cartlocal.iam): for
 # debugging only, never in tests.
 LOCAL_FLAGS = $(if $(MOTO_PORT),--moto-port $(MOTO_PORT)) $(if $(SES_SANDBOX),--ses-sandbox) $(if $(NO_AUTHZ),--no-authz)
-RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY)) $(if $(API),--api $(API))
+RUN_FLAGS = $(if $(API_PORT),--api-port $(API_PORT)) $(if $(DELAY),--delay $(DELAY)) $(if $(API),--api $(API)) $(if $(QUOTAS),--quotas $(QUOTAS))
 
 demo: package ## Run the scripted journey locally (add, bad body, duplicate, remove, email, checkout); exit 0 only if all held
 	$(RUN_PY) -m cartlocal.cli $(LOCAL_FLAGS) demo $(RUN_FLAGS)

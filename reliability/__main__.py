@@ -1,4 +1,4 @@
-"""`make reliability`: the eight scenarios at full size on one local stack, and the published table.
+"""`make reliability`: the nine scenarios at full size on one local stack, and the published table.
 
 Prints each scenario's figures as it finishes; with ``--write FILE`` replaces the table between
 the markers in that file (docs/reliability.md) with this run's, stamped with the command and date.
@@ -21,7 +21,11 @@ BEGIN, END = "<!-- reliability-table:begin -->", "<!-- reliability-table:end -->
 COMMAND = "make reliability"
 
 
-def full_run(h: Harness) -> list[Callable[[], Outcome]]:
+# Scenario 9's published size: a burst of due reminders well above a minute of SES's default rate.
+BURST = 500
+
+
+def full_run(h: Harness, burst: int = BURST) -> list[Callable[[], Outcome]]:
     """The scenarios in their documented order, at full size (docs/reliability.md)."""
     return [
         lambda: scenarios.bad_input(h, 1000),
@@ -32,6 +36,7 @@ def full_run(h: Harness) -> list[Callable[[], Outcome]]:
         lambda: scenarios.poison(h, 9),
         lambda: scenarios.cancelled_before_late_adds(h, users=10, products=3),
         lambda: scenarios.replayed_journey(h, users=10),
+        lambda: scenarios.ses_rate_burst(h, count=burst),
     ]
 
 
@@ -74,11 +79,21 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", default=Path(".local/reliability"), type=Path, help="outbox, function logs and timeline.log"
     )
     parser.add_argument("--write", type=Path, help="rewrite the table in this Markdown file")
+    parser.add_argument(
+        "--only", type=int, action="append", metavar="N", help="run only scenario N (repeatable; not with --write)"
+    )
+    parser.add_argument(
+        "--ses-rate", type=int, help="send_reminder's SES_MAX_SEND_RATE and SES's quota (default: the contract's)"
+    )
+    parser.add_argument("--burst", type=int, default=BURST, help="reminders in scenario 9's burst")
     args = parser.parse_args(argv)
+    if (args.only or args.ses_rate or args.burst != BURST) and args.write:
+        parser.error("--only, --ses-rate and --burst run another table than the published one: no --write")
     started = time.monotonic()
     outcomes = []
-    with Harness(args.dist, args.workdir) as h:
-        for scenario in full_run(h):
+    with Harness(args.dist, args.workdir, ses_max_send_rate=args.ses_rate) as h:
+        chosen = full_run(h, args.burst)
+        for scenario in [chosen[n - 1] for n in args.only] if args.only else chosen:
             began = time.monotonic()
             outcome = scenario()
             outcome.seconds = time.monotonic() - began

@@ -92,9 +92,13 @@ class Outcome:
 class Harness:
     """A started local stack whose send_reminder reaches SES, and schedule_reminder Scheduler, via proxies."""
 
-    def __init__(self, dist: Path, workdir: Path, name: str = "cartflow-reliability") -> None:
+    def __init__(
+        self, dist: Path, workdir: Path, name: str = "cartflow-reliability", ses_max_send_rate: int | None = None
+    ) -> None:
         self.ses = FaultProxy()
         self.scheduler = FaultProxy()
+        # send_reminder's SES_MAX_SEND_RATE when not the contract's (e.g. the sandbox's 1/s).
+        rate = {} if ses_max_send_rate is None else {"SES_MAX_SEND_RATE": str(ses_max_send_rate)}
         options = Options(
             dist=dist,
             workdir=workdir,
@@ -102,7 +106,7 @@ class Harness:
             reminder_delay_seconds=REMINDER_DELAY_SECONDS,
             time_scale=TIME_SCALE,
             extra_environment={
-                SEND: {"AWS_ENDPOINT_URL_SESV2": self.ses.url},
+                SEND: {"AWS_ENDPOINT_URL_SESV2": self.ses.url, **rate},
                 SCHEDULE: {"AWS_ENDPOINT_URL_SCHEDULER": self.scheduler.url},
             },
         )

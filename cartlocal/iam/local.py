@@ -21,6 +21,8 @@ from cartlocal.iam.operations import Where
 from cartlocal.iam.plane import OUTPUTS, Plane
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, SENDER_EMAIL
 
+# SQS queue URLs as AWS forms them (the local plane reads only the queue name, the last segment).
+QUEUE_URL_PREFIX = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/0c0ffee0-cafe-4a11-8a7e-000000000001"
 
 
@@ -41,6 +43,8 @@ def contract_outputs(name: str) -> dict[str, Any]:
             "IDEMPOTENCY_TABLE": resource_name("idempotency_table", name),
             "SENDER_EMAIL": SENDER_EMAIL,
             "SES_CONFIGURATION_SET": resource_name("ses_configuration_set", name),
+            "REMINDER_QUEUE_URL": f"{QUEUE_URL_PREFIX}/{resource_name('queue', name, 'reminders')}",
+            "REMINDER_DLQ_URL": f"{QUEUE_URL_PREFIX}/{resource_name('queue_dlq', name, 'reminders')}",
         },
     }
     outputs = contract_module.evaluate(inputs, OUTPUTS)

@@ -6,7 +6,8 @@ endpoint (``AWS_ENDPOINT_URL_SESV2=<proxy>``, see ``Options.extra_environment``)
 forwards each request to moto unless a :class:`Fault` matches it. An injected error has the shape
 AWS's restJson services answer (status, ``x-amzn-ErrorType``, ``{"message": ...}``), so botocore
 parses it into the modelled exception (``TooManyRequestsException``, ``MessageRejected``) and its
-own retry rules apply exactly as against AWS. The upstream may be set after the proxy starts,
+own retry rules apply exactly as against AWS. A :class:`Quota` enforces a request rate the same
+way, as AWS's quotas do (SES's sending rate). The upstream may be set after the proxy starts,
 because the proxy's address has to be known before the local stack (and moto) start.
 """
 
@@ -16,7 +17,9 @@ import contextlib
 import http.client
 import json
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -62,12 +65,53 @@ def stalled(seconds: float, match: bytes = b"") -> Fault:
     return Fault(match, 500, "InternalFailure", seconds)
 
 
+class Quota:
+    """A request rate of the requests whose path starts with ``path``, answered ``code`` above it.
+
+    A token bucket holding one second's worth of requests, refilled at ``rate`` per second: a
+    burst of ``rate`` requests passes, then one per ``1 / rate`` seconds. How SES meters its
+    sending rate within a second is not documented; this is the usual model of such a quota.
+    """
+
+    def __init__(
+        self, path: str, rate: float, status: int, code: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.path, self.rate, self.status, self.code = path, rate, status, code
+        self._clock = clock
+        self._tokens = rate
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def admits(self, path: str) -> bool:
+        """Whether a request to ``path`` is within the quota now (spending one of its requests)."""
+        if not path.startswith(self.path):
+            return True
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.rate, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
+# SES v2 SendEmail is POST /v2/email/outbound-emails.
+SES_SEND_EMAIL_PATH = "/v2/email/outbound-emails"
+
+
+def ses_send_rate(rate: float, clock: Callable[[], float] = time.monotonic) -> Quota:
+    """SES's maximum send rate: above it SendEmail answers 429 TooManyRequestsException (sesv2)."""
+    return Quota(SES_SEND_EMAIL_PATH, rate, 429, "TooManyRequestsException", clock)
+
+
 class FaultProxy:
     """Forwards HTTP requests to ``upstream`` on 127.0.0.1, injecting the current faults."""
 
     def __init__(self, upstream: str | None = None) -> None:
         self.upstream = upstream
         self._faults: tuple[Fault, ...] = ()
+        self._quota: Quota | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.forwarded = 0
@@ -92,9 +136,18 @@ class FaultProxy:
         with self._lock:
             self._faults = faults
 
-    def _fault_for(self, body: bytes) -> Fault | None:
+    def limit(self, quota: Quota | None) -> None:
+        """Enforce ``quota`` on the requests it covers (None: no quota), before any fault."""
         with self._lock:
-            return next((fault for fault in self._faults if fault.applies(body)), None)
+            self._quota = quota
+
+    def _fault_for(self, path: str, body: bytes) -> Fault | None:
+        with self._lock:
+            quota = self._quota
+            fault = next((fault for fault in self._faults if fault.applies(body)), None)
+        if quota is not None and not quota.admits(path):
+            return Fault(status=quota.status, code=quota.code)
+        return fault
 
     def _count(self, fault: Fault | None) -> None:
         with self._lock:
@@ -105,7 +158,7 @@ class FaultProxy:
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
         """Status, headers and body for one request."""
-        fault = self._fault_for(body)
+        fault = self._fault_for(path, body)
         self._count(fault)
         if fault is not None and fault.delay_seconds:
             self._stopping.wait(fault.delay_seconds)

@@ -106,6 +106,11 @@ def provision(
             key_arn,
         )
         stack.queue_urls[queue_name], stack.dlq_urls[queue_name] = url, dlq_url
+    # send_reminder sends a reminder back to wait, or to the DLQ, itself (terraform/modules/cartflow).
+    stack.settings["REMINDER_QUEUE_URL"], stack.settings["REMINDER_DLQ_URL"] = (
+        stack.queue_urls["reminders"],
+        stack.dlq_urls["reminders"],
+    )
 
     dead_letter = {"MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS)}
     scheduler_dlq_url, scheduler_dlq_arn = _queue(

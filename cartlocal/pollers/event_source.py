@@ -1,11 +1,10 @@
 """SQS → Lambda event source mapping for the contract's queues (moto has no Lambda poller).
 
-Like Lambda's poller: batches of up to ``batch_size`` gathered for at most the batching window
-(both from stack.json), invoked synchronously; with ReportBatchItemFailures only the records
-the function reports as failed stay on the queue, the others are deleted. A failed record
-becomes visible again after the queue's visibility timeout (time-scaled), and moto moves it to
-the DLQ once it has been received ``max_receive_count`` times.
-"""
+Like Lambda's poller: batches of up to the batch size (cartflow.pacing, from the consumer's rate
+setting) gathered for at most the batching window (stack.json), invoked synchronously; with
+ReportBatchItemFailures only the records the function reports as failed stay on the queue, the
+others are deleted. A failed record becomes visible again after the queue's visibility timeout
+(time-scaled), and moto moves it to the DLQ once it has been received ``max_receive_count`` times."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from cartflow import contract
+from cartflow import contract, pacing
 from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope, sqs_event
 from cartlocal.lambda_runtime.worker import Result, Worker
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
@@ -30,7 +29,8 @@ class QueueEventSource:
         self.queue, self.worker = queue, worker
         self._sqs, self._url, self._scale, self._timeline = sqs, url, scale, timeline
         spec = contract.stack()["queues"][queue]
-        self.batch_size: int = spec["batch_size"]
+        rate = int(worker.config.environment[pacing.rate_setting(queue)])
+        self.batch_size: int = pacing.event_source(queue, rate).batch_size
         self.window_seconds: float = spec["maximum_batching_window_in_seconds"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"])
         self.arn: str = attributes["Attributes"]["QueueArn"]

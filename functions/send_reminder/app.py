@@ -1,17 +1,23 @@
 """send_reminder: consume the reminder queue, email each reminder once, announce it.
 
 Each SQS record is an EventBridge envelope of CartReminderDue. Records fail individually
-(partial batch response) so one bad message never blocks its batch; a failing record is
-redelivered until the queue's maxReceiveCount moves it to the DLQ. Sending the email and
-announcing it are two idempotent units keyed by ``reminder_id``: a redelivery never sends a
-second email or a second CartReminderSent, and a retry after a failed announcement does not
-email again. A reminder of an add older than one already reminded for the same item is skipped
-(cartflow.newest_reminded).
+(partial batch response) so one bad message never blocks its batch. Sending the email and
+announcing it are two idempotent units keyed by ``reminder_id``: a redelivery or a second copy
+never sends a second email or a second CartReminderSent, and a retry after a failed announcement
+does not email again. A reminder of an add older than one already reminded for the same item is
+skipped (cartflow.newest_reminded).
+
+SES is called no faster than the environment's sending rate allows (cartflow.pacing), and each
+SES error is handled by what it means (cartflow.ses_errors): a reminder SES refuses for good is
+moved to the DLQ at once; one SES cannot take yet (throttled, or sending paused) is sent back to
+the queue with a delay and the received copy acknowledged, so waiting never counts toward the
+DLQ. Only other failures (parsing, 5xx, the bus) are left to SQS redelivery and its DLQ.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +29,15 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from cartflow import contract, newest_reminded
+from cartflow import contract, newest_reminded, pacing
 from cartflow.config import load_settings
 from cartflow.models import ReminderDue, ReminderSent, prepare
 from cartflow.observability import logger, metrics, trace_handler
 from cartflow.parsing import parse
+from cartflow.ses_errors import Outcome, classify
 from cartflow.sqs_batch import PartialItemFailureResponse, SqsRecord, process_partial_response
 from cartflow.timestamps import format_timestamp
 
@@ -39,10 +47,12 @@ if TYPE_CHECKING:
 settings = load_settings("send_reminder")
 RECORD_TTL_SECONDS = settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1)
 SENT_EVENT = contract.event_type("CartReminderSent")
-# SES answers these for a message that will never be accepted as it is; retrying cannot help.
-PERMANENT_SES_ERRORS = frozenset(
-    {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException", "NotFoundException"}
-)
+QUEUE = pacing.consumed_by("send_reminder")
+PACE = pacing.event_source(QUEUE, settings.integer("SES_MAX_SEND_RATE", minimum=1))
+# A waiting reminder carries how often it waited, so each wait is longer (cartflow.pacing).
+DEFERRALS = "cartflow-deferrals"
+# A dead-lettered reminder carries the SES error that sent it there, for whoever redrives it.
+SES_ERROR = "cartflow-ses-error"
 # In the SES sandbox every recipient must be a verified identity too; SES then answers
 # MessageRejected with this message naming the identities that failed.
 UNVERIFIED_IDENTITY = "Email address is not verified. The following identities failed the check"
@@ -62,8 +72,14 @@ def refused_in_sandbox(error: ClientError, recipient: str) -> bool:
     return recipient.lower() in failed
 
 
-ses = boto3.client("sesv2")
+# Botocore's standard retry mode retries SES's throttling answers and 5xx within the invocation,
+# with exponential backoff and jitter (docs/aws-fidelity.md); what still fails is handled below.
+ses = boto3.client("sesv2", config=Config(retries={"mode": "standard", "max_attempts": 3}))
 events = boto3.client("events")
+sqs = boto3.client("sqs")
+# One pacer per execution environment: Lambda runs one invocation at a time in it, so the spacing
+# holds across the invocations it serves too.
+pacer = pacing.Pacer(PACE.send_interval_seconds)
 prepare(ReminderDue, ReminderSent)
 
 
@@ -117,7 +133,8 @@ def email_once(reminder: ReminderDue) -> dict[str, str]:
 # The idempotent units' bodies and the handler's are plain functions so the mutation run
 # (docs/mutation.md), which leaves decorated functions alone, can mutate them.
 def send_email(reminder: ReminderDue) -> dict[str, str]:
-    """Send the reminder email through SES; count it, or count a rejection that retrying cannot fix."""
+    """Send the reminder email through SES at this invocation's pace, and count it."""
+    pacer.wait()
     try:
         response = ses.send_email(
             FromEmailAddress=settings["SENDER_EMAIL"],
@@ -127,12 +144,7 @@ def send_email(reminder: ReminderDue) -> dict[str, str]:
             Content=compose(reminder),
         )
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in PERMANENT_SES_ERRORS:
-            metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=1)
-            logger.error("SES rejected the reminder", extra={"reminder_id": reminder.reminder_id, "code": code})
         if refused_in_sandbox(error, reminder.email):
-            metrics.add_metric(name="SandboxRecipientsRejected", unit=MetricUnit.Count, value=1)
             raise SandboxRecipientRejected(reminder.reminder_id) from error
         raise
     metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=1)
@@ -166,7 +178,20 @@ def announce(detail: ReminderSent) -> None:
         raise RuntimeError(f"CartReminderSent not accepted: {response['Entries'][0].get('ErrorCode')}")
 
 
-def record_handler(record: SqsRecord) -> None:
+# A plain class: the local runtime and the tests load a handler module outside sys.modules,
+# where a dataclass cannot resolve its annotations.
+class Batch:
+    """What one invocation learnt about SES: once SES could not take a reminder, the rest waits untried.
+
+    Each throttled send costs botocore's retries and their backoff; trying every record of a
+    batch in turn could outlast the function's timeout, and a timed-out batch is received again.
+    """
+
+    def __init__(self) -> None:
+        self.holding: Outcome | None = None
+
+
+def record_handler(record: SqsRecord, batch: Batch) -> None:
     envelope = parse(record["body"], ReminderDue, message_id=record["messageId"])
     reminder = envelope.detail
     logger.set_correlation_id(reminder.request_id)
@@ -178,13 +203,29 @@ def record_handler(record: SqsRecord) -> None:
             "reminder skipped: a newer add of this item was reminded", extra={"reminder_id": reminder.reminder_id}
         )
         return
+    if batch.holding is not None:
+        wait(record, reminder, batch.holding, "held with its batch")
+        return
     try:
         sent = email_once(reminder=reminder)
     except SandboxRecipientRejected:
-        # Counted above; the record succeeds so the message is not redelivered into the DLQ.
+        # The record succeeds so the message is not redelivered into the DLQ.
+        metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="SandboxRecipientsRejected", unit=MetricUnit.Count, value=1)
         logger.warning(
             "reminder dropped: SES sandbox refuses the recipient", extra={"reminder_id": reminder.reminder_id}
         )
+        return
+    except ClientError as error:
+        outcome = classify(error)
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if outcome is Outcome.TRANSIENT:
+            raise
+        if outcome is Outcome.PERMANENT:
+            dead_letter(record, reminder, code)
+        else:
+            batch.holding = outcome
+            wait(record, reminder, outcome, code)
         return
     announce_once(
         detail=ReminderSent(
@@ -197,6 +238,47 @@ def record_handler(record: SqsRecord) -> None:
         )
     )
     logger.info("reminder sent", extra={"reminder_id": reminder.reminder_id, "message_id": sent["message_id"]})
+
+
+def dead_letter(record: SqsRecord, reminder: ReminderDue, code: str) -> None:
+    """Move a reminder SES refuses for good to the DLQ now: a redelivery would be refused again."""
+    sqs.send_message(
+        QueueUrl=settings["REMINDER_DLQ_URL"],
+        MessageBody=record["body"],
+        MessageAttributes={SES_ERROR: {"DataType": "String", "StringValue": code}},
+    )
+    metrics.add_metric(name="EmailsRejected", unit=MetricUnit.Count, value=1)
+    logger.error("SES rejected the reminder", extra={"reminder_id": reminder.reminder_id, "code": code})
+
+
+def deferrals(record: SqsRecord) -> int:
+    """How often this reminder already waited (0 for one the bus delivered)."""
+    value = record.get("messageAttributes", {}).get(DEFERRALS, {}).get("stringValue", "0")
+    return int(value) if str(value).isdigit() else 0
+
+
+def wait(record: SqsRecord, reminder: ReminderDue, outcome: Outcome, code: str) -> None:
+    """Send the reminder back to its queue with a delay; the received copy is then acknowledged.
+
+    A new message starts with a receive count of zero, so however long SES keeps the reminder
+    waiting it never reaches the DLQ; the email idempotency makes a copy left behind by a crash
+    between the two steps harmless.
+    """
+    waited = deferrals(record)
+    delay = pacing.MAX_DELAY_SECONDS if outcome is Outcome.PAUSED else pacing.deferral_delay(waited)
+    sqs.send_message(
+        QueueUrl=settings["REMINDER_QUEUE_URL"],
+        MessageBody=record["body"],
+        DelaySeconds=delay,
+        MessageAttributes={DEFERRALS: {"DataType": "Number", "StringValue": str(waited + 1)}},
+    )
+    metrics.add_metric(name="RemindersDelayed", unit=MetricUnit.Count, value=1)
+    if outcome is Outcome.PAUSED:
+        metrics.add_metric(name="SendingPaused", unit=MetricUnit.Count, value=1)
+    logger.warning(
+        "reminder waits: SES cannot take it yet",
+        extra={"reminder_id": reminder.reminder_id, "code": code, "delay_seconds": delay},
+    )
 
 
 @logger.inject_lambda_context
@@ -212,4 +294,4 @@ def process(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     announce_idempotency.register_lambda_context(context)
     # A batch whose every record failed still answers with item failures (rather than raising), so
     # the event source mapping treats it exactly like a partial failure and redrive counts apply.
-    return process_partial_response(event, record_handler)
+    return process_partial_response(event, partial(record_handler, batch=Batch()))

@@ -77,6 +77,25 @@ def test_the_proxy_forwards_and_injects_the_errors_botocore_models(moto: MotoEnd
     assert proxy.injected == {"TooManyRequestsException": 1, "MessageRejected": 1}
 
 
+def test_the_proxy_enforces_a_send_rate_with_ses_throttling_answer(moto: MotoEndpoint, proxy: FaultProxy) -> None:
+    moto.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+    ses = ses_through(proxy)
+    now = [0.0]
+    proxy.limit(faults.ses_send_rate(2, clock=lambda: now[0]))
+
+    assert send(ses, "a@example.com")["MessageId"]
+    assert send(ses, "a@example.com")["MessageId"]  # a second's worth of sends passes at once
+    with pytest.raises(ses.exceptions.TooManyRequestsException):
+        send(ses, "a@example.com")
+    now[0] += 0.5  # half a second refills one send at 2 per second
+    assert send(ses, "a@example.com")["MessageId"]
+    assert ses.get_email_identity(EmailIdentity=SENDER)["IdentityType"] == "EMAIL_ADDRESS"  # not metered
+    proxy.limit(None)
+    assert send(ses, "a@example.com")["MessageId"]
+
+    assert proxy.injected == {"TooManyRequestsException": 1}
+
+
 def test_a_stalled_request_fails_after_the_delay_without_reaching_moto(proxy: FaultProxy) -> None:
     ses = ses_through(proxy)
     proxy.inject(faults.stalled(0.2))

@@ -1,8 +1,9 @@
-"""The eight reliability scenarios at a small size, so `make test` keeps them honest.
+"""Eight of the reliability scenarios at a small size, so `make test` keeps them honest.
 
 Each must lose nothing, duplicate nothing and meet its own expectations; the full-size run
 (`make reliability`) publishes the figures. The timeout paths wait out real function timeouts
-(10 s and 30 s), so only the full run exercises them.
+(10 s and 30 s), so only the full run exercises them; scenario 9 (a burst over SES's sending
+rate) takes minutes at any telling size and runs only in `make reliability`.
 """
 
 from __future__ import annotations

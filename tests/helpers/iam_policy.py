@@ -34,7 +34,14 @@ WILDCARD_ALLOWED: dict[str, str] = {
 TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 
 # boto3 client name -> IAM service prefix (botocore's signing name).
-SERVICE_PREFIX = {"scheduler": "scheduler", "sesv2": "ses", "ses": "ses", "events": "events", "dynamodb": "dynamodb"}
+SERVICE_PREFIX = {
+    "scheduler": "scheduler",
+    "sesv2": "ses",
+    "ses": "ses",
+    "events": "events",
+    "dynamodb": "dynamodb",
+    "sqs": "sqs",
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ def resource_of(action: str) -> str:
         "scheduler:ListSchedules": "*",
         "ses:SendEmail": deployed["sender_identity"],
         "events:PutEvents": DEPLOYMENT["setting_values"]["EVENT_BUS_ARN"],
+        # send_reminder sends a reminder back to its own queue (to wait) or to that queue's DLQ.
+        "sqs:SendMessage": deployed["queues"]["reminders"],
     }
     if action.startswith("dynamodb:") and action.endswith("Item"):
         return str(deployed["idempotency_table"])
@@ -90,6 +99,12 @@ def implied_requests(function_name: str, actions: Iterable[str]) -> list[Request
             )
         )
     implied.extend(table_key_requests(actions))
+    if "sqs:SendMessage" in actions:
+        via = {"kms:ViaService": f"sqs.{DEPLOYMENT['region']}.amazonaws.com"}
+        why = "the queues are encrypted with the stack key; SQS asks KMS for a data key as the sender"
+        implied.extend(
+            Request(action, DEPLOYMENT["kms_key_arn"], via, why) for action in ("kms:GenerateDataKey", "kms:Decrypt")
+        )
     for queue, spec in contract.stack()["queues"].items():
         if spec["consumer"] != function_name:
             continue

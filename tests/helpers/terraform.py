@@ -38,6 +38,8 @@ DEPLOYMENT: dict[str, Any] = {
         "IDEMPOTENCY_TABLE": "cartflow-test-idempotency",
         "SENDER_EMAIL": "reminders@cartflow.example",
         "SES_CONFIGURATION_SET": "cartflow-test-reminders",
+        "REMINDER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/cartflow-test-reminders",
+        "REMINDER_DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/cartflow-test-reminders-dlq",
     },
 }
 CONTRACT_OUTPUTS = (

@@ -90,7 +90,8 @@ def test_alarms_cover_each_rule_the_schedule_group_and_the_custom_failures(outpu
         for a in alarms
         if a["namespace"] == "AWS/Scheduler"
     )
-    assert {a["metric"] for a in alarms if not a["namespace"].startswith("AWS/")} == {"InvalidEvents", "EmailsRejected"}
+    custom = {a["metric"] for a in alarms if not a["namespace"].startswith("AWS/")}
+    assert custom == {"InvalidEvents", "EmailsRejected", "SendingPaused"}
     # make cost counts them without Terraform: the same number.
     assert len(outputs["alarms"]) == contract_alarms()
 

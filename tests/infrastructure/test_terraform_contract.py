@@ -22,9 +22,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cartflow import config, contract
+from cartflow import config, contract, pacing
 from cartlocal.apigateway.http_api import request_parameters
 from cartlocal.apigateway.rest_api import identity_model
+from cartlocal.iam import contract_module
 from cartlocal.iam.policy import Policy, Principal, authorize
 from cartlocal.iam.policy import Request as IamRequest
 from tests.helpers.paths import ROOT
@@ -199,6 +200,15 @@ def test_rules_and_targets_are_declared_from_the_contract_module() -> None:
     assert 'event_pattern = file("${local.dir}/${rule.pattern}")' in contract_main
 
 
+def test_terraform_and_cartflow_pacing_derive_the_same_event_source_mapping_from_a_rate() -> None:
+    # The sandbox's rate: the branch where the minimum concurrency and a short batch apply.
+    evaluated = contract_module.evaluate({**DEPLOYMENT, "ses_max_send_rate": 1}, ("queues", "environment"))
+    assert evaluated["environment"]["send_reminder"]["SES_MAX_SEND_RATE"] == "1"
+    [(name, queue)] = evaluated["queues"].items()
+    source = pacing.event_source(name, 1)
+    assert (queue["batch_size"], queue["maximum_concurrency"]) == (source.batch_size, source.maximum_concurrency)
+
+
 def test_queue_settings_come_from_the_contract() -> None:
     queues = evaluate_contract()["queues"]
     stack = contract.stack()
@@ -207,6 +217,9 @@ def test_queue_settings_come_from_the_contract() -> None:
         timeout = stack["functions"][spec["consumer"]]["timeout"]
         assert queue["visibility_timeout_seconds"] == timeout * spec["visibility_timeout_per_function_timeout"]
         assert queue["visibility_timeout_seconds"] >= 6 * timeout
+        rate = int(stack["settings"][spec["pacing"]["rate_setting"]]["default"])
+        source = pacing.event_source(name, rate)
+        assert (queue["batch_size"], queue["maximum_concurrency"]) == (source.batch_size, source.maximum_concurrency)
     resources = {(kind, name): body for kind, name, body in blocks(COMPOSITION, "resource")}
     mapping = resources[("aws_lambda_event_source_mapping", "queue")]
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]

@@ -243,6 +243,8 @@ def test_every_policy_terraform_attaches_is_the_one_the_local_plane_evaluates(
             "IDEMPOTENCY_TABLE": names["table"]["name"],
             "SENDER_EMAIL": "reminders@cartflow.example",
             "SES_CONFIGURATION_SET": names["ses"]["configuration_set_name"],
+            "REMINDER_QUEUE_URL": next(q["url"] for q in queues.values() if q["name"] == "cartflow-prod-reminders"),
+            "REMINDER_DLQ_URL": next(q["url"] for q in queues.values() if q["name"] == "cartflow-prod-reminders-dlq"),
         },
     }
     contract = contract_module.evaluate(inputs, POLICY_OUTPUTS)

@@ -120,8 +120,9 @@ def test_an_environment_is_read_from_its_tfvars_the_defaults_and_the_module() ->
     assert (dev.log_retention_days, dev.archive_retention_days) == (14, 7)  # dev's terraform.tfvars
     assert staging.log_retention_days == 30  # the module default: staging does not set it
     # 4 DLQ alarms (reminders, scheduler, rule targets, async failures), 3 function alarms, the API's 5xx,
-    # and the contract's 10 (two per rule, InvalidEvents, EmailsRejected, Scheduler's two); one dashboard.
-    assert (dev.alarms, dev.kms_keys, dev.dashboards, dev.tracing) == (18, 1, 1, True)
+    # the reminder queue's oldest-message age, and the contract's 11 (two per rule, InvalidEvents,
+    # EmailsRejected, SendingPaused, Scheduler's two); one dashboard.
+    assert (dev.alarms, dev.kms_keys, dev.dashboards, dev.tracing) == (20, 1, 1, True)
     assert {fn.architecture for fn in dev.functions.values()} == {"arm64"}
 
 

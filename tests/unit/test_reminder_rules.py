@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cartflow import newest_reminded, schedules, timestamps
+from cartflow import contract, newest_reminded, schedules, timestamps
 from cartflow.config import ConfigurationError, Settings, load_settings
 from cartflow.models import InvalidPayloadError, ItemAdded, ReminderDue, ReminderSent, validate
 from cartflow.timestamps import epoch_ms, parse_timestamp
@@ -35,9 +35,19 @@ ARNS = {
 }
 
 
-def test_a_reminder_already_due_fires_one_second_after_now_rounded_down_never_in_the_past() -> None:
+def test_a_reminder_already_due_fires_the_functions_timeout_and_a_second_after_now_rounded_down() -> None:
     now = datetime(2030, 1, 5, 12, 0, 0, 700_000, tzinfo=UTC)
-    assert schedules.fire_time("2030-01-01T10:00:00Z", DAY, now) == datetime(2030, 1, 5, 12, 0, 1, tzinfo=UTC)
+    assert schedules.fire_time("2030-01-01T10:00:00Z", DAY, now) == datetime(2030, 1, 5, 12, 0, 11, tzinfo=UTC)
+
+
+def test_an_overdue_reminder_is_still_ahead_when_scheduler_is_called_as_late_as_the_timeout_allows() -> None:
+    # `now` is taken before up to three reads and the Scheduler calls: a late copy of an add must
+    # not reach Scheduler with an at() already past, whatever Scheduler would do with it.
+    now = datetime(2030, 1, 5, 12, 0, 0, 999_999, tzinfo=UTC)
+    latest_call = now + timedelta(seconds=contract.function_spec("schedule_reminder")["timeout"])
+    fires = schedules.fire_time("2030-01-01T10:00:00Z", DAY, now)
+    assert fires > latest_call
+    assert parse_timestamp(schedules.at_expression(fires)[3:-1] + "Z") > latest_call
 
 
 def test_a_reminder_not_yet_due_fires_exactly_the_delay_after_the_add() -> None:

@@ -8,13 +8,14 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
+from botocore.exceptions import ClientError
 from moto.ses.models import ses_backends
 
-from cartflow import contract, schedules
+from cartflow import contract, pacing, schedules, ses_errors
 from cartflow.config import ConfigurationError
 from cartflow.models import ItemAdded, ReminderDue
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
-from tests.helpers.aws import aws_answer, aws_error, drain
+from tests.helpers.aws import aws_answer, aws_error, drain, requests_sent
 from tests.helpers.events import cart_detail, deliver, publish, receive_as_lambda_event
 from tests.helpers.lambda_context import FakeLambdaContext
 from tests.helpers.metrics import emitted_metrics
@@ -180,18 +181,37 @@ def test_bad_records_fail_alone_and_are_counted(
     assert not any("ada@example.com" in str(record.__dict__) for record in caplog.records)
 
 
-def test_rejected_sender_fails_the_record_counts_it_and_a_fixed_retry_sends_once(
+def waits(requests: list[dict[str, Any]], stack: Any) -> list[tuple[int, str]]:
+    """(delay, deferral count) of each reminder send_reminder sent back to its queue to wait."""
+    return [
+        (request["DelaySeconds"], request["MessageAttributes"]["cartflow-deferrals"]["StringValue"])
+        for request in requests
+        if request["QueueUrl"] == stack.queue_urls["reminders"]
+    ]
+
+
+def delayed(queue_url: str) -> int:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessagesDelayed"])
+
+
+def test_a_rejected_sender_goes_to_the_dlq_at_once_counted_once_and_its_redrive_sends_once(
     stack: Any, load_function: Any, fire_reminders: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = receive_as_lambda_event(fire_reminders("sku:42"))
     misconfigured = load_function("send_reminder", SENDER_EMAIL="unverified@cartflow.example")
     capsys.readouterr()
-    failures = misconfigured.handler(event, CONTEXT)["batchItemFailures"]
-    assert failures == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert misconfigured.handler(event, CONTEXT) == {"batchItemFailures": []}
     assert emitted_metrics(capsys.readouterr().out).get("EmailsRejected") == 1
     assert sent_emails() == []
+    [dead] = drain(stack.dlq_urls["reminders"])
+    assert dead["Body"] == event["Records"][0]["body"]
 
-    assert load_function("send_reminder").handler(event, CONTEXT) == {"batchItemFailures": []}
+    # The sender fixed, the redriven reminder is sent once.
+    redriven = {"Records": [{**event["Records"][0], "body": dead["Body"]}]}
+    assert load_function("send_reminder").handler(redriven, CONTEXT) == {"batchItemFailures": []}
     assert len(sent_emails()) == 1
 
 
@@ -202,14 +222,32 @@ PERMANENT_SES_ANSWERS = {
     "BadRequestException": 400,
     "NotFoundException": 404,
 }
+# SES v2's throttling answer and the generic ones botocore also knows.
+THROTTLED_SES_ANSWERS = {"TooManyRequestsException": 429, "Throttling": 400, "ThrottlingException": 400}
+# The account cannot send for now: a quota, a pause, a suspension.
+PAUSED_SES_ANSWERS = {"LimitExceededException": 400, "SendingPausedException": 400, "AccountSuspendedException": 400}
 
 
-def test_every_permanent_ses_error_is_one_the_tests_inject(load_function: Any) -> None:
-    assert PERMANENT_SES_ANSWERS.keys() == load_function("send_reminder").PERMANENT_SES_ERRORS
+def test_every_sendemail_error_of_the_api_reference_has_one_outcome() -> None:
+    # The Errors section of SES v2's SendEmail (docs/aws-fidelity.md), plus the generic throttling codes.
+    assert {code: outcome.value for code, outcome in ses_errors.CODES.items()} == {
+        **dict.fromkeys(PERMANENT_SES_ANSWERS, "permanent"),
+        **dict.fromkeys(THROTTLED_SES_ANSWERS, "throttled"),
+        **dict.fromkeys(PAUSED_SES_ANSWERS, "paused"),
+    }
+
+
+@pytest.mark.parametrize("code", ["Throttling", "ThrottlingException", "TooManyRequestsException"])
+def test_an_exhausted_daily_quota_pauses_sending_though_its_code_is_the_throttling_one(code: str) -> None:
+    def answer(message: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": message}}, "SendEmail")
+
+    assert ses_errors.classify(answer("Daily message quota exceeded.")) is ses_errors.Outcome.PAUSED
+    assert ses_errors.classify(answer("Maximum sending rate exceeded.")) is ses_errors.Outcome.THROTTLED
 
 
 @pytest.mark.parametrize(("code", "status"), PERMANENT_SES_ANSWERS.items())
-def test_a_permanent_ses_error_fails_the_record_and_is_counted_as_rejected(
+def test_a_permanent_ses_error_moves_the_reminder_to_the_dlq_at_once_and_counts_it_once(
     stack: Any,
     load_function: Any,
     fire_reminders: Any,
@@ -221,35 +259,126 @@ def test_a_permanent_ses_error_fails_the_record_and_is_counted_as_rejected(
     event = receive_as_lambda_event(fire_reminders("sku:42"))
     app = load_function("send_reminder")
     capsys.readouterr()
-    with aws_error(app.ses, "SendEmail", code, status):
-        failures = app.handler(event, CONTEXT)["batchItemFailures"]
-    assert failures == [{"itemIdentifier": event["Records"][0]["messageId"]}]
-    assert emitted_metrics(capsys.readouterr().out).get("EmailsRejected") == 1
+    with aws_error(app.ses, "SendEmail", code, status), requests_sent(app.sqs, "SendMessage") as requests:
+        assert app.handler(event, CONTEXT) == {"batchItemFailures": []}, "acknowledged: never received again"
+    emitted = emitted_metrics(capsys.readouterr().out)
+    assert (emitted.get("EmailsRejected"), emitted.get("RemindersDelayed")) == (1, None)
     assert [getattr(r, "code", None) for r in caplog.records if r.getMessage() == "SES rejected the reminder"] == [code]
+    [dead] = drain(stack.dlq_urls["reminders"])
+    assert dead["Body"] == event["Records"][0]["body"]
+    assert waits(requests, stack) == []
     assert sent_emails() == []
 
 
-def test_a_transient_ses_error_is_not_counted_as_rejected(
+def test_a_server_error_fails_the_record_for_sqs_to_redeliver_and_is_not_counted_as_rejected(
     stack: Any, load_function: Any, fire_reminders: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = receive_as_lambda_event(fire_reminders("sku:42"))
     app = load_function("send_reminder")
     capsys.readouterr()
-    with aws_error(app.ses, "SendEmail", "TooManyRequestsException", 429):
+    with aws_error(app.ses, "SendEmail", "InternalFailure", 500):
         assert len(app.handler(event, CONTEXT)["batchItemFailures"]) == 1
-    assert "EmailsRejected" not in emitted_metrics(capsys.readouterr().out)
+    emitted = emitted_metrics(capsys.readouterr().out)
+    assert "EmailsRejected" not in emitted
+    assert "RemindersDelayed" not in emitted
+    assert drain(stack.dlq_urls["reminders"]) == []
 
 
-def test_ses_throttling_fails_the_record_and_the_retry_sends_once(
-    stack: Any, load_function: Any, fire_reminders: Any
+@pytest.mark.parametrize(("code", "status"), THROTTLED_SES_ANSWERS.items())
+def test_a_throttled_reminder_waits_in_the_queue_as_a_new_message_and_is_counted_once(
+    stack: Any,
+    load_function: Any,
+    fire_reminders: Any,
+    capsys: pytest.CaptureFixture[str],
+    code: str,
+    status: int,
 ) -> None:
     event = receive_as_lambda_event(fire_reminders("sku:42"))
     app = load_function("send_reminder")
-    with aws_error(app.ses, "SendEmail", "TooManyRequestsException", 429):
-        assert len(app.handler(event, CONTEXT)["batchItemFailures"]) == 1
+    capsys.readouterr()
+    with aws_error(app.ses, "SendEmail", code, status), requests_sent(app.sqs, "SendMessage") as requests:
+        assert app.handler(event, CONTEXT) == {"batchItemFailures": []}, "acknowledged: no receive counts"
+    emitted = emitted_metrics(capsys.readouterr().out)
+    assert (emitted.get("RemindersDelayed"), emitted.get("EmailsRejected")) == (1, None)
+    assert waits(requests, stack) == [(1, "1")]
+    assert [request["MessageBody"] for request in requests] == [event["Records"][0]["body"]]
+    assert delayed(stack.queue_urls["reminders"]) == 1
+
+
+def test_a_throttled_reminder_makes_the_rest_of_its_batch_wait_untried(
+    stack: Any, load_function: Any, fire_reminders: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:1", "sku:2", "sku:3"))
+    app = load_function("send_reminder")
+    capsys.readouterr()
+    throttled = aws_error(app.ses, "SendEmail", "TooManyRequestsException", 429)
+    with throttled, requests_sent(app.ses, "SendEmail") as calls, requests_sent(app.sqs, "SendMessage") as requests:
+        assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(calls) == 1, "each throttled send costs botocore's retries: the batch must end within its timeout"
+    assert waits(requests, stack) == [(1, "1")] * 3
+    assert emitted_metrics(capsys.readouterr().out).get("RemindersDelayed") == 3
     assert sent_emails() == []
+    assert drain(stack.dlq_urls["reminders"]) == []
+
+
+def test_each_wait_of_a_reminder_is_longer_and_its_copy_is_sent_once(
+    stack: Any, load_function: Any, fire_reminders: Any
+) -> None:
+    queue = fire_reminders("sku:42")
+    app = load_function("send_reminder")
+    event = receive_as_lambda_event(queue)
+    throttled = aws_error(app.ses, "SendEmail", "TooManyRequestsException", 429)
+    with throttled, requests_sent(app.sqs, "SendMessage") as requests:
+        app.handler(event, CONTEXT)
+        # The copy, once its delay passed, is throttled again: it waits twice as long.
+        waited = receive_as_lambda_event(queue, WaitTimeSeconds=5, MessageAttributeNames=["All"])
+        assert app.handler(waited, CONTEXT) == {"batchItemFailures": []}
+    assert waits(requests, stack) == [(1, "1"), (2, "2")]
+    # A crash between sending the copy and acknowledging the original leaves both: one email.
     assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert app.handler(waited, CONTEXT) == {"batchItemFailures": []}
     assert len(sent_emails()) == 1
+
+
+@pytest.mark.parametrize(("code", "status"), PAUSED_SES_ANSWERS.items())
+def test_paused_sending_makes_the_whole_batch_wait_the_longest_delay_and_is_counted(
+    stack: Any,
+    load_function: Any,
+    fire_reminders: Any,
+    capsys: pytest.CaptureFixture[str],
+    code: str,
+    status: int,
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:1", "sku:2"))
+    assert len(event["Records"]) == 2
+    app = load_function("send_reminder")
+    capsys.readouterr()
+    paused = aws_error(app.ses, "SendEmail", code, status)
+    with paused, requests_sent(app.ses, "SendEmail") as calls, requests_sent(app.sqs, "SendMessage") as requests:
+        assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(calls) == 1, "the rest of the batch is not tried once SES said it cannot send"
+    emitted = emitted_metrics(capsys.readouterr().out)
+    assert (emitted.get("SendingPaused"), emitted.get("RemindersDelayed")) == (2, 2)
+    assert waits(requests, stack) == [(900, "1"), (900, "1")]
+    assert drain(stack.dlq_urls["reminders"]) == []
+
+
+def test_the_sends_of_an_invocation_are_spaced_by_its_share_of_the_ses_rate(
+    stack: Any, load_function: Any, fire_reminders: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = receive_as_lambda_event(fire_reminders("sku:1", "sku:2", "sku:3"))
+    app = load_function("send_reminder", SES_MAX_SEND_RATE="14")
+    now, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:  # time passes only while the pacer sleeps: sends take none
+        slept.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(app, "pacer", pacing.Pacer(app.PACE.send_interval_seconds, clock=lambda: now[0], sleep=sleep))
+    assert app.handler(event, CONTEXT) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 3
+    # 14 emails/s shared by the mapping's 3 concurrent invocations: 3/14 s between sends.
+    assert slept == [pytest.approx(3 / 14)] * 2
 
 
 def test_failed_announcement_is_retried_without_a_second_email(

@@ -12,7 +12,9 @@ alarm_email            = null
 
 # The account's SES is in the sandbox: SES also authorizes each recipient, so reminders go only
 # to these verified identities (docs/shipping.md: SES production access).
-ses_sandbox        = true
+ses_sandbox = true
+# The sandbox's sending rate: SES quota 1 email per second until production access.
+ses_max_send_rate  = 1
 sandbox_recipients = ["qa@cartflow.example"]
 
 log_retention_in_days      = 14

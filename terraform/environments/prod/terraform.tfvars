@@ -14,6 +14,9 @@ alarm_email            = "cartflow-oncall@cartflow.example"
 
 # The account has SES production access (docs/shipping.md), so any recipient.
 ses_sandbox = false
+# The account's SES sending rate (Service Quotas: a new production account typically starts at
+# 14 per second); raise it here when AWS raises the quota.
+ses_max_send_rate = 14
 
 log_retention_in_days      = 90
 archive_retention_days     = 365

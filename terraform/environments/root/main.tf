@@ -61,6 +61,7 @@ module "cartflow" {
   function_code = var.code_source == "local" ? tomap(local.local_code) : tomap(local.release_code)
 
   reminder_delay_seconds     = var.reminder_delay_seconds
+  ses_max_send_rate          = var.ses_max_send_rate
   sender_email               = var.sender_email
   sender_identity            = var.sender_identity
   create_sender_identity     = var.create_sender_identity

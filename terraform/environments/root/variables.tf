@@ -40,6 +40,16 @@ variable "reminder_delay_seconds" {
   type        = number
 }
 
+variable "ses_max_send_rate" {
+  description = "The account's SES maximum send rate in this region, in emails per second (the SES console's sending quotas; 1 in the sandbox): the reminder queue's event source mapping and send_reminder's pace are derived from it."
+  type        = number
+
+  validation {
+    condition     = var.ses_max_send_rate >= 1 && var.ses_max_send_rate <= 5000 && floor(var.ses_max_send_rate) == var.ses_max_send_rate
+    error_message = "ses_max_send_rate must be a whole number of emails per second, 1 to 5000."
+  }
+}
+
 variable "sender_email" {
   description = "Verified SES sender of the reminders."
   type        = string

@@ -96,6 +96,28 @@ resource "aws_cloudwatch_metric_alarm" "contract" {
   tags                = local.tags
 }
 
+# A work queue whose oldest message waited longer than the queue allows: its consumer falls behind
+# (e.g. reminders pile up behind SES's sending rate). A reminder sent back to wait is a new message,
+# so this watches the backlog that was never tried, not each reminder's whole wait.
+resource "aws_cloudwatch_metric_alarm" "queue_age" {
+  for_each = module.contract.queues
+
+  alarm_name          = "${each.value.name}-falling-behind"
+  alarm_description   = "The oldest message in ${each.value.name} is older than ${each.value.oldest_message_alarm_seconds} s: its consumer cannot keep up."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = each.value.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = each.value.oldest_message_alarm_seconds
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = local.tags
+}
+
 # One page per stack: every function, queue, rule and the schedule group, as the contract lists them.
 resource "aws_cloudwatch_dashboard" "this" {
   dashboard_name = local.names.dashboard

@@ -27,6 +27,8 @@ module "contract" {
   kms_key_arn     = aws_kms_key.this.arn
   sender_identity = coalesce(var.sender_identity, var.sender_email)
 
+  ses_max_send_rate = var.ses_max_send_rate
+
   sandbox_recipients     = var.ses_sandbox ? var.sandbox_recipients : []
   built_architectures    = { for fn, code in var.function_code : fn => code.architecture if code.architecture != null }
   key_administrator_arns = var.key_administrator_arns
@@ -42,5 +44,7 @@ module "contract" {
     IDEMPOTENCY_TABLE      = aws_dynamodb_table.idempotency.name
     SENDER_EMAIL           = var.sender_email
     SES_CONFIGURATION_SET  = aws_sesv2_configuration_set.reminders.configuration_set_name
+    REMINDER_QUEUE_URL     = aws_sqs_queue.this["reminders"].url
+    REMINDER_DLQ_URL       = aws_sqs_queue.dlq["reminders"].url
   })
 }

@@ -36,6 +36,16 @@ variable "reminder_delay_seconds" {
   }
 }
 
+variable "ses_max_send_rate" {
+  description = "The account's SES maximum send rate in this region, in emails per second (SES_MAX_SEND_RATE; the SES console's sending quotas): the reminder queue's event source mapping and send_reminder's pace are derived from it."
+  type        = number
+
+  validation {
+    condition     = var.ses_max_send_rate >= 1 && var.ses_max_send_rate <= 5000 && floor(var.ses_max_send_rate) == var.ses_max_send_rate
+    error_message = "ses_max_send_rate must be a whole number of emails per second, 1 to 5000."
+  }
+}
+
 variable "sender_email" {
   description = "Email address reminders are sent from (SENDER_EMAIL); it must be, or belong to, a verified SES identity."
   type        = string

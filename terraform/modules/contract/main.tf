@@ -60,6 +60,7 @@ locals {
     # A rule on the default bus: arn:...:rule/<rule name>.
     ses_events_rule = "${local.arn_prefix.events}:rule/${local.names.ses_events_rule}"
     queues          = { for queue, name in local.names.queues : queue => "${local.arn_prefix.sqs}:${name}" }
+    queue_dlqs      = { for queue, name in local.names.queue_dlqs : queue => "${local.arn_prefix.sqs}:${name}" }
     # A rule on a custom bus: arn:...:rule/<bus name>/<rule name>.
     rules          = { for rule, name in local.names.rules : rule => "${local.arn_prefix.events}:rule/${local.names.event_bus}/${name}" }
     function_roles = { for fn, name in local.names.functions : fn => "arn:${var.partition}:iam::${var.account_id}:role/${name}" }
@@ -87,11 +88,27 @@ locals {
     }
   }
 
+  # A paced queue's event source mapping, from its rate setting (cartflow.pacing has the same
+  # formula, and a test holds the two together): enough concurrent invocations that each sends at
+  # most sends_per_second_per_invocation, and a batch one of them sends at its pace within its
+  # share of the timeout.
+  # The rate is a variable of its own, not one of setting_values: those name the queues' URLs, so
+  # deriving the queues from them would be a cycle.
+  ses_max_send_rate = coalesce(var.ses_max_send_rate, tonumber(local.stack.settings.SES_MAX_SEND_RATE.default))
+  rate_values       = { SES_MAX_SEND_RATE = local.ses_max_send_rate }
+  queue_rates       = { for name, queue in local.stack.queues : name => local.rate_values[queue.pacing.rate_setting] }
+  queue_concurrency = {
+    for name, queue in local.stack.queues : name => max(queue.pacing.minimum_concurrency, ceil(local.queue_rates[name] / queue.pacing.sends_per_second_per_invocation))
+  }
   queues = {
     for name, queue in local.stack.queues : name => merge(queue, {
       name                       = local.names.queues[name]
       dlq_name                   = local.names.queue_dlqs[name]
       visibility_timeout_seconds = local.stack.functions[queue.consumer].timeout * queue.visibility_timeout_per_function_timeout
+      maximum_concurrency        = local.queue_concurrency[name]
+      batch_size = max(1, min(queue.pacing.maximum_batch_size, floor(
+        local.queue_rates[name] / local.queue_concurrency[name] * local.stack.functions[queue.consumer].timeout * queue.pacing.sending_share_of_timeout
+      )))
     })
   }
 
@@ -141,6 +158,12 @@ locals {
         description = "SES refused a reminder for good (MessageRejected, unverified sender or recipient)."
         namespace   = local.custom_metrics.namespace
         metric      = "EmailsRejected"
+        dimensions  = local.custom_metrics.dimensions
+      }
+      sending-paused = {
+        description = "SES cannot send for the account (sending paused, suspended, or a quota exhausted): reminders wait in their queue until it can."
+        namespace   = local.custom_metrics.namespace
+        metric      = "SendingPaused"
         dimensions  = local.custom_metrics.dimensions
       }
       scheduler-target-errors = {
@@ -208,7 +231,7 @@ locals {
       type = "metric", width = local.widget.width, height = local.widget.height
       properties = {
         title   = "${local.custom_metrics.namespace} (service ${local.custom_metrics.dimensions.service})", region = var.region, stat = "Sum", period = 300
-        metrics = [for metric in ["SchedulesCreated", "SchedulesCancelled", "SchedulesDeleted", "RemindersSent", "InvalidEvents", "EmailsRejected"] : [local.custom_metrics.namespace, metric, "service", local.custom_metrics.dimensions.service]]
+        metrics = [for metric in ["SchedulesCreated", "SchedulesCancelled", "SchedulesDeleted", "RemindersSent", "RemindersDelayed", "SendingPaused", "InvalidEvents", "EmailsRejected"] : [local.custom_metrics.namespace, metric, "service", local.custom_metrics.dimensions.service]]
       }
     }],
   )
@@ -295,7 +318,7 @@ locals {
   # Settings whose value is the deployment itself: no default, no override. The service name is
   # the stack's name, so each environment's custom metrics (the `service` dimension) and logs are
   # its own, and its alarms and dashboard watch only those (dev, staging and prod share a region).
-  derived_settings   = { POWERTOOLS_SERVICE_NAME = var.name }
+  derived_settings   = { POWERTOOLS_SERVICE_NAME = var.name, SES_MAX_SEND_RATE = tostring(local.ses_max_send_rate) }
   overridden_derived = setintersection(keys(var.setting_values), keys(local.derived_settings))
   settings           = merge(local.setting_defaults, var.setting_values, local.derived_settings)
   unknown_settings   = setsubtract(keys(var.setting_values), keys(local.stack.settings))
@@ -380,6 +403,20 @@ locals {
         actions   = ["ses:SendEmail"]
         resources = [for recipient in var.sandbox_recipients : "${local.arn_prefix.ses}:identity/${recipient}"]
         condition = { StringEquals = { "ses:FromAddress" = lookup(local.settings, "SENDER_EMAIL", "") } }
+      },
+      # A reminder SES cannot take yet goes back to its queue with a delay; one SES refuses for
+      # good goes to the queue's DLQ at once. Both queues are encrypted with the stack key.
+      {
+        sid       = "RequeueAndDeadLetterReminders"
+        actions   = ["sqs:SendMessage"]
+        resources = [local.arns.queues["reminders"], local.arns.queue_dlqs["reminders"]]
+        condition = {}
+      },
+      {
+        sid       = "EncryptRequeuedReminders"
+        actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        resources = [var.kms_key_arn]
+        condition = { StringEquals = { "kms:ViaService" = "sqs.${var.region}.amazonaws.com" } }
       },
       {
         sid       = "AnnounceOnTheBus"

@@ -93,6 +93,17 @@ variable "built_architectures" {
   default     = {}
 }
 
+variable "ses_max_send_rate" {
+  description = "The account's SES maximum send rate, in emails per second: SES_MAX_SEND_RATE, and the reminder queue's event source mapping derived from it. Null: the contract's default."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.ses_max_send_rate == null ? true : var.ses_max_send_rate >= 1 && floor(var.ses_max_send_rate) == var.ses_max_send_rate
+    error_message = "ses_max_send_rate must be a whole number of at least 1."
+  }
+}
+
 variable "setting_values" {
   description = "Values of the contract's settings (stack.json \"settings\") for this deployment; they override the contract defaults. Every setting a function declares must end up with a value."
   type        = map(string)

@@ -14,6 +14,8 @@ variables {
     IDEMPOTENCY_TABLE     = "cartflow-test-idempotency"
     SENDER_EMAIL          = "reminders@cartflow.example"
     SES_CONFIGURATION_SET = "cartflow-test-reminders"
+    REMINDER_QUEUE_URL    = "https://sqs.eu-west-1.amazonaws.com/123456789012/cartflow-test-reminders"
+    REMINDER_DLQ_URL      = "https://sqs.eu-west-1.amazonaws.com/123456789012/cartflow-test-reminders-dlq"
   }
 }
 
@@ -67,6 +69,8 @@ run "deployment_values_override_defaults" {
       IDEMPOTENCY_TABLE      = "cartflow-test-idempotency"
       SENDER_EMAIL           = "reminders@cartflow.example"
       SES_CONFIGURATION_SET  = "cartflow-test-reminders"
+      REMINDER_QUEUE_URL     = "https://sqs.eu-west-1.amazonaws.com/123456789012/cartflow-test-reminders"
+      REMINDER_DLQ_URL       = "https://sqs.eu-west-1.amazonaws.com/123456789012/cartflow-test-reminders-dlq"
       REMINDER_DELAY_SECONDS = "120"
     }
   }
@@ -101,6 +105,8 @@ run "an_undeclared_setting_fails_the_plan" {
       IDEMPOTENCY_TABLE     = "cartflow-test-idempotency"
       SENDER_EMAIL          = "reminders@cartflow.example"
       SES_CONFIGURATION_SET = "cartflow-test-reminders"
+      REMINDER_QUEUE_URL    = "https://sqs.eu-west-1.amazonaws.com/123456789012/cartflow-test-reminders"
+      REMINDER_DLQ_URL      = "https://sqs.eu-west-1.amazonaws.com/123456789012/cartflow-test-reminders-dlq"
       NOT_A_SETTING         = "x"
     }
   }
