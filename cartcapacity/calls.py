@@ -45,12 +45,17 @@ INVOCATIONS = ("lambda:InvokeAsync", "lambda:InvokeBatch")
 
 @dataclass(frozen=True)
 class Call:
-    """``count`` calls of ``action`` by ``actor`` per operation; ``target`` names an invoked function."""
+    """``count`` calls of ``action`` by ``actor`` per operation; ``target`` names an invoked function.
+
+    With ``batch_of`` (a queue), ``count`` is per batch of that queue's event source mapping: one
+    message's share is ``count`` over the environment's batch size (cartcapacity.consumption).
+    """
 
     actor: str
     action: str
     count: float
     target: str = ""
+    batch_of: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,13 +116,12 @@ def deliveries(detail_type: str) -> list[Call]:
 
 
 def polled(queue: str) -> list[Call]:
-    """Per message, the event source mapping's share of its full batch: receive, invoke, delete."""
-    spec = contract.stack()["queues"][queue]
-    share = 1 / spec["batch_size"]
+    """The event source mapping's calls for a full batch: receive, invoke, delete."""
+    consumer = contract.stack()["queues"][queue]["consumer"]
     return [
-        Call("lambda", "sqs:ReceiveMessage", share),
-        Call("lambda", "lambda:InvokeBatch", share, spec["consumer"]),
-        Call("lambda", "sqs:DeleteMessageBatch", share),
+        Call("lambda", "sqs:ReceiveMessage", 1, batch_of=queue),
+        Call("lambda", "lambda:InvokeBatch", 1, consumer, batch_of=queue),
+        Call("lambda", "sqs:DeleteMessageBatch", 1, batch_of=queue),
     ]
 
 

@@ -2,8 +2,9 @@
 
 Most calls take one unit of one quota. Four take more than a count: a created schedule is held
 until it fires (the environment's reminder delay), a function invocation holds an execution for
-its duration (cartcost's assumptions), a batch carries batch_size records through its event
-source mapping, and a request goes through its route's own stage throttle. A call this module
+its duration (cartcost's assumptions), a batch carries the environment's batch size of records
+through its event source mapping (paced by its SES rate, cartflow.pacing), and a request goes
+through its route's own stage throttle. A call this module
 does not know is an error, so a new call never goes uncounted.
 """
 
@@ -55,17 +56,22 @@ def call_units(call: Call, environment: Environment, assumptions: Assumptions) -
     if call.action == "lambda:InvokeAsync":
         units["lambda_concurrency"] = batch_seconds(assumptions, call.target, 1)
     if call.action == "lambda:InvokeBatch":
-        queue, size = consumed_queue(call.target)
+        size = environment.deployed.queues[call.batch_of].batch_size
         units["lambda_concurrency"] = batch_seconds(assumptions, call.target, size)
-        units[mapping_key(queue)] = float(size)
+        units[mapping_key(call.batch_of)] = float(size)
     return units
 
 
-def consumed_queue(consumer: str) -> tuple[str, int]:
-    """The queue ``consumer`` polls, and its batch size."""
+def per_operation(call: Call, environment: Environment) -> float:
+    """How many such calls one operation makes: a batch's call is shared by its batch's messages."""
+    return call.count / environment.deployed.queues[call.batch_of].batch_size if call.batch_of else call.count
+
+
+def consumed_queue(consumer: str) -> str:
+    """The queue ``consumer`` polls."""
     queues = contract.stack()["queues"].items()
-    [(queue, size)] = [(name, int(spec["batch_size"])) for name, spec in queues if spec["consumer"] == consumer]
-    return queue, size
+    [queue] = [name for name, spec in queues if spec["consumer"] == consumer]
+    return str(queue)
 
 
 def units(calls: list[Call], environment: Environment, assumptions: Assumptions) -> dict[str, float]:
@@ -73,5 +79,5 @@ def units(calls: list[Call], environment: Environment, assumptions: Assumptions)
     total: dict[str, float] = {}
     for call in calls:
         for key, per_call in call_units(call, environment, assumptions).items():
-            total[key] = total.get(key, 0.0) + call.count * per_call
+            total[key] = total.get(key, 0.0) + per_operation(call, environment) * per_call
     return total

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from cartcapacity.calls import OPERATIONS, Call, Cart, deliveries, entry_calls, handler, operation_calls
-from cartcapacity.consumption import consumed_queue
+from cartcapacity.consumption import per_operation
 from cartcapacity.environment import Environment, batch_seconds
 from cartcapacity.model import CallsOf
 from cartcost.assumptions import Assumptions
@@ -85,14 +85,15 @@ PRICE_KEYS = {
 
 
 def call_cost(call: Call, environment: Environment, assumptions: Assumptions, prices: PriceTable) -> float:
-    """Dollars of ``call.count`` such calls, with the run time of an invoked function."""
+    """Dollars of one operation's such calls, with the run time of an invoked function."""
+    count = per_operation(call, environment)
     if call.action == "apigateway:Request":
-        return prices[f"api_{environment.deployed.api}_request"].of(call.count)
-    cost = prices[PRICE_KEYS[call.action]].of(call.count) if call.action in PRICE_KEYS else 0.0
+        return prices[f"api_{environment.deployed.api}_request"].of(count)
+    cost = prices[PRICE_KEYS[call.action]].of(count) if call.action in PRICE_KEYS else 0.0
     if call.action.startswith("lambda:Invoke"):
         function = environment.deployed.functions[call.target]
-        records = 1 if call.action == "lambda:InvokeAsync" else consumed_queue(call.target)[1]
-        gb_seconds = call.count * batch_seconds(assumptions, call.target, records) * function.memory_mb / 1024
+        records = environment.deployed.queues[call.batch_of].batch_size if call.batch_of else 1
+        gb_seconds = count * batch_seconds(assumptions, call.target, records) * function.memory_mb / 1024
         cost += prices[f"lambda_gb_second_{function.architecture}"].of(gb_seconds)
     return cost
 

@@ -115,6 +115,7 @@ def call_lines() -> list[str]:
         calls = operation_calls(name, SHAPE.cart)
         described = ", ".join(
             f"{call.actor} {call.action}{f' ({call.target})' if call.target else ''} x{number(call.count)}"
+            f"{f' per batch of {call.batch_of}' if call.batch_of else ''}"
             for call in calls
         )
         lines.append(f"- **{name}** (handler `{handler(name)}`): {described}")

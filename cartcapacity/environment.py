@@ -65,20 +65,21 @@ def setting_quotas(environment: Environment, assumptions: Assumptions) -> dict[s
         )
         for route in contract.routes()
     }
-    for queue, spec in contract.stack()["queues"].items():
-        batch = spec["batch_size"]
-        seconds = batch_seconds(assumptions, spec["consumer"], batch)
+    for queue, mapping in environment.deployed.queues.items():
+        batch, concurrency = mapping.batch_size, mapping.maximum_concurrency
+        seconds = batch_seconds(assumptions, mapping.consumer, batch)
         quotas[mapping_key(queue)] = Quota(
             key=mapping_key(queue),
             service="Lambda",
-            name=f"{spec['consumer']}'s event source mapping: maximum_concurrency full batches at a time",
-            default=spec["maximum_concurrency"] * batch / seconds,
+            name=f"{mapping.consumer}'s event source mapping: maximum_concurrency full batches at a time",
+            default=concurrency * batch / seconds,
             unit="records per second",
             measure="per_second",
             adjustable=True,
             status="setting",
             source=(
-                f"cartflow/contract/stack.json (maximum_concurrency {spec['maximum_concurrency']}, batch_size {batch});"
+                f"{tfvars} (ses_max_send_rate {environment.settings['ses_max_send_rate']}) paced by"
+                f" cartflow/pacing.py: maximum_concurrency {concurrency}, batch_size {batch};"
                 f" a batch runs {seconds:.2f} s (cartcost/assumptions.py)"
             ),
             read=None,

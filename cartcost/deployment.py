@@ -42,6 +42,8 @@ class Queue:
     consumer: str
     batch_size: int
     batching_window_seconds: int
+    # How many batches the event source mapping runs at once.
+    maximum_concurrency: int
 
 
 @dataclass(frozen=True)
@@ -145,9 +147,13 @@ def read(environment: str) -> Deployment:
     }
     # The batch size follows the environment's SES sending rate (cartflow.pacing).
     rate = int(values["ses_max_send_rate"])
+    sources = {name: pacing.event_source(name, rate) for name in stack["queues"]}
     queues = {
         name: Queue(
-            spec["consumer"], pacing.event_source(name, rate).batch_size, spec["maximum_batching_window_in_seconds"]
+            spec["consumer"],
+            sources[name].batch_size,
+            spec["maximum_batching_window_in_seconds"],
+            sources[name].maximum_concurrency,
         )
         for name, spec in stack["queues"].items()
     }

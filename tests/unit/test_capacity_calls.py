@@ -65,7 +65,7 @@ def test_a_reminder_makes_the_calls_the_model_counts(stack: Any, load_function: 
     add_items(stack, load_function, "sku:1")
     fire_schedules(stack)
     name = calls.handler("reminder")
-    queue, _ = consumed_queue(name)
+    queue = consumed_queue(name)
     event = receive_as_lambda_event(stack.queue_urls[queue])
     assert load_function(name).handler(event, FakeLambdaContext(name)) == {"batchItemFailures": []}
     assert recorded(aws_calls, "reminder") == Counter(calls.handler_calls("reminder", Cart(1)))
