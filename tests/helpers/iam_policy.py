@@ -26,7 +26,6 @@ from tests.helpers.terraform import DEPLOYMENT, evaluate_contract
 # Actions that support no resource-level permission (the Service Authorization Reference lists
 # no resource type for them), so Resource "*" is the narrowest grant possible.
 WILDCARD_ALLOWED: dict[str, str] = {
-    "scheduler:ListSchedules": "ListSchedules has no resource type; the group is a request parameter.",
     "xray:PutTraceSegments": "X-Ray PutTraceSegments has no resource type.",
     "xray:PutTelemetryRecords": "X-Ray PutTelemetryRecords has no resource type.",
 }
@@ -67,7 +66,6 @@ def resource_of(action: str) -> str:
         "scheduler:GetSchedule": schedule_arn("cart-0123456789abcdef"),
         "scheduler:UpdateSchedule": schedule_arn("cart-0123456789abcdef"),
         "scheduler:DeleteSchedule": schedule_arn("cart-0123456789abcdef"),
-        "scheduler:ListSchedules": "*",
         "ses:SendEmail": deployed["sender_identity"],
         "events:PutEvents": DEPLOYMENT["setting_values"]["EVENT_BUS_ARN"],
     }
