@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cartflow import contract
+from cartflow.pending import FORGET_CHUNK
 
 
 @dataclass(frozen=True)
@@ -60,25 +61,25 @@ class Call:
 
 @dataclass(frozen=True)
 class Cart:
-    """What a checkout cancels: its items' schedules, listed a page at a time."""
+    """What a checkout cancels: its items' schedules."""
 
     items: int
-    # ListSchedules' page when the handler names no MaxResults: moto's 50 (AWS's default is unverified).
-    schedules_per_page: int = 50
 
 
 def handler_calls(operation: str, cart: Cart) -> dict[str, int]:
     """The handler's AWS calls for one ``operation`` on its common path, by IAM action."""
     if operation == "add":
-        # The removal and checkout records read (a fresh add skips the newest-reminded read), then one create.
-        return {"dynamodb:GetItem": 2, "scheduler:CreateSchedule": 1}
+        # The removal and checkout records read (a fresh add skips the newest-reminded read), one
+        # create, then the schedule recorded on its user's record (cartflow.pending).
+        return {"dynamodb:GetItem": 2, "scheduler:CreateSchedule": 1, "dynamodb:UpdateItem": 1}
     if operation == "removal":
         # The removal recorded, the item's schedule read (to keep a newer add's) and deleted.
         return {"dynamodb:UpdateItem": 1, "scheduler:GetSchedule": 1, "scheduler:DeleteSchedule": 1}
     if operation == "checkout":
+        # The checkout recorded, answering the user's pending schedules; each read and deleted;
+        # the cancelled ones forgotten (one write per hundred, cartflow.pending.FORGET_CHUNK).
         return {
-            "dynamodb:UpdateItem": 1,
-            "scheduler:ListSchedules": max(1, math.ceil(cart.items / cart.schedules_per_page)),
+            "dynamodb:UpdateItem": 1 + math.ceil(cart.items / FORGET_CHUNK),
             "scheduler:GetSchedule": cart.items,
             "scheduler:DeleteSchedule": cart.items,
         }

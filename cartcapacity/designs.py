@@ -1,12 +1,14 @@
-"""How checkout could cancel without listing: the designs docs/capacity.md weighs against today's.
+"""How checkout cancels without listing: the built design beside the two docs/capacity.md weighs it against.
 
-Today checkout lists the user's schedules (ListSchedules, a per-account control-plane rate far
-below the others). Each design is today's calls with the difference it makes, so the model and
-the price table weigh all of them alike; none is built. The handlers stay as they are.
+Checkout used to list the user's schedules (ListSchedules, a per-account control-plane rate far
+below the others), which capped checkouts. The handlers now keep a record of each user's pending
+schedules (cartflow.pending) and checkout reads it. Each other design is the built calls with the
+difference it makes, so the model and the price table weigh all of them alike.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from cartcapacity.calls import OPERATIONS, Call, Cart, deliveries, entry_calls, handler, operation_calls
@@ -16,18 +18,20 @@ from cartcapacity.model import CallsOf
 from cartcost.assumptions import Assumptions
 from cartcost.prices import PriceTable
 
+# ListSchedules' page when the caller names no MaxResults: moto's 50 (AWS's default is unverified).
+LIST_PAGE = 50
 
-def pending_record(name: str, cart: Cart) -> list[Call]:
-    """schedule_reminder adds each schedule's name to its user's record; checkout reads it instead of listing."""
-    calls = operation_calls(name, cart)
+
+def listing(name: str, cart: Cart) -> list[Call]:
+    """The earlier design: adds record nothing; checkout lists the user's schedules a page at a time."""
+    calls = [call for call in operation_calls(name, cart) if call.action != "dynamodb:UpdateItem"]
     if name == "add":
-        return [*calls, Call(handler(name), "dynamodb:UpdateItem", 1)]
+        return calls
     if name == "checkout":
-        return [
-            Call(call.actor, "dynamodb:GetItem", 1) if call.action == "scheduler:ListSchedules" else call
-            for call in calls
-        ]
-    return calls
+        pages = max(1, math.ceil(cart.items / LIST_PAGE))
+        actor = handler(name)
+        return [*calls, Call(actor, "dynamodb:UpdateItem", 1), Call(actor, "scheduler:ListSchedules", pages)]
+    return operation_calls(name, cart)
 
 
 def drop_at_send(name: str, cart: Cart) -> list[Call]:
@@ -35,8 +39,9 @@ def drop_at_send(name: str, cart: Cart) -> list[Call]:
 
     The fired schedules of a checked-out cart are the checkout's doing, so their calls count as
     the checkout's: Scheduler's invocation, the bus, the queue, send_reminder's read of the record.
+    Adds record nothing, as in the earlier design.
     """
-    calls = operation_calls(name, cart)
+    calls = listing(name, cart)
     check = Call(handler("reminder"), "dynamodb:GetItem", 1)
     if name == "reminder":
         return [*calls, check]
@@ -55,13 +60,14 @@ class Design:
     calls_of: CallsOf
 
 
+# The built design first: the others are weighed against it.
 DESIGNS = (
-    Design("today", "checkout lists the user's schedules, then reads and deletes each", operation_calls),
     Design(
-        "pending record",
-        "schedule_reminder adds each schedule's name to its user's record; checkout reads it instead of listing",
-        pending_record,
+        "pending record (built)",
+        "schedule_reminder records each schedule's name on its user's record; checkout reads it instead of listing",
+        operation_calls,
     ),
+    Design("listing (before)", "checkout lists the user's schedules, then reads and deletes each", listing),
     Design(
         "drop at send",
         "checkout only records itself; the schedules fire and send_reminder drops a checked-out cart's reminders",

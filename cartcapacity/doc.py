@@ -1,8 +1,8 @@
 """docs/capacity.md and docs/capacity.png, written by ``make capacity-doc`` from the model ``make capacity`` prints.
 
 The document states the first quota that binds on each path at default quotas, lists every quota
-with its source, shows the calls each operation is counted by, and weighs the designs that would
-let checkout cancel without listing; nothing in it is typed by hand.
+with its source, shows the calls each operation is counted by, and weighs the built checkout (no
+listing) against the earlier one and the other alternative; nothing in it is typed by hand.
 """
 
 from __future__ import annotations
@@ -125,10 +125,10 @@ def call_lines() -> list[str]:
 def design_rows(environment: Environment) -> list[str]:
     table = prices.load(environment.deployed.region)
     shares = SHAPE.shares()
-    today = designs.cost_per_million_adds(designs.DESIGNS[0], shares, SHAPE.cart, environment, table)
+    built_cost = designs.cost_per_million_adds(designs.DESIGNS[0], shares, SHAPE.cart, environment, table)
     rows = [
         "| design | what changes | Scheduler API calls per checkout | checkout's first AWS quota | at adds/s "
-        "| reminder's first AWS quota | billed calls per 1M adds | vs today |",
+        "| reminder's first AWS quota | billed calls per 1M adds | vs built |",
         "|---|---|---:|---|---:|---|---:|---:|",
     ]
     for design in designs.DESIGNS:
@@ -144,7 +144,7 @@ def design_rows(environment: Environment) -> list[str]:
         rows.append(
             f"| {design.name} | {design.summary} | {number(scheduler_calls)} | {binding_cell(checkout)} | "
             f"{number(checkout.adds_per_second if checkout else None)} | {binding_cell(reminder)} | "
-            f"{money(cost)} | {'+' if cost >= today else '-'}{money(abs(cost - today))} |"
+            f"{money(cost)} | {'+' if cost >= built_cost else '-'}{money(abs(cost - built_cost))} |"
         )
     return rows
 
@@ -156,6 +156,8 @@ def markdown(built: Capacity) -> str:
     sandbox = "on" if environment.settings.get("ses_sandbox") else "off"
     checkout = built.first_binding("checkout", settings=False)
     checkout_quota = checkout.row.quota.key if checkout else "none"
+    listed = capacity(environment, designs.listing).first_binding("checkout", settings=False)
+    listed_quota = listed.row.quota.key if listed else "none"
     text = f"""# How far cartflow scales: AWS's quotas on each path
 
 Written by `make capacity-doc` (`python -m cartcapacity --doc`); do not edit by hand. For one
@@ -179,24 +181,28 @@ first one on a path is the lowest of those among the quotas the path uses.
 
 ![the add rate at which each quota binds](capacity.png)
 
-## Checkout is capped by a control-plane rate: the designs that avoid it
+## Checkout without listing: the built design and the alternatives
 
-Checkout lists the user's schedules (`scheduler:ListSchedules`, one page per
-{SHAPE.cart.schedules_per_page} schedules), then reads and deletes each. ListSchedules' request rate is
-per account and far below CreateSchedule's, so `{checkout_quota}` is what caps checkouts today. Two
-designs cancel without listing; the model weighs each with the same quota table and
-`cartcost`'s price table (billed calls only: API requests, events, Scheduler invocations, SQS
-requests, Lambda requests and run time, DynamoDB request units, emails; Scheduler's API calls and
-rule deliveries bill nothing). A checked-out cart's reminders still fire under "drop at send",
-so their calls count as the checkout's; schedules are held until they fire under every design
-(the model already counts each add's schedule for the whole delay).
+Checkout used to list the user's schedules (`scheduler:ListSchedules`, one page per
+{designs.LIST_PAGE} schedules), then read and delete each. ListSchedules' request rate is per
+account and far below CreateSchedule's, so `{listed_quota}` capped checkouts. Now
+schedule_reminder records each schedule's name on its user's record (`cartflow.pending`, one
+DynamoDB write per add) and checkout reads it in the write that records the checkout, so checkout
+is bound by `{checkout_quota}`, a per-schedule rate it shares with removals. The model weighs the
+three designs with the same quota table and `cartcost`'s price table (billed calls only: API
+requests, events, Scheduler invocations, SQS requests, Lambda requests and run time, DynamoDB
+request units, emails; Scheduler's API calls and rule deliveries bill nothing). A checked-out
+cart's reminders still fire under "drop at send", so their calls count as the checkout's;
+schedules are held until they fire under every design (the model already counts each add's
+schedule for the whole delay).
 
 {chr(10).join(design_rows(environment))}
 
-Neither is built: the handlers are as they are. "pending record" keeps checkout's reads and
-deletes (a newer add's schedule must survive an older checkout) and moves the bound to the
-per-schedule rates; "drop at send" takes Scheduler's control plane off the checkout path entirely
-and pays for it in Scheduler invocations, bus events and queue traffic of every cancelled reminder.
+"pending record" keeps checkout's reads and deletes (a newer add's schedule must survive an older
+checkout) and moves the bound to the per-schedule rates, at a DynamoDB write per add and one more
+per checkout; "drop at send" would take Scheduler's control plane off the checkout path entirely
+and pay for it in Scheduler invocations, bus events and queue traffic of every cancelled reminder,
+and it would break the rule that a removal or checkout deletes the reminders' schedules.
 
 ## Every quota on the paths
 
@@ -216,7 +222,10 @@ mapping's batch size. Counts are per operation.
 {chr(10).join(call_lines())}
 
 Not counted: re-adding an item (CreateSchedule answered ConflictException, then GetSchedule and
-UpdateSchedule), an add arriving after its due time (one more GetItem), retries of any kind, SES's
+UpdateSchedule), an add arriving after its due time (one more GetItem), an add after a removal or
+checkout (GetSchedule, DeleteSchedule if an earlier attempt created the schedule), an add that
+finds schedules of its user that fired (one UpdateItem forgets them), a pending record above
+1 KB (DynamoDB bills a write by the item's size), retries of any kind, SES's
 email events forwarded to the bus, the API's burst buckets, Lambda's scaling rate (1,000 execution
 environments per function every 10 seconds: a ramp, not a steady-state quota) and SQS's in-flight
 messages (the mapping holds at most maximum_concurrency x batch_size).

@@ -5,12 +5,13 @@ before a late copy of an older add finds no schedule to delete, and that add, ar
 would create the schedule again: the user would be reminded of an item they removed. So
 cancel_reminders records when each removal and checkout happened (the newest per key, kept longer
 than any redelivery of an add), and schedule_reminder skips an add that is not newer than them.
-Records share the idempotency table under their own key prefixes.
+Records share the idempotency table under their own key prefixes. A user's checkout record also
+holds the names of the schedules the user may still have (cartflow.pending), so recording a
+checkout reads them in the same atomic write.
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
+Item = dict[str, "AttributeValueTypeDef"]
+
 # Distinct from Powertools' keys ("<prefix>#<hash>") and newest_reminded's "reminded#".
 REMOVED_PREFIX = "removed#"
 CHECKED_OUT_PREFIX = "checked-out#"
@@ -30,7 +33,8 @@ def _removal_key(user: str, product: str) -> dict[str, AttributeValueTypeDef]:
     return {"id": {"S": REMOVED_PREFIX + schedules.schedule_name(user, product)}}
 
 
-def _checkout_key(user: str) -> dict[str, AttributeValueTypeDef]:
+def checkout_key(user: str) -> dict[str, AttributeValueTypeDef]:
+    """The key of ``user``'s checkout record, which cartflow.pending shares."""
     return {"id": {"S": CHECKED_OUT_PREFIX + schedules.user_prefix(user)}}
 
 
@@ -43,14 +47,16 @@ def record(
     happened_at: str,
     ttl_seconds: int,
     now: datetime,
-) -> None:
+) -> Item:
     """Remember a removal of (user, product), or a checkout of ``user`` when ``product`` is None.
 
     Only a newer one replaces what is recorded, so a late copy of an older removal changes nothing.
+    Returns the record as this write left it (or found it, when a newer one was recorded): for a
+    checkout, the user's pending schedules at that very moment.
     """
-    key = _checkout_key(user) if product is None else _removal_key(user, product)
-    with suppress(client.exceptions.ConditionalCheckFailedException):
-        client.update_item(
+    key = checkout_key(user) if product is None else _removal_key(user, product)
+    try:
+        response = client.update_item(
             TableName=table,
             Key=key,
             UpdateExpression="SET happened_at_ms = :happened, expiration = :expiration",
@@ -59,14 +65,20 @@ def record(
                 ":happened": {"N": str(epoch_ms(happened_at))},
                 ":expiration": {"N": str(int(now.timestamp()) + ttl_seconds)},
             },
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
+    except client.exceptions.ConditionalCheckFailedException as kept:
+        return kept.response.get("Item", {})  # type: ignore[return-value]  # boto3 types the error loosely
+    return response.get("Attributes", {})
 
 
 def cancelled(client: DynamoDBClient, table: str, user: str, product: str, added_at: str) -> bool:
     """Whether the item was removed, or its user checked out, no earlier than ``added_at``."""
     added = epoch_ms(added_at)
-    for key in (_removal_key(user, product), _checkout_key(user)):
-        item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-        if item is not None and int(item["happened_at_ms"]["N"]) >= added:
+    for key in (_removal_key(user, product), checkout_key(user)):
+        item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
+        # A user's record may hold pending schedules (cartflow.pending) and no checkout yet.
+        if "happened_at_ms" in item and int(item["happened_at_ms"]["N"]) >= added:
             return True
     return False

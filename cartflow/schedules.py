@@ -2,7 +2,8 @@
 
 Both scheduling and cancelling need the same names, so they live here once. Names are derived
 from hashes because user and product may hold characters Scheduler names reject (``@``, ``:``),
-and they are prefixed per user so all of a user's schedules can be listed.
+and they are prefixed per user so a user's record of pending schedules (cartflow.pending) tells
+theirs from its other attributes.
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@
 A schedule already gone is success. A schedule added after the removal or checkout happened
 (events can arrive out of order) is left alone: it belongs to a later add. The removal or
 checkout is remembered first (cartflow.cancellations), so an older add delivered after it is
-never scheduled again.
+never scheduled again. A checkout finds the user's schedules on that same record
+(cartflow.pending) instead of listing the group, whose request rate capped checkouts.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,12 +16,11 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cartflow import cancellations, schedules
+from cartflow import cancellations, pending, schedules, unschedule
 from cartflow.config import load_settings
 from cartflow.models import CartCheckedOut, ItemRemoved, prepare
 from cartflow.observability import logger, metrics, trace_handler
 from cartflow.parsing import parse, reject
-from cartflow.timestamps import epoch_ms
 
 settings = load_settings("cancel_reminders")
 RECORD_TTL_SECONDS = settings.integer("IDEMPOTENCY_TTL_SECONDS", minimum=1)
@@ -31,26 +30,6 @@ DETAILS: dict[str, type[ItemRemoved] | type[CartCheckedOut]] = {
     detail.DETAIL_TYPE: detail for detail in (ItemRemoved, CartCheckedOut)
 }
 prepare(*DETAILS.values())
-
-
-def cancel(name: str, happened_at: str) -> str:
-    """Delete schedule ``name`` unless it was added after ``happened_at``."""
-    group = settings["SCHEDULE_GROUP"]
-    try:
-        current = scheduler.get_schedule(Name=name, GroupName=group)
-        if epoch_ms(json.loads(current["Target"]["Input"])["added_at"]) > epoch_ms(happened_at):
-            return "kept"
-        scheduler.delete_schedule(Name=name, GroupName=group)
-        return "deleted"
-    except scheduler.exceptions.ResourceNotFoundException:
-        return "absent"
-
-
-def user_schedules(user: str) -> list[str]:
-    """Names of every schedule of ``user`` in the reminder group."""
-    paginator = scheduler.get_paginator("list_schedules")
-    pages = paginator.paginate(GroupName=settings["SCHEDULE_GROUP"], NamePrefix=schedules.user_prefix(user))
-    return [schedule["Name"] for page in pages for schedule in page["Schedules"]]
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.request_id")
@@ -68,7 +47,7 @@ def cancel_reminders(event: dict[str, Any]) -> dict[str, Any]:
         raise reject(f"detail-type: expected one of {sorted(DETAILS)}, got {detail_type!r}")
     parsed = parse(event, DETAILS[str(detail_type)], detail_type=detail_type)
     product = parsed.detail.product if isinstance(parsed.detail, ItemRemoved) else None
-    cancellations.record(
+    user_record = cancellations.record(
         cancellations_table,
         settings["IDEMPOTENCY_TABLE"],
         user=parsed.detail.user,
@@ -77,11 +56,13 @@ def cancel_reminders(event: dict[str, Any]) -> dict[str, Any]:
         ttl_seconds=RECORD_TTL_SECONDS,
         now=datetime.now(UTC),
     )
-    if product is not None:
-        names = [schedules.schedule_name(parsed.detail.user, product)]
-    else:
-        names = user_schedules(parsed.detail.user)
-    outcomes = {name: cancel(name, parsed.detail.occurred_at) for name in names}
+    listed = pending.entries(user_record, parsed.detail.user) if product is None else {}
+    names = [schedules.schedule_name(parsed.detail.user, product)] if product is not None else list(listed)
+    group = settings["SCHEDULE_GROUP"]
+    outcomes = {name: unschedule.cancel(scheduler, group, name, parsed.detail.occurred_at) for name in names}
+    # A kept schedule belongs to a newer add: the record keeps it for a later checkout to find.
+    done = {name: until for name, until in listed.items() if outcomes[name] != "kept"}
+    pending.forget(cancellations_table, settings["IDEMPOTENCY_TABLE"], parsed.detail.user, done)
     deleted = sum(1 for outcome in outcomes.values() if outcome == "deleted")
     metrics.add_metric(name="SchedulesDeleted", unit=MetricUnit.Count, value=deleted)
     logger.info("reminders cancelled", extra={"outcomes": outcomes})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -67,6 +67,35 @@ def aws_error(client: Any, operation: str, code: str, status: int) -> AbstractCo
     """Make ``client``'s ``operation`` fail with the AWS error ``code``."""
     error = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
     return aws_answer(client, operation, status, error)
+
+
+@contextmanager
+def _once_at(client: Any, moment: str, operation: str, action: Callable[[], Any]) -> Iterator[None]:
+    """Run ``action`` the first time ``client`` reaches ``moment`` (botocore's event) of ``operation``."""
+    ran: list[bool] = []
+
+    def interleave(**_: Any) -> None:
+        if not ran:
+            ran.append(True)
+            action()
+
+    event = f"{moment}.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, interleave)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, interleave)
+    assert ran, f"{operation} was never called"
+
+
+def before_call(client: Any, operation: str, action: Callable[[], Any]) -> AbstractContextManager[None]:
+    """Interleave ``action`` (another handler's work) just before ``client`` first sends ``operation``."""
+    return _once_at(client, "before-call", operation, action)
+
+
+def after_call(client: Any, operation: str, action: Callable[[], Any]) -> AbstractContextManager[None]:
+    """Interleave ``action`` just after ``client``'s first ``operation`` was answered."""
+    return _once_at(client, "after-call", operation, action)
 
 
 class RecordingEvents:

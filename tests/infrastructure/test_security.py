@@ -24,7 +24,6 @@ TERRAFORM_FILES = sorted((ROOT / "terraform").rglob("*.tf"))
 
 # Actions whose Service Authorization Reference entry lists no resource type: "*" is the narrowest.
 NO_RESOURCE_LEVEL = {
-    "scheduler:ListSchedules": "lists no resource type; the group is a request parameter",
     "xray:PutTraceSegments": "lists no resource type",
     "xray:PutTelemetryRecords": "lists no resource type",
     "kms:CreateKey": "the key does not exist yet; narrowed by request tag and region",

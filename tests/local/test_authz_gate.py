@@ -156,7 +156,9 @@ def error_of(call: Any, **arguments: Any) -> dict[str, str]:
 def test_a_role_gets_what_its_policy_allows_and_aws_s_denial_for_the_rest(gated: Gated) -> None:
     group = gated.stack.settings["SCHEDULE_GROUP"]
     cancel_scheduler = gated.client_of("cancel_reminders", "scheduler")
-    assert cancel_scheduler.list_schedules(GroupName=group)["Schedules"] == []
+    assert error_of(cancel_scheduler.get_schedule, Name="cart-none", GroupName=group)["Code"] == (
+        "ResourceNotFoundException"
+    )
     assert gated.reported(0) == []
     bus = gated.stack.settings["EVENT_BUS_ARN"]
     entry = {"EventBusName": bus, "Source": "cartflow.test", "DetailType": "Probe", "Detail": "{}"}

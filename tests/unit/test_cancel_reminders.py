@@ -9,18 +9,26 @@ from typing import Any
 import boto3
 import pytest
 
-from cartflow import contract, schedules
+from cartflow import cancellations, contract, schedules
 from cartflow.parsing import InvalidEventError
 from cartlocal.apigateway.http_api import LocalHttpApi
 from cartlocal.apigateway.rest_api import LocalRestApi
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
-from tests.helpers.aws import aws_error
+from tests.helpers.aws import after_call, aws_error, before_call
+from tests.helpers.aws_calls import AwsCalls
 from tests.helpers.events import cart_detail, deliver, routed_envelopes
 from tests.helpers.lambda_context import FakeLambdaContext
 from tests.helpers.metrics import emitted_metrics
 
 CONTEXT = FakeLambdaContext("cancel_reminders")
 ADD_CONTEXT = FakeLambdaContext("schedule_reminder")
+
+
+def pending_names(stack: Any, user: str) -> set[str]:
+    """The schedule names the user's record holds (the attributes named like the user's schedules)."""
+    key = {"id": {"S": cancellations.CHECKED_OUT_PREFIX + schedules.user_prefix(user)}}
+    item = boto3.client("dynamodb").get_item(TableName=stack.settings["IDEMPOTENCY_TABLE"], Key=key).get("Item", {})
+    return {name for name in item if name.startswith(schedules.user_prefix(user))}
 
 
 def schedule_names(stack: Any) -> set[str]:
@@ -67,20 +75,81 @@ def test_checkout_deletes_all_of_the_users_schedules_and_no_one_elses(stack: Any
     assert schedule_names(stack) == {bob}
 
 
-# moto answers ListSchedules 50 at a time (its default MaxResults): one more needs a second page.
-LIST_SCHEDULES_PAGE = 50
+def test_checkout_never_lists_the_group(stack: Any, load_function: Any, add: Any, aws_calls: AwsCalls) -> None:
+    add("ada", "p1")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
+    app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CONTEXT)
+    assert "scheduler:ListSchedules" not in {call.action for call in aws_calls.of("cancel_reminders")}
 
 
-def test_checkout_paginates_through_many_schedules(stack: Any, load_function: Any, add: Any) -> None:
-    names = {add("ada", f"p{i}") for i in range(LIST_SCHEDULES_PAGE + 1)}
-    first_page = boto3.client("scheduler").list_schedules(GroupName=stack.settings["SCHEDULE_GROUP"])
-    assert len(first_page["Schedules"]) == LIST_SCHEDULES_PAGE
-    assert "NextToken" in first_page
+def test_checkout_cancels_every_schedule_of_a_big_cart_and_forgets_them(
+    stack: Any, load_function: Any, add: Any
+) -> None:
+    # More schedules than one ListSchedules page (50), which the earlier design had to follow.
+    names = {add("ada", f"p{i}") for i in range(51)}
     app = load_function("cancel_reminders")
     detail = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
     result = app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CONTEXT)
-    assert set(result["outcomes"]) == names
+    assert result["outcomes"] == dict.fromkeys(names, "deleted")
     assert schedule_names(stack) == set()
+    assert pending_names(stack, "ada") == set()
+
+
+def test_a_checkout_processed_while_an_older_add_creates_its_schedule_still_cancels_it(
+    stack: Any, load_function: Any
+) -> None:
+    # The add passed its check of the records, then the checkout ran before its schedule existed:
+    # the checkout finds nothing to delete, so the add must see the checkout once it has created.
+    scheduler_app, cancel_app = load_function("schedule_reminder"), load_function("cancel_reminders")
+    checkout = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
+    checkout_envelope = deliver(stack, "cancel_reminders", "CartCheckedOut", checkout)
+    add = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:00Z")
+    add_envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", add)
+    with before_call(scheduler_app.scheduler, "CreateSchedule", lambda: cancel_app.handler(checkout_envelope, CONTEXT)):
+        assert scheduler_app.handler(add_envelope, ADD_CONTEXT)["outcome"] == "cancelled"
+    assert schedule_names(stack) == set()
+
+
+def test_a_checkout_processed_after_an_add_recorded_its_schedule_cancels_it(stack: Any, load_function: Any) -> None:
+    scheduler_app, cancel_app = load_function("schedule_reminder"), load_function("cancel_reminders")
+    checkout = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
+    checkout_envelope = deliver(stack, "cancel_reminders", "CartCheckedOut", checkout)
+    add = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:00Z")
+    add_envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", add)
+    with after_call(scheduler_app.records, "UpdateItem", lambda: cancel_app.handler(checkout_envelope, CONTEXT)):
+        assert scheduler_app.handler(add_envelope, ADD_CONTEXT)["outcome"] == "created"
+    assert schedule_names(stack) == set()
+
+
+def test_an_add_retried_after_its_record_failed_removes_the_schedule_a_checkout_could_not_find(
+    stack: Any, load_function: Any
+) -> None:
+    scheduler_app, cancel_app = load_function("schedule_reminder"), load_function("cancel_reminders")
+    add = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:00Z")
+    add_envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", add)
+    with (
+        aws_error(scheduler_app.records, "UpdateItem", "InternalServerError", 500),
+        pytest.raises(scheduler_app.records.exceptions.InternalServerError),
+    ):
+        scheduler_app.handler(add_envelope, ADD_CONTEXT)
+    checkout = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
+    cancel_app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", checkout), CONTEXT)
+    assert len(schedule_names(stack)) == 1, "the checkout cannot see a schedule its add never recorded"
+    # Lambda's retry of the add finds the checkout, and removes what its first attempt created.
+    assert scheduler_app.handler(add_envelope, ADD_CONTEXT)["outcome"] == "cancelled"
+    assert schedule_names(stack) == set()
+
+
+def test_a_checkout_keeps_the_record_of_a_schedule_a_newer_add_owns(stack: Any, load_function: Any, add: Any) -> None:
+    name = add("ada", "p1", occurred_at="2030-01-01T12:00:00Z")
+    app = load_function("cancel_reminders")
+    detail = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
+    assert app.handler(deliver(stack, "cancel_reminders", "CartCheckedOut", detail), CONTEXT)["outcomes"] == {
+        name: "kept"
+    }
+    # A later checkout must still find it.
+    assert pending_names(stack, "ada") == {name}
 
 
 def test_late_removal_keeps_a_schedule_added_after_it(stack: Any, load_function: Any, add: Any) -> None:
@@ -165,6 +234,25 @@ def test_the_removal_or_checkout_is_remembered_even_when_deleting_the_schedule_f
     late = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:00Z")
     envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", late)
     assert load_function("schedule_reminder").handler(envelope, ADD_CONTEXT)["outcome"] == "cancelled"
+    assert schedule_names(stack) == set(), "the late add found the schedule no older than it, and removed it"
+
+
+def test_a_retried_checkout_still_finds_the_schedules_its_first_attempt_recorded(
+    stack: Any, load_function: Any, add: Any
+) -> None:
+    name = add("ada", "p1")
+    app = load_function("cancel_reminders")
+    checkout = cart_detail("CartCheckedOut", user="ada", occurred_at="2030-01-01T11:00:00Z")
+    envelope = deliver(stack, "cancel_reminders", "CartCheckedOut", checkout)
+    with (
+        aws_error(app.scheduler, "DeleteSchedule", "InternalServerException", 500),
+        pytest.raises(app.scheduler.exceptions.InternalServerException),
+    ):
+        app.handler(envelope, CONTEXT)
+    # Lambda's retry records nothing new (the same checkout is recorded) but reads the same record.
+    assert app.handler(envelope, CONTEXT)["outcomes"] == {name: "deleted"}
+    assert schedule_names(stack) == set()
+    assert pending_names(stack, "ada") == set()
 
 
 def test_a_removal_and_a_re_add_in_the_same_second_keep_their_order_when_delivered_out_of_it(

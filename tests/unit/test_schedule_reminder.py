@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto.events.models import EventPattern
 
-from cartflow import contract, newest_reminded, schedules
+from cartflow import cancellations, contract, newest_reminded, schedules
 from cartflow.config import ConfigurationError
 from cartflow.models import ItemAdded
 from cartflow.parsing import InvalidEventError
@@ -242,13 +242,33 @@ def test_aws_calls_are_recorded_as_the_functions_actions(stack: Any, load_functi
     envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", detail)
     app.handler(envelope, CONTEXT)
     # A fresh add (its reminder a day away) needs no look at the reminded record, only at the
-    # item's newest removal and its user's newest checkout.
-    assert aws_calls.actions("schedule_reminder") == {"dynamodb:GetItem", "scheduler:CreateSchedule"}
+    # item's newest removal and its user's newest checkout; then it records its schedule.
+    assert aws_calls.actions("schedule_reminder") == {
+        "dynamodb:GetItem",
+        "scheduler:CreateSchedule",
+        "dynamodb:UpdateItem",
+    }
     [created] = [call for call in aws_calls.of("schedule_reminder") if call.operation == "CreateSchedule"]
     assert created.params["Name"] == schedules.schedule_name(detail["user"], detail["product"])
     app.handler(envelope, CONTEXT)
     assert aws_calls.actions("schedule_reminder") == {
         "dynamodb:GetItem",
         "scheduler:CreateSchedule",
+        "dynamodb:UpdateItem",
         "scheduler:GetSchedule",
     }
+
+
+def test_an_add_whose_user_record_is_full_keeps_no_schedule_a_checkout_could_not_find(
+    stack: Any, load_function: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = load_function("schedule_reminder")
+    detail = cart_detail("ItemAddedToCart", user="ada", product="p1")
+    key = {"id": {"S": cancellations.CHECKED_OUT_PREFIX + schedules.user_prefix("ada")}}
+    # Within a few bytes of moto's item size limit (405,000 bytes, a little below AWS's 400 KB).
+    filler = {"S": "x" * 404_900}
+    boto3.client("dynamodb").put_item(TableName=stack.settings["IDEMPOTENCY_TABLE"], Item={**key, "filler": filler})
+    result = app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", detail), CONTEXT)
+    assert result["outcome"] == "untracked"
+    assert listed_schedules(stack) == []
+    assert emitted_metrics(capsys.readouterr().out).get("SchedulesUntracked") == 1

@@ -72,7 +72,7 @@ locals {
     {
       Sid       = "NoResourceLevelPermission"
       Effect    = "Allow"
-      Action    = ["scheduler:ListSchedules", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+      Action    = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
       Resource  = ["*"]
       Condition = { StringEquals = { "aws:RequestedRegion" = [var.region] } }
     },

@@ -337,7 +337,6 @@ locals {
   # Actions that support no resource-level permission, so "*" is the narrowest possible Resource.
   # Source: the Service Authorization Reference, where these actions list no resource type.
   actions_without_resource_types = {
-    "scheduler:ListSchedules"  = "EventBridge Scheduler ListSchedules lists no resource type; the group is chosen by its GroupName parameter."
     "xray:PutTraceSegments"    = "X-Ray PutTraceSegments lists no resource type."
     "xray:PutTelemetryRecords" = "X-Ray PutTelemetryRecords lists no resource type."
   }
@@ -362,9 +361,17 @@ locals {
         resources = [local.arns.idempotency_table]
         condition = {}
       },
+      # Each schedule is recorded on its user's record (and gone ones forgotten), so checkout never lists.
+      {
+        sid       = "RecordPendingSchedules"
+        actions   = ["dynamodb:UpdateItem"]
+        resources = [local.arns.idempotency_table]
+        condition = {}
+      },
     ]
     cancel_reminders = [
       {
+        # Also reads the user's pending schedules (ReturnValues) and forgets the cancelled ones.
         sid       = "RememberRemovalsAndCheckouts"
         actions   = ["dynamodb:UpdateItem"]
         resources = [local.arns.idempotency_table]
@@ -374,12 +381,6 @@ locals {
         sid       = "ReadAndDeleteReminderSchedulesInTheGroup"
         actions   = ["scheduler:GetSchedule", "scheduler:DeleteSchedule"]
         resources = [local.arns.schedules]
-        condition = {}
-      },
-      {
-        sid       = "ListSchedulesHasNoResourceLevelPermission"
-        actions   = ["scheduler:ListSchedules"]
-        resources = ["*"]
         condition = {}
       },
     ]
