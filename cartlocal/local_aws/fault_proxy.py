@@ -60,6 +60,11 @@ def rejected(match: bytes = b"") -> Fault:
     return Fault(match, 400, "MessageRejected")
 
 
+def server_error(match: bytes = b"") -> Fault:
+    """An AWS-side failure (HTTP 500 InternalFailure): transient, so the caller tries again."""
+    return Fault(match, 500, "InternalFailure")
+
+
 def stalled(seconds: float, match: bytes = b"") -> Fault:
     """A request that hangs ``seconds`` and then fails with a 500, never reaching moto."""
     return Fault(match, 500, "InternalFailure", seconds)

@@ -76,9 +76,10 @@ def test_a_scenario_fed_a_loss_a_duplicate_and_a_redelivery_reports_each(
 ) -> None:
     """The judge itself: a run that went wrong through the real stack must not hold.
 
-    SES refuses one valid reminder's email (a loss, and its message is received again: the
-    scenario's "not redelivered" expectation misses), and a second email reaches another
-    recipient (a duplicate). The poison scenario must count both and fail that expectation.
+    SES fails one valid reminder's email with a server error each time (a loss, and, the error
+    being transient, its message is received again: the scenario's "not redelivered" expectation
+    misses), and a second email reaches another recipient (a duplicate). The poison scenario must
+    count both and fail that expectation.
     """
     run = f"judge{uuid.uuid4().hex[:4]}"
     monkeypatch.setattr(scenarios, "_run_id", lambda: run)
@@ -90,7 +91,7 @@ def test_a_scenario_fed_a_loss_a_duplicate_and_a_redelivery_reports_each(
         Destination={"ToAddresses": [doubled]},
         Content={"Simple": {"Subject": {"Data": "an earlier copy"}, "Body": {"Text": {"Data": "sku-1"}}}},
     )
-    harness.ses.inject(faults.rejected(lost.encode()))
+    harness.ses.inject(faults.server_error(lost.encode()))
     try:
         outcome = scenarios.poison(harness, 3)
     finally:

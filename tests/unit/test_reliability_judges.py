@@ -67,7 +67,7 @@ def test_a_clean_run_holds() -> None:
 
 
 @contextmanager
-def no_stack(*_: Any) -> Iterator[None]:
+def no_stack(*_: Any, **__: Any) -> Iterator[None]:
     yield None
 
 
@@ -80,7 +80,7 @@ def test_make_reliability_exits_1_and_publishes_no_when_a_scenario_failed(
     failing: Outcome, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(reliability_run, "Harness", no_stack)
-    monkeypatch.setattr(reliability_run, "full_run", lambda _: [outcome, lambda: failing])
+    monkeypatch.setattr(reliability_run, "full_run", lambda *_: [outcome, lambda: failing])
     document = tmp_path / "reliability.md"
     document.write_text(f"before\n{reliability_run.BEGIN}\n{reliability_run.END}\nafter\n", encoding="utf-8")
 
@@ -92,5 +92,5 @@ def test_make_reliability_exits_1_and_publishes_no_when_a_scenario_failed(
 
 def test_make_reliability_exits_0_when_every_scenario_held(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(reliability_run, "Harness", no_stack)
-    monkeypatch.setattr(reliability_run, "full_run", lambda _: [outcome, outcome])
+    monkeypatch.setattr(reliability_run, "full_run", lambda *_: [outcome, outcome])
     assert reliability_run.main(["--workdir", str(tmp_path)]) == 0
