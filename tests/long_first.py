@@ -7,6 +7,8 @@ the next module in the queue as well. When both are long (the consumer scaffold,
 reliability scenarios) they run one after the other on one worker while the others run out of
 work, and that worker's tail is the run's wall time. Here the long modules go out first, the
 longest first, and a worker that still holds a long module is handed a short one instead.
+A scope is always the whole module: xdist cuts a test id at its last ``::``, so a parameter id
+holding one (an ARN) made a scope of its own and its module's fixtures ran on two workers.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class LongModulesApart(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type information
-    """``loadscope``, except that a worker still holding a long module is handed a short one next."""
+    """``loadscope`` by module, except that a worker still holding a long module is handed a short one next."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return nodeid.split("::", 1)[0]
 
     def _assign_work_unit(self, node: Any) -> None:
         holding_long = any(

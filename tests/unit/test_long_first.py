@@ -52,6 +52,16 @@ def test_a_worker_holding_a_long_module_is_handed_a_short_one_next() -> None:
     assert second == [RELIABILITY, SHORT[1]]
 
 
+def test_a_parameter_id_holding_a_double_colon_stays_with_its_module() -> None:
+    arn = "arn:aws:iam::123456789012:role/r"
+    collection = [f"{SHORT[0]}::test_a", f"{SHORT[0]}::test_b[{arn}]", *(f"{module}::test_it" for module in SHORT[1:])]
+
+    first, second = scheduled(collection, 2)
+
+    assert SHORT[0] in first
+    assert SHORT[0] not in second
+
+
 def test_the_long_modules_go_first_longest_first() -> None:
     ids = [f"{SHORT[0]}::t", f"{RELIABILITY}::t", "tests/e2e/test_other.py::t", f"{SCAFFOLD}::t"]
     items: Any = [SimpleNamespace(nodeid=nodeid) for nodeid in ids]
