@@ -67,7 +67,7 @@ test: ## Lint, type-check and run every test (what CI runs)
 	$(MAKE) --no-print-directory -j4 lint typecheck pytest
 
 pytest: venv checkov-venv run-venv console-assets ## Every test, without lint and type-check
-	$(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+	$(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder -m "not bench"
 
 # One worker per core (unit tests do not wait on subprocesses), and a temporary folder of its own:
 # pytest's default one also holds the full suite's clones, whose clean-up a quick run would pay for.

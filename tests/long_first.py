@@ -24,7 +24,6 @@ LONG_MODULES = (
     "tests/e2e/test_consumer_scaffold.py",
     "tests/e2e/test_reliability.py",
     "tests/e2e/test_local_e2e.py",
-    "tests/e2e/test_bench_smoke.py",
     "tests/infrastructure/test_terraform_offline.py",
     "tests/e2e/test_journey_judge.py",
     "tests/shipping/test_pipeline_rehearsal.py",

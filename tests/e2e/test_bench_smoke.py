@@ -1,7 +1,9 @@
 """The bench's smoke mode still runs end to end and writes a well-formed table (never its timings).
 
 `make bench` is not part of `make test` (it takes minutes and its figures are measurements);
-running its smoke mode here keeps every row's code path working, so the bench cannot rot.
+running its smoke mode keeps every row's code path working, so the bench cannot rot. It is a
+check of the bench, not of cartflow, so `make test` leaves it out too: `make bench-smoke` runs
+it, and so does ci.yml's bench job on every pull request.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 from bench import report
 from tests.helpers.paths import ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.bench]
 
 ROW_NUMBERS = {"1", "2", "3", "4", "5", "6"}
 

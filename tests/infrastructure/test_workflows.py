@@ -239,9 +239,15 @@ def test_ci_rehearses_the_whole_deploy_pipeline_on_every_pull_request() -> None:
     assert "UNTIL" not in "".join(run_lines(job))
 
 
+def test_ci_runs_the_bench_smoke_that_make_test_leaves_out_on_every_pull_request() -> None:
+    job = workflow("ci.yml")["jobs"]["bench"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert make_targets(run_lines(job)) == ["bench-smoke"]
+
+
 def test_ci_scores_mutants_on_schedule_and_on_demand_and_keeps_the_report() -> None:
     ci = workflow("ci.yml")
-    assert ci["jobs"].keys() == {"test", "pipeline", "mutation"}
+    assert ci["jobs"].keys() == {"test", "pipeline", "bench", "mutation"}
     job = ci["jobs"]["mutation"]
     assert job["if"] == "github.event_name != 'pull_request'"
     assert make_targets(run_lines(job)) == ["mutation"]

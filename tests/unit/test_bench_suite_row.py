@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from bench import report, suite
@@ -20,7 +21,8 @@ def test_the_timed_pytest_command_is_the_one_make_test_runs() -> None:
     command = suite.pytest_command(ROOT)
     assert command[1:3] == ["-m", "pytest"]
     # make expands the variables; every literal word of the recipe line is in the command.
-    assert [word for word in line.split() if "$(" not in word] == [word for word in command if word in line.split()]
+    words = shlex.split(line)
+    assert [word for word in words if "$(" not in word] == [word for word in command if word in words]
 
 
 def test_a_run_is_met_only_within_its_goal_and_passing() -> None:
