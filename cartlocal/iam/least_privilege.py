@@ -6,7 +6,8 @@ boundary every stack role carries), the local journey
 (cartlocal.journey, what `make demo` runs) is run once with that one statement removed. A
 statement whose removal breaks a named expectation is needed, and the table says which
 expectation; one whose removal breaks nothing is reported unused by the journey, to be removed
-or justified. The table goes between markers in docs/aws-fidelity.md.
+or justified. The table goes between markers in docs/aws-fidelity.md; ``--policy`` measures
+only the policies named and rewrites their rows there, keeping the others' as they were.
 """
 
 from __future__ import annotations
@@ -127,13 +128,43 @@ def table(measured: list[Measured]) -> str:
     return "\n".join(rows)
 
 
-def write(document: Path, rendered: str) -> None:
+def _sections(document: Path) -> tuple[str, str, str]:
+    """The text before the table's markers, the table between them, and the text after."""
     text = document.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
         raise SystemExit(f"{document}: no {BEGIN} / {END} markers")
     head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
+    between, _, tail = rest.partition(END)
+    return head, between, tail
+
+
+def write(document: Path, rendered: str) -> None:
+    head, _, tail = _sections(document)
     document.write_text(f"{head}{BEGIN}\n{rendered}\n{END}{tail}", encoding="utf-8")
+
+
+def merged(document: Path, measured: list[Measured], outputs: dict[str, Any]) -> list[Measured]:
+    """Every statement's row: the measured ones, the others as ``document``'s table has them.
+
+    The rows follow today's statements, so a statement no policy holds any more loses its row; a
+    statement of a policy not measured that the table lacks is an error (measure its policy).
+    """
+    _, between, _ = _sections(document)
+    kept: dict[tuple[str, str], Measured] = {}
+    for line in between.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if len(cells) == 4 and cells[3].isdigit():  # a statement's row, not the header or its rule
+            outcome = cells[2].removeprefix("breaks: ")
+            broken = () if outcome == "**unused by the journey**" else tuple(outcome.split("; "))
+            kept[(cells[0], cells[1].strip("`"))] = Measured(cells[0], cells[1].strip("`"), broken, int(cells[3]))
+    fresh = {(m.policy, m.sid): m for m in measured}
+    rows = []
+    for label, _, _, sid in statements(outputs):
+        row = fresh.get((label, sid)) or kept.get((label, sid))
+        if row is None:
+            raise SystemExit(f"{document} has no row for {label} {sid}: measure that policy too (--policy {label!r})")
+        rows.append(row)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,9 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, help="replace the table between the markers of this file")
     parser.add_argument("--policy", action="append", default=[], help='only this policy (e.g. "permissions boundary")')
     args = parser.parse_args(argv)
+    measured = measure("cartflow-local", Path(args.dist), Path(args.workdir), frozenset(args.policy))
     if args.policy and args.write:
-        parser.error("--policy measures part of the table; it cannot --write it")
-    rendered = table(measure("cartflow-local", Path(args.dist), Path(args.workdir), frozenset(args.policy)))
+        measured = merged(args.write, measured, iam_local.contract_outputs("cartflow-local"))
+    rendered = table(measured)
     if args.write:
         write(args.write, rendered)
     print(rendered)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from cartlocal.iam.least_privilege import statements, without
+import pytest
+
+from cartlocal.iam.least_privilege import BEGIN, END, Measured, merged, statements, table, without
 
 
 def outputs() -> dict[str, Any]:
@@ -50,3 +53,24 @@ def test_without_removes_one_statement_and_leaves_an_emptied_policy_allowing_not
     assert original["kms_key_policy"] != changed["kms_key_policy"]
     emptied = json.loads(without(original, ("trust_policies", "api_role"), 0)["trust_policies"]["api_role"])
     assert [s["Effect"] for s in emptied["Statement"]] == ["Deny"]
+
+
+def test_a_partial_run_rewrites_its_policies_rows_and_keeps_the_others(tmp_path: Path) -> None:
+    document = tmp_path / "doc.md"
+    measured_before = [Measured(label, sid, ("x",), 1) for label, _, _, sid in statements(outputs())]
+    old = [*measured_before, Measured("function f", "Gone", (), 0)]
+    document.write_text(f"before\n{BEGIN}\n{table(old)}\n{END}\nafter\n", encoding="utf-8")
+    fresh = [Measured("function f", "A", (), 0), Measured("function f", "B", ("y", "z"), 2)]
+
+    rows = merged(document, fresh, outputs())
+
+    assert [(m.policy, m.sid) for m in rows] == [(label, sid) for label, _, _, sid in statements(outputs())]
+    assert rows[:2] == fresh
+    assert rows[2:] == measured_before[2:]
+
+
+def test_a_partial_run_refuses_a_table_without_a_row_for_another_policy(tmp_path: Path) -> None:
+    document = tmp_path / "doc.md"
+    document.write_text(f"{BEGIN}\n{table([])}\n{END}\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="measure that policy too"):
+        merged(document, [Measured("function f", "A", (), 0)], outputs())
