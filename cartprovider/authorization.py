@@ -33,13 +33,10 @@ from cartlocal.iam.policy import Policy, Principal
 from cartprovider.coverage import coverage_table
 
 ENVIRONMENT = "CARTPROVIDER_AUTHORIZATION"
-# Actions the Service Authorization Reference lists without a resource type: authorized on "*".
-NO_RESOURCE_TYPE = frozenset(
+# CloudWatch Logs' (v1) log delivery, which an HTTP API stage's access logging uses with the
+# caller's permissions: AWS, "Configuring logging for an HTTP API". None has a resource type.
+LOG_DELIVERY = frozenset(
     {
-        "cognito-idp:CreateUserPool",
-        "kms:CreateKey",
-        "kms:ListAliases",
-        "lambda:CreateEventSourceMapping",
         "logs:CreateLogDelivery",
         "logs:DeleteLogDelivery",
         "logs:DescribeResourcePolicies",
@@ -48,6 +45,11 @@ NO_RESOURCE_TYPE = frozenset(
         "logs:PutResourcePolicy",
         "logs:UpdateLogDelivery",
     }
+)
+# Actions the Service Authorization Reference lists without a resource type: authorized on "*".
+NO_RESOURCE_TYPE = (
+    frozenset({"cognito-idp:CreateUserPool", "kms:CreateKey", "kms:ListAliases", "lambda:CreateEventSourceMapping"})
+    | LOG_DELIVERY
 )
 # Role actions whose request carries the role's permissions boundary as iam:PermissionsBoundary
 # (SAR, IAM: the condition key column of each).

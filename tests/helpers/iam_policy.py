@@ -284,18 +284,3 @@ def function_policy(function_name: str) -> dict[str, Any]:
 def requests_of(function_name: str, actions: Iterable[str]) -> list[Request]:
     actions = sorted(actions)
     return [Request(action, resource_of(action)) for action in actions] + implied_requests(function_name, actions)
-
-
-# CloudWatch Logs' (v1) log delivery, which an HTTP API stage's access logging uses with the
-# caller's permissions: AWS, "Configuring logging for an HTTP API". None has a resource type.
-LOG_DELIVERY = frozenset(
-    {
-        "logs:CreateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:DescribeResourcePolicies",
-        "logs:GetLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:UpdateLogDelivery",
-    }
-)

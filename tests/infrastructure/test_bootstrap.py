@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cartprovider.authorization import LOG_DELIVERY
 from cartship.promote import enter, promote
 from cartship.publish import publish
 from cartship.release import Release
 from cartship.status import status
 from cartship.store import ArtifactStore
-from tests.helpers.iam_policy import LOG_DELIVERY
 from tests.helpers.paths import ROOT
 from tests.helpers.shipping import (
     BUCKET,

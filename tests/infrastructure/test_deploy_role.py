@@ -16,7 +16,7 @@ from typing import Any
 
 from cartprovider import authorization
 from cartprovider import coverage as table
-from tests.helpers.iam_policy import LOG_DELIVERY
+from cartprovider.authorization import LOG_DELIVERY
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import (
     COMPOSITION,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.iam_policy import LOG_DELIVERY
+from cartprovider.authorization import LOG_DELIVERY
 from tests.helpers.paths import ROOT
 from tests.helpers.terraform import load_hcl
 
