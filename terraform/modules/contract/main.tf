@@ -406,7 +406,9 @@ locals {
         condition = { StringEquals = { "ses:FromAddress" = lookup(local.settings, "SENDER_EMAIL", "") } }
       },
       # A reminder SES cannot take yet goes back to its queue with a delay; one SES refuses for
-      # good goes to the queue's DLQ at once. Both queues are encrypted with the stack key.
+      # good goes to the queue's DLQ at once. Both queues are encrypted with the stack key: a
+      # send needs GenerateDataKey and Decrypt through SQS, and the queue consumer's
+      # DecryptQueueReminders below already grants that Decrypt.
       {
         sid       = "RequeueAndDeadLetterReminders"
         actions   = ["sqs:SendMessage"]
@@ -415,7 +417,7 @@ locals {
       },
       {
         sid       = "EncryptRequeuedReminders"
-        actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        actions   = ["kms:GenerateDataKey"]
         resources = [var.kms_key_arn]
         condition = { StringEquals = { "kms:ViaService" = "sqs.${var.region}.amazonaws.com" } }
       },
