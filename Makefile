@@ -15,9 +15,11 @@ FUNCTIONS := $(patsubst functions/%/app.py,%,$(wildcard functions/*/app.py))
 # Byte-code is compiled on first import of what runs, not for every installed module: most of a
 # venv (botocore's service models, checkov's checks, moto's backends) is never imported here.
 PIP_INSTALL := pip install --quiet --disable-pip-version-check --require-hashes --no-deps --no-compile
-# Test workers: two more than the cores. The end-to-end modules start first and mostly wait on
-# their local stacks (events, timeouts, a browser), so two extra workers keep the cores busy.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 2 )))
+# Test workers: one more than the cores. The end-to-end modules start first and partly wait on
+# their local stacks (events, timeouts, a browser), so one extra worker keeps the cores busy; a
+# second ran one more local stack at a time, whose servers and pollers cost more CPU than the
+# waits it filled.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 LOCKS := requirements.txt cartlocal/requirements.txt tools/checkov/requirements.txt $(foreach f,$(FUNCTIONS),functions/$(f)/requirements.txt)
 
 .PHONY: help venv run-venv lint format typecheck test pytest test-fast lock
