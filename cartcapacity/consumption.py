@@ -13,7 +13,6 @@ from __future__ import annotations
 from cartcapacity.calls import Call
 from cartcapacity.environment import Environment, batch_seconds, mapping_key, route_key
 from cartcost.assumptions import Assumptions
-from cartflow import contract
 
 # Quotas one call takes one unit of. DynamoDB: every item here is under 1 KB and read strongly
 # consistent, so a read is one read request unit and a write one write request unit.
@@ -65,13 +64,6 @@ def call_units(call: Call, environment: Environment, assumptions: Assumptions) -
 def per_operation(call: Call, environment: Environment) -> float:
     """How many such calls one operation makes: a batch's call is shared by its batch's messages."""
     return call.count / environment.deployed.queues[call.batch_of].batch_size if call.batch_of else call.count
-
-
-def consumed_queue(consumer: str) -> str:
-    """The queue ``consumer`` polls."""
-    queues = contract.stack()["queues"].items()
-    [queue] = [name for name, spec in queues if spec["consumer"] == consumer]
-    return str(queue)
 
 
 def units(calls: list[Call], environment: Environment, assumptions: Assumptions) -> dict[str, float]:

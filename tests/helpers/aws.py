@@ -55,12 +55,19 @@ def aws_answer(client: Any, operation: str, status: int, parsed: dict[str, Any])
     def answer(**_: Any) -> tuple[Any, dict[str, Any]]:
         return AWSResponse("https://answer.injected", status, HTTPHeaders(), None), parsed
 
-    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-    client.meta.events.register(event, answer)
+    with _hooked(client, "before-call", operation, answer):
+        yield
+
+
+@contextmanager
+def _hooked(client: Any, moment: str, operation: str, handler: Callable[..., Any]) -> Iterator[None]:
+    """``handler`` registered on ``client``'s botocore event ``moment`` of ``operation`` meanwhile."""
+    event = f"{moment}.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, handler)
     try:
         yield
     finally:
-        client.meta.events.unregister(event, answer)
+        client.meta.events.unregister(event, handler)
 
 
 def aws_error(client: Any, operation: str, code: str, status: int) -> AbstractContextManager[None]:
@@ -79,12 +86,8 @@ def _once_at(client: Any, moment: str, operation: str, action: Callable[[], Any]
             ran.append(True)
             action()
 
-    event = f"{moment}.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-    client.meta.events.register(event, interleave)
-    try:
+    with _hooked(client, moment, operation, interleave):
         yield
-    finally:
-        client.meta.events.unregister(event, interleave)
     assert ran, f"{operation} was never called"
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from cartcapacity import calls
 from cartcapacity.calls import Cart
-from cartcapacity.consumption import consumed_queue
+from cartflow import pacing
 from tests.helpers.aws_calls import AwsCalls
 from tests.helpers.events import cart_detail, deliver, fire_schedules, receive_as_lambda_event
 from tests.helpers.lambda_context import FakeLambdaContext
@@ -65,7 +65,7 @@ def test_a_reminder_makes_the_calls_the_model_counts(stack: Any, load_function: 
     add_items(stack, load_function, "sku:1")
     fire_schedules(stack)
     name = calls.handler("reminder")
-    queue = consumed_queue(name)
+    queue = pacing.consumed_by(name)
     event = receive_as_lambda_event(stack.queue_urls[queue])
     assert load_function(name).handler(event, FakeLambdaContext(name)) == {"batchItemFailures": []}
     assert recorded(aws_calls, "reminder") == Counter(calls.handler_calls("reminder", Cart(1)))
