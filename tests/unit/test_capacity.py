@@ -91,6 +91,21 @@ def test_the_first_binding_of_a_path_is_its_lowest_and_settings_only_when_asked(
         assert own.adds_per_second == min(r.binds_at or 0.0 for r in used)
 
 
+@pytest.mark.parametrize("name", ["dev", "staging", "prod"])
+def test_on_the_reminder_path_ses_binds_before_any_other_quota_or_setting(name: str) -> None:
+    # Its 24-hour quota at sustained rates, its sending rate first among the per-second quotas:
+    # paced sending keeps the event source mapping, Lambda and Scheduler out of the way.
+    env = environment.read(name)
+    for peak_factor in (1.0, 10.0):
+        capacity = model.build(env, model.Shape(1.0, peak_factor, Cart(1)), Assumptions())
+        first = capacity.first_binding("reminder", settings=True)
+        assert first is not None
+        assert first.row.quota.service == "SES"
+        per_second = capacity.first_binding("reminder", settings=True, measures=("per_second",))
+        assert per_second is not None
+        assert per_second.row.quota.key.startswith("ses_send_rate")
+
+
 def test_the_sandbox_decides_which_ses_quotas_apply() -> None:
     dev = {key for key in quotas.load("eu-west-1", environment.read("dev").settings).quotas if key.startswith("ses")}
     prod = {key for key in quotas.load("eu-west-1", PROD.settings).quotas if key.startswith("ses")}
