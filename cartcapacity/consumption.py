@@ -55,8 +55,9 @@ def call_units(call: Call, environment: Environment, assumptions: Assumptions) -
     if call.action == "lambda:InvokeAsync":
         units["lambda_concurrency"] = batch_seconds(assumptions, call.target, 1)
     if call.action == "lambda:InvokeBatch":
-        size = environment.deployed.queues[call.batch_of].batch_size
-        units["lambda_concurrency"] = batch_seconds(assumptions, call.target, size)
+        queue = environment.deployed.queues[call.batch_of]
+        size = queue.batch_size
+        units["lambda_concurrency"] = batch_seconds(assumptions, call.target, size, queue.sends_per_second)
         units[mapping_key(call.batch_of)] = float(size)
     return units
 

@@ -40,10 +40,19 @@ def mapping_key(queue: str) -> str:
     return f"event_source_mapping {queue}"
 
 
-def batch_seconds(assumptions: Assumptions, function: str, records: int) -> float:
-    """How long one invocation runs: a fixed part, plus a part per record for a queue's consumer."""
-    per_record = assumptions.send_reminder_seconds_per_record if function == "send_reminder" else 0.0
-    return assumptions.duration_seconds[function] + records * per_record
+def batch_seconds(
+    assumptions: Assumptions, function: str, records: int, sends_per_second: float | None = None
+) -> float:
+    """How long one invocation runs: a fixed part, plus a part per record for a queue's consumer.
+
+    A paced consumer starts each send at least ``1 / sends_per_second`` after the one before, so
+    a full batch runs as long as its pace, not only as its calls, take.
+    """
+    if function != "send_reminder" or not records:
+        return assumptions.duration_seconds[function]
+    per_record = assumptions.send_reminder_seconds_per_record
+    spacing = max(per_record, 1 / sends_per_second) if sends_per_second else per_record
+    return assumptions.duration_seconds[function] + (records - 1) * spacing + per_record
 
 
 def setting_quotas(environment: Environment, assumptions: Assumptions) -> dict[str, Quota]:
@@ -67,7 +76,7 @@ def setting_quotas(environment: Environment, assumptions: Assumptions) -> dict[s
     }
     for queue, mapping in environment.deployed.queues.items():
         batch, concurrency = mapping.batch_size, mapping.maximum_concurrency
-        seconds = batch_seconds(assumptions, mapping.consumer, batch)
+        seconds = batch_seconds(assumptions, mapping.consumer, batch, mapping.sends_per_second)
         quotas[mapping_key(queue)] = Quota(
             key=mapping_key(queue),
             service="Lambda",
@@ -80,7 +89,8 @@ def setting_quotas(environment: Environment, assumptions: Assumptions) -> dict[s
             source=(
                 f"{tfvars} (ses_max_send_rate {environment.settings['ses_max_send_rate']}) paced by"
                 f" cartflow/pacing.py: maximum_concurrency {concurrency}, batch_size {batch};"
-                f" a batch runs {seconds:.2f} s (cartcost/assumptions.py)"
+                f" a full batch runs {seconds:.2f} s at {mapping.sends_per_second:.3g} sends/s"
+                " (cartcost/assumptions.py)"
             ),
             read=None,
         )

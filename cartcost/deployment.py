@@ -44,6 +44,8 @@ class Queue:
     batching_window_seconds: int
     # How many batches the event source mapping runs at once.
     maximum_concurrency: int
+    # How fast each invocation sends (cartflow.pacing): sends in a batch are spaced 1 / this apart.
+    sends_per_second: float
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ def read(environment: str) -> Deployment:
             sources[name].batch_size,
             spec["maximum_batching_window_in_seconds"],
             sources[name].maximum_concurrency,
+            sources[name].sends_per_second,
         )
         for name, spec in stack["queues"].items()
     }

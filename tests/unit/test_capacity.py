@@ -59,12 +59,12 @@ def test_daily_and_held_quotas_see_the_average_rate() -> None:
 def test_concurrency_is_the_rate_times_each_invocations_run_time() -> None:
     a = Assumptions()
     capacity = built()
-    per_batch = a.duration_seconds["send_reminder"] + 10 * a.send_reminder_seconds_per_record
+    # prod's SES rate of 14/s paces send_reminder to 3 batches of 10 at a time (cartflow.pacing),
+    # each sending at 14 / 3 per second: a full batch's sends start 3 / 14 s apart.
+    per_batch = a.duration_seconds["send_reminder"] + 9 * 3 / 14 + a.send_reminder_seconds_per_record
     adds_and_cancels = a.duration_seconds["schedule_reminder"] + (0.2 + 0.1) * a.duration_seconds["cancel_reminders"]
     expected = adds_and_cancels + 0.7 * per_batch / 10
     assert row(capacity, "lambda_concurrency").per_add == pytest.approx(expected)
-    # The event source mapping: prod's SES rate of 14/s paces it to 3 batches of 10 at a time
-    # (cartflow.pacing), each running per_batch seconds.
     mapping = PROD.deployed.queues["reminders"]
     assert (mapping.maximum_concurrency, mapping.batch_size) == (3, 10)
     assert default(capacity, "event_source_mapping reminders") == pytest.approx(3 * 10 / per_batch)

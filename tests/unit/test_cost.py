@@ -47,7 +47,7 @@ def stack(schedule_arch: str = "arm64") -> Deployment:
             "cancel_reminders": Function("cancel_reminders", 512, "arm64", 30),
             "send_reminder": Function("send_reminder", 512, "arm64", 30),
         },
-        queues={"reminders": Queue("send_reminder", 10, 1, 5)},
+        queues={"reminders": Queue("send_reminder", 10, 1, 5, 5.0)},
         log_retention_days=30,
         archive_retention_days=30,
         alarms=0,
