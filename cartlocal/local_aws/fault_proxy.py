@@ -124,10 +124,11 @@ def throttling(service: str) -> Fault:
 class Quota:
     """The request rate of one operation, answered with its service's throttling error above it.
 
-    A token bucket holding one second's worth of requests, refilled at ``rate`` per second: a
-    burst of ``rate`` requests passes, then one per ``1 / rate`` seconds. How AWS meters a rate
-    within a second is not documented; this is the usual model of such a quota. One bucket per
-    quota, whichever function calls: AWS's request-rate quotas are per account and region.
+    A token bucket holding one second's worth of requests (at least one, so a rate below one per
+    second still lets a request through now and then), refilled at ``rate`` per second: a burst of
+    ``rate`` requests passes, then one per ``1 / rate`` seconds. How AWS meters a rate within a
+    second is not documented; this is the usual model of such a quota. One bucket per quota,
+    whichever function calls: AWS's request-rate quotas are per account and region.
     """
 
     def __init__(
@@ -135,7 +136,8 @@ class Quota:
     ) -> None:
         self.operation, self.rate, self.answer = operation, rate, answer
         self._clock = clock
-        self._tokens = rate
+        self._capacity = max(1.0, rate)
+        self._tokens = self._capacity
         self._at = clock()
         self._lock = threading.Lock()
         # Requests of the operation seen, and how many of them were throttled.
@@ -150,7 +152,7 @@ class Quota:
         with self._lock:
             self.requests += 1
             now = self._clock()
-            self._tokens = min(self.rate, self._tokens + (now - self._at) * self.rate)
+            self._tokens = min(self._capacity, self._tokens + (now - self._at) * self.rate)
             self._at = now
             if self._tokens < 1:
                 self.throttled += 1

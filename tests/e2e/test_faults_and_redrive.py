@@ -173,6 +173,19 @@ def test_put_events_is_held_to_its_rate_with_eventbridge_s_throttling_answer(
     assert proxy.injected == {"ThrottlingException": 2}
 
 
+def test_a_rate_below_one_a_second_lets_one_request_through_per_period() -> None:
+    now = [0.0]
+    quota = faults.throttle("scheduler", "ListSchedules", 0.5, lambda: now[0])
+
+    admitted = [quota.admits(), quota.admits()]
+    now[0] += 1.0
+    admitted.append(quota.admits())
+    now[0] += 1.0
+    admitted.append(quota.admits())
+
+    assert admitted == [True, False, False, True]
+
+
 def test_a_stalled_request_fails_after_the_delay_without_reaching_moto(proxy: FaultProxy) -> None:
     ses = ses_through(proxy)
     proxy.inject(faults.stalled(0.2))
