@@ -37,7 +37,7 @@ def full_run(h: Harness, burst: int = BURST) -> list[Callable[[], Outcome]]:
         lambda: scenarios.cancelled_before_late_adds(h, users=10, products=3),
         lambda: scenarios.replayed_journey(h, users=10),
         lambda: scenarios.ses_rate_burst(h, count=burst),
-        lambda: scenarios.create_schedule_burst(h, adds=100, rate=2),
+        lambda: scenarios.create_schedule_burst(h, adds=50, rate=0.5),
         lambda: scenarios.checkout_burst(h, users=40, products=2, list_rate=1),
     ]
 
