@@ -49,8 +49,9 @@ OUTCOME_TIMEOUT_SECONDS = 120.0
 # SES throttles for at least this long (and until every reminder was attempted), then rejects.
 THROTTLE_SECONDS = 5.0
 CART_TYPES = ("ItemAddedToCart", "ItemRemovedFromCart", "CartCheckedOut")
-# Redrives an operator runs after a throttled burst before calling it a failure.
-REDRIVES = 3
+# Redrives an operator runs while the alarm still fires after a throttled burst (each redrive is a
+# smaller burst of its own, so some of it may be dead-lettered again).
+REDRIVES = 10
 
 
 def _run_id() -> str:
@@ -801,7 +802,7 @@ def create_schedule_burst(h: Harness, adds: int, rate: float) -> Outcome:
         h.settle(4 * adds / rate + OUTCOME_TIMEOUT_SECONDS)
         drained = time.monotonic() - started
         dead = h.depth(failures_dlq) - dead_before
-        # An operator redrives again while the DLQ still fills (each redrive is itself a burst).
+        # As an operator would: redrive again while the alarm still fires.
         while h.depth(failures_dlq) > dead_before and len(redrives) < REDRIVES:
             redrives.append(_redrive(h, failures_dlq, "--bus", h.settings["EVENT_BUS_ARN"]))
             h.settle(4 * dead / rate + OUTCOME_TIMEOUT_SECONDS)
