@@ -6,7 +6,7 @@ quota model puts AWS's rates on them, answered with each service's throttling er
 service, whichever function calls it, because AWS's rates are per account and region. SES's rate
 is the one send_reminder paces itself by (the contract's ``SES_MAX_SEND_RATE``), so the stack is
 rehearsed against the quota it is configured for; the others are the quota table's defaults for
-the production environment's region (``cartcapacity/quota_tables``). The reliability harness uses
+the deployed environments' region (``cartcapacity/quota_tables``). The reliability harness uses
 the same proxies without a model, to inject faults and to put scaled-down rates on them.
 """
 
@@ -18,7 +18,6 @@ from types import TracebackType
 from typing import Self
 
 from cartcapacity import quotas as quota_tables
-from cartcost import deployment
 from cartflow import contract
 from cartlocal.local_aws.fault_proxy import FaultProxy, Quota, ses_send_rate, throttle
 
@@ -44,14 +43,15 @@ TABLE_ROWS = {
     ("scheduler", "ListSchedules"): "scheduler_list_schedules",
     ("events", "PutEvents"): "eventbridge_put_events",
 }
-# The environment whose region's quota table is the model.
-ENVIRONMENT = "prod"
+# The deployed environments' region (terraform/environments/*/terraform.tfvars), whose quota
+# table is the model; the local stack itself runs in moto's default region.
+QUOTA_REGION = "eu-west-1"
 
 
 @functools.cache
 def _table() -> quota_tables.QuotaTable:
-    settings = deployment.settings(ENVIRONMENT)
-    return quota_tables.load(settings["region"], settings)
+    # No environment settings: only rows that apply to every environment (no SES sandbox rows).
+    return quota_tables.load(QUOTA_REGION, {})
 
 
 def table_rate(service: str, name: str) -> float:

@@ -8,6 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from cartcost import deployment
 from cartflow import contract
 from cartlocal import cli
 from cartlocal.local_aws import quotas as quota_models
@@ -36,6 +37,11 @@ def test_the_default_model_holds_scheduler_and_put_events_to_the_quota_table_s_r
         "schedule_reminder": {"AWS_ENDPOINT_URL_SCHEDULER": quotas.scheduler.url},
         "cancel_reminders": {"AWS_ENDPOINT_URL_SCHEDULER": quotas.scheduler.url},
     }
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_the_quota_table_is_the_deployed_environments_region_s(environment: str) -> None:
+    assert deployment.settings(environment)["region"] == quota_models.QUOTA_REGION
 
 
 def test_every_client_a_handler_makes_of_a_held_service_goes_through_its_proxy() -> None:
