@@ -770,7 +770,7 @@ def ses_rate_burst(h: Harness, count: int) -> Outcome:
 # --- 10. a burst of adds over Scheduler's CreateSchedule rate ---------------------------------------
 
 
-def _alarm(dlq_url: str) -> str:
+def dlq_alarm(dlq_url: str) -> str:
     """The alarm Terraform puts on a DLQ (terraform/modules/cartflow/alarms.tf, ``dlq_depth``)."""
     return f"{dlq_url.rsplit('/', 1)[-1]}-not-empty"
 
@@ -786,7 +786,7 @@ def create_schedule_burst(h: Harness, adds: int, rate: float) -> Outcome:
         f"{adds} distinct (user, product) adds over HTTP, {CLIENTS} concurrent clients, while Scheduler accepts"
         f" {rate:g} CreateSchedule/s (429 ThrottlingException above it); an add whose retries (botocore's, then"
         f" Lambda's asynchronous ones) are exhausted waits in {failures_dlq.rsplit('/', 1)[-1]} (alarm"
-        f" {_alarm(failures_dlq)}) and `make redrive` puts it back on the bus",
+        f" {dlq_alarm(failures_dlq)}) and `make redrive` puts it back on the bus",
     )
     dead_before = h.depth(failures_dlq)
     errors_before = len(h.function_errors(SCHEDULE))
