@@ -1,4 +1,4 @@
-"""A fault-injecting HTTP proxy in front of moto, for one AWS service of one function.
+"""A fault-injecting HTTP proxy in front of moto, for one AWS service of the functions.
 
 moto cannot be told to throttle, fail or stall, and the functions run in their own processes, so
 faults cannot be injected inside boto3 there. Instead a function's worker gets a per-service
@@ -144,9 +144,6 @@ class Quota:
         self.requests = 0
         self.throttled = 0
 
-    def covers(self, method: str, path: str, headers: dict[str, str]) -> bool:
-        return self.operation.covers(method, path, headers)
-
     def admits(self) -> bool:
         """Whether one more request is within the quota now (spending one of its requests)."""
         with self._lock:
@@ -215,7 +212,7 @@ class FaultProxy:
             quotas = self._quotas
             fault = next((fault for fault in self._faults if fault.applies(body)), None)
         for quota in quotas:
-            if quota.covers(method, path, headers) and not quota.admits():
+            if quota.operation.covers(method, path, headers) and not quota.admits():
                 return quota.answer
         return fault
 
