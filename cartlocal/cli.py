@@ -56,7 +56,7 @@ def _default_moto_port(command: str) -> int:
 
 @contextmanager
 def _started(options: Options, quota_model: str | None, timeline: Timeline | None = None) -> Iterator[LocalStack]:
-    """The local stack, its SES calls held to ``quota_model``'s quotas when one is named."""
+    """The local stack, its functions' AWS calls held to ``quota_model``'s quotas when one is named."""
     with contextlib.ExitStack() as resources:
         if quota_model is not None:
             limits = resources.enter_context(Quotas(quota_model))
@@ -65,7 +65,7 @@ def _started(options: Options, quota_model: str | None, timeline: Timeline | Non
         if quota_model is not None:
             assert running.moto is not None
             limits.connect(running.moto.url)
-            running.timeline.log("quotas", f"SES sends limited to {limits.rate:g}/s ({quota_model})")
+            running.timeline.log("quotas", f"{quota_model}: {limits.describe()}")
         yield running
 
 
@@ -246,7 +246,10 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--delay", type=int, default=delay, help="REMINDER_DELAY_SECONDS for this run")
         command.add_argument("--api", choices=("rest", "http"), default="rest", help="API type, as Terraform's api")
         command.add_argument(
-            "--quotas", choices=MODELS, default=None, help="enforce AWS's quotas (SES's sending rate) with AWS's errors"
+            "--quotas",
+            choices=MODELS,
+            default=None,
+            help="enforce AWS's quotas (SES's sending rate, Scheduler's and PutEvents' rates) with AWS's errors",
         )
         if name == "local":
             command.add_argument(

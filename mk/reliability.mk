@@ -1,7 +1,7 @@
-# Reliability: the nine failure scenarios against the local stack, and DLQ redrive.
+# Reliability: the eleven failure scenarios against the local stack, and DLQ redrive.
 .PHONY: reliability redrive
 
-reliability: venv package ## Run the nine reliability scenarios on the local stack and rewrite docs/reliability.md
+reliability: venv package ## Run the eleven reliability scenarios on the local stack and rewrite docs/reliability.md
 	$(PY) -m reliability --write docs/reliability.md
 
 # make redrive QUEUE=<dlq name or URL>                       on AWS (StartMessageMoveTask)

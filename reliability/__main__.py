@@ -1,4 +1,4 @@
-"""`make reliability`: the nine scenarios at full size on one local stack, and the published table.
+"""`make reliability`: the eleven scenarios at full size on one local stack, and the published table.
 
 Prints each scenario's figures as it finishes; with ``--write FILE`` replaces the table between
 the markers in that file (docs/reliability.md) with this run's, stamped with the command and date.
@@ -37,6 +37,8 @@ def full_run(h: Harness, burst: int = BURST) -> list[Callable[[], Outcome]]:
         lambda: scenarios.cancelled_before_late_adds(h, users=10, products=3),
         lambda: scenarios.replayed_journey(h, users=10),
         lambda: scenarios.ses_rate_burst(h, count=burst),
+        lambda: scenarios.create_schedule_burst(h, adds=50, rate=0.5),
+        lambda: scenarios.checkout_burst(h, users=40, products=2, list_rate=1),
     ]
 
 

@@ -1,7 +1,7 @@
 """The local stack as the reliability scenarios drive it: fault proxies wired in, and ways to observe.
 
 Every scenario needs the same things: the real stack (zips under awslambdaric, moto, the HTTP
-API) with SES and Scheduler reachable through fault-injecting proxies, and counts of what came
+API) with SES, Scheduler and EventBridge reachable through fault-injecting proxies, and counts of what came
 out of it — emails per recipient (the outbox), events on the bus (the tap), what each function
 was handed (the Runtime API), what sits in a dead-letter queue. This module has them once.
 """
@@ -23,12 +23,13 @@ from urllib.parse import urlsplit
 from cartflow import contract, schedules
 from cartflow.models import ItemAdded
 from cartlocal.journey import wait_for
-from cartlocal.local_aws.fault_proxy import FaultProxy
+from cartlocal.local_aws.quotas import CANCEL, SCHEDULE, SEND, Proxies
 from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
 from tests.helpers.events import cart_detail
 
-SEND, SCHEDULE, CANCEL = "send_reminder", "schedule_reminder", "cancel_reminders"
+# The functions the scenarios observe, by name.
+__all__ = ["CANCEL", "SCHEDULE", "SEND"]
 # Long enough that nothing added through the API fires during a run; scenarios that need a
 # reminder to fire put CartReminderDue on the bus or back-date the add's occurred_at.
 REMINDER_DELAY_SECONDS = 3600
@@ -90,25 +91,23 @@ class Outcome:
 
 
 class Harness:
-    """A started local stack whose send_reminder reaches SES, and schedule_reminder Scheduler, via proxies."""
+    """A started local stack whose functions reach SES, Scheduler and EventBridge via fault proxies."""
 
     def __init__(
         self, dist: Path, workdir: Path, name: str = "cartflow-reliability", ses_max_send_rate: int | None = None
     ) -> None:
-        self.ses = FaultProxy()
-        self.scheduler = FaultProxy()
+        self.proxies = Proxies()
+        self.ses, self.scheduler = self.proxies.ses, self.proxies.scheduler
         # send_reminder's SES_MAX_SEND_RATE when not the contract's (e.g. the sandbox's 1/s).
         rate = {} if ses_max_send_rate is None else {"SES_MAX_SEND_RATE": str(ses_max_send_rate)}
+        environment = self.proxies.environment
         options = Options(
             dist=dist,
             workdir=workdir,
             name=name,
             reminder_delay_seconds=REMINDER_DELAY_SECONDS,
             time_scale=TIME_SCALE,
-            extra_environment={
-                SEND: {"AWS_ENDPOINT_URL_SESV2": self.ses.url, **rate},
-                SCHEDULE: {"AWS_ENDPOINT_URL_SCHEDULER": self.scheduler.url},
-            },
+            extra_environment={**environment, SEND: {**environment[SEND], **rate}},
         )
         # The timeline of a run this size is thousands of lines: keep it in a file, not on the console.
         workdir.mkdir(parents=True, exist_ok=True)
@@ -116,17 +115,15 @@ class Harness:
         self.local = LocalStack(options, Timeline(stream=self.timeline_file))
 
     def __enter__(self) -> Self:
-        self.ses.start()
-        self.scheduler.start()
+        self.proxies.__enter__()
         try:
             self.local.__enter__()
         except BaseException:
-            self.ses.stop()
-            self.scheduler.stop()
+            self.proxies.__exit__(None, None, None)
             self.timeline_file.close()
             raise
         assert self.local.moto is not None
-        self.ses.upstream = self.scheduler.upstream = self.local.moto.url
+        self.proxies.connect(self.local.moto.url)
         return self
 
     def __exit__(
@@ -135,8 +132,7 @@ class Harness:
         try:
             self.local.__exit__(kind, error, trace)
         finally:
-            self.ses.stop()
-            self.scheduler.stop()
+            self.proxies.__exit__(kind, error, trace)
             self.timeline_file.close()
 
     # --- the stack's parts ------------------------------------------------------------------------

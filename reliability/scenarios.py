@@ -1,4 +1,4 @@
-"""The nine reliability scenarios, each a function of a running Harness and a size.
+"""The eleven reliability scenarios, each a function of a running Harness and a size.
 
 Each returns an Outcome: what was done, the figures measured, and lost / duplicated counts that
 are computed from what the stack observably did (emails in the outbox, schedules in Scheduler,
@@ -24,6 +24,7 @@ from cartflow import contract, schedules
 from cartflow.models import ItemAdded
 from cartflow.timestamps import format_timestamp
 from cartlocal.local_aws import fault_proxy as faults
+from cartlocal.local_aws import quotas as quota_models
 from cartlocal.local_stack import ARCHIVE_FILE
 from cartops import replay
 from reliability.bodies import corpus
@@ -48,6 +49,9 @@ OUTCOME_TIMEOUT_SECONDS = 120.0
 # SES throttles for at least this long (and until every reminder was attempted), then rejects.
 THROTTLE_SECONDS = 5.0
 CART_TYPES = ("ItemAddedToCart", "ItemRemovedFromCart", "CartCheckedOut")
+# Redrives an operator runs while the alarm still fires after a throttled burst (each redrive is a
+# smaller burst of its own, so some of it may be dead-lettered again).
+REDRIVES = 10
 
 
 def _run_id() -> str:
@@ -760,4 +764,144 @@ def ses_rate_burst(h: Harness, count: int) -> Outcome:
     outcome.lost = _missing(emails, recipients)
     outcome.duplicated = _extra(emails, recipients) + _extra(sent, ids)
     outcome.expect(sum(dead.values()) == 0, f"no reminder in any DLQ: {dead}")
+    return outcome
+
+
+# --- 10. a burst of adds over Scheduler's CreateSchedule rate ---------------------------------------
+
+
+def dlq_alarm(dlq_url: str) -> str:
+    """The alarm Terraform puts on a DLQ (terraform/modules/cartflow/alarms.tf, ``dlq_depth``)."""
+    return f"{dlq_url.rsplit('/', 1)[-1]}-not-empty"
+
+
+def create_schedule_burst(h: Harness, adds: int, rate: float) -> Outcome:
+    h.quiesce()
+    run = _run_id()
+    # Five products per user: distinct (user, product) pairs, so every add creates a schedule.
+    pairs = [(f"create-{run}-{i // 5}", f"sku-{i % 5}") for i in range(adds)]
+    failures_dlq = h.dlq("async_failures")
+    outcome = Outcome(
+        "10. burst of adds over Scheduler's CreateSchedule rate",
+        f"{adds} distinct (user, product) adds over HTTP, {CLIENTS} concurrent clients, while Scheduler accepts"
+        f" {rate:g} CreateSchedule/s (429 ThrottlingException above it); an add whose retries (botocore's, then"
+        f" Lambda's asynchronous ones) are exhausted waits in {failures_dlq.rsplit('/', 1)[-1]} (alarm"
+        f" {dlq_alarm(failures_dlq)}) and `make redrive` puts it back on the bus",
+    )
+    dead_before = h.depth(failures_dlq)
+    errors_before = len(h.function_errors(SCHEDULE))
+    create = faults.throttle("scheduler", "CreateSchedule", rate)
+    h.scheduler.limit(create)
+    redrives: list[subprocess.CompletedProcess[str]] = []
+    try:
+        started = time.monotonic()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            replies = list(pool.map(lambda pair: _add(h, *pair), pairs))
+        # Every add is scheduled or dead-lettered once nothing is pending (failed attempts wait in
+        # the delivery queue): each attempt spends at most a few of botocore's backoffs.
+        h.settle(4 * adds / rate + OUTCOME_TIMEOUT_SECONDS)
+        drained = time.monotonic() - started
+        dead = h.depth(failures_dlq) - dead_before
+        # As an operator would: redrive again while the alarm still fires.
+        while h.depth(failures_dlq) > dead_before and len(redrives) < REDRIVES:
+            redrives.append(_redrive(h, failures_dlq, "--bus", h.settings["EVENT_BUS_ARN"]))
+            h.settle(4 * dead / rate + OUTCOME_TIMEOUT_SECONDS)
+    finally:
+        h.scheduler.limit()
+    users = sorted({user for user, _ in pairs})
+    found = Counter(schedule["Name"] for user in users for schedule in h.schedules_of(user))
+    expected = [schedules.schedule_name(user, product) for user, product in pairs]
+    outcome.figures = {
+        "adds accepted": f"{sum(reply.status == 200 for reply in replies)}/{adds}",
+        "CreateSchedule requests": create.requests,
+        "Scheduler 429 answers": create.throttled,
+        "schedule_reminder attempts failed": len(h.function_errors(SCHEDULE)) - errors_before,
+        "in the DLQ before redrive": dead,
+        "redrives": len(redrives),
+        "schedules": sum(found.values()),
+        "pairs": len(pairs),
+        "drain s": round(drained, 1),
+    }
+    outcome.lost = _missing(found, expected)
+    outcome.duplicated = _extra(found, expected)
+    outcome.expect(all(reply.status == 200 for reply in replies), "every add accepted")
+    outcome.expect(create.throttled > 0, f"the burst went over {rate:g} CreateSchedule/s")
+    outcome.expect(all(done.returncode == 0 for done in redrives), "every redrive succeeded")
+    outcome.expect(h.depth(failures_dlq) == dead_before, "the DLQ is empty after the redrive")
+    return outcome
+
+
+# --- 11. checkouts over the listing design's ListSchedules rate -----------------------------------
+
+
+def checkout_burst(h: Harness, users: int, products: int, list_rate: float) -> Outcome:
+    h.quiesce()
+    run = _run_id()
+    # An account list_rate / ListSchedules' default the size of AWS's: each rate scaled alike.
+    scale = list_rate / quota_models.table_rate("scheduler", "ListSchedules")
+    held = {quota.operation.name: quota for quota in quota_models.table_quotas("scheduler", scale)}
+    names = [f"checkout-{run}-{u}" for u in range(users)]
+    pairs = [(user, f"sku-{p}") for user in names for p in range(products)]
+    recipients = [f"{user}-{product}@example.com" for user, product in pairs]
+    rates = ", ".join(f"{name} {quota.rate:g}/s" for name, quota in held.items())
+    outcome = Outcome(
+        "11. checkouts over the listing design's ListSchedules rate",
+        f"{users} users add {products} items each (reminders due soon), then all check out at once, faster than"
+        f" the earlier design's ListSchedules rate would let them; Scheduler's rates scaled by {scale:g}: {rates}",
+    )
+    # Time for the adds, then the checkouts, to be handled before the reminders fall due.
+    fire_in = 15 + 0.25 * len(pairs) + 0.5 * users
+    added_at = datetime.now(UTC) - timedelta(seconds=REMINDER_DELAY_SECONDS - fire_in)
+    fires_at = time.monotonic() + fire_in
+    adds = [
+        cart_detail(
+            "ItemAddedToCart",
+            user=user,
+            product=product,
+            email=f"{user}-{product}@example.com",
+            occurred_at=format_timestamp(added_at),
+        )
+        for user, product in pairs
+    ]
+    failures_dlq = h.dlq("async_failures")
+    dead_before = h.depth(failures_dlq)
+    h.scheduler.limit(*held.values())
+    try:
+        h.put_events(typed("ItemAddedToCart", adds))
+        wait(lambda: h.records_handed(SCHEDULE, f"checkout-{run}-") >= len(pairs), OUTCOME_TIMEOUT_SECONDS)
+        h.settle()
+        scheduled = sum(len(h.schedules_of(user)) for user in names)
+        checkouts = [cart_detail("CartCheckedOut", user=user) for user in names]
+        started = time.monotonic()
+        h.put_events(typed("CartCheckedOut", checkouts))
+        offered = users / (time.monotonic() - started)
+        handled = wait(lambda: h.records_handed(CANCEL, f"checkout-{run}-") >= users, OUTCOME_TIMEOUT_SECONDS)
+        h.settle()
+        before_due = time.monotonic() < fires_at
+        left = sum(len(h.schedules_of(user)) for user in names)
+        # Whatever was not cancelled fires by now: wait it out, and for its email.
+        wait(lambda: time.monotonic() > fires_at + 10, fire_in + 20)
+        h.settle()
+    finally:
+        h.scheduler.limit()
+    emails = h.emails()
+    sent = sum(emails[r] for r in recipients)
+    dead = h.depth(failures_dlq) - dead_before
+    outcome.figures = {
+        "schedules before checkout": scheduled,
+        "checkouts put on the bus /s": round(offered),
+        "ListSchedules quota /s": f"{list_rate:g}",
+        "ListSchedules calls": held["ListSchedules"].requests,
+        **{f"{name} calls": held[name].requests for name in ("GetSchedule", "DeleteSchedule")},
+        "Scheduler 429 answers": sum(quota.throttled for quota in held.values()),
+        "checkouts in a DLQ": dead,
+        "schedules left after checkout": left,
+        "emails for checked-out carts": sent,
+    }
+    outcome.duplicated = sent
+    outcome.lost = dead
+    outcome.expect(scheduled == len(pairs), f"every add scheduled before the checkouts: {scheduled}/{len(pairs)}")
+    outcome.expect(offered > list_rate, f"checkouts offered faster than {list_rate:g}/s")
+    outcome.expect(handled and before_due, "every checkout handled before its reminders fell due")
+    outcome.expect(left == 0, f"no schedule left after checkout: {left}")
     return outcome

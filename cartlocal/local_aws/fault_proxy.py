@@ -1,21 +1,24 @@
-"""A fault-injecting HTTP proxy in front of moto, for one AWS service of one function.
+"""A fault-injecting HTTP proxy in front of moto, for one AWS service of the functions.
 
 moto cannot be told to throttle, fail or stall, and the functions run in their own processes, so
 faults cannot be injected inside boto3 there. Instead a function's worker gets a per-service
 endpoint (``AWS_ENDPOINT_URL_SESV2=<proxy>``, see ``Options.extra_environment``) and this proxy
 forwards each request to moto unless a :class:`Fault` matches it. An injected error has the shape
-AWS's restJson services answer (status, ``x-amzn-ErrorType``, ``{"message": ...}``), so botocore
-parses it into the modelled exception (``TooManyRequestsException``, ``MessageRejected``) and its
-own retry rules apply exactly as against AWS. A :class:`Quota` enforces a request rate the same
-way, as AWS's quotas do (SES's sending rate). The upstream may be set after the proxy starts,
-because the proxy's address has to be known before the local stack (and moto) start.
+AWS gives it: restJson services (SES v2, Scheduler) name it in the ``x-amzn-ErrorType`` header,
+awsJson ones (EventBridge) in the body's ``__type``, so botocore parses it into the modelled
+exception (``TooManyRequestsException``, ``MessageRejected``) and its own retry rules apply exactly
+as against AWS. A :class:`Quota` enforces one operation's request rate the same way, as AWS's
+quotas do (SES's sending rate, Scheduler's CreateSchedule rate). The upstream may be set after the
+proxy starts, because the proxy's address has to be known before the local stack (and moto) start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -24,6 +27,9 @@ from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+import botocore.session
+from botocore.model import ServiceModel
 
 from cartlocal.local_http import LocalHandler
 
@@ -45,6 +51,8 @@ class Fault:
     status: int = 0
     code: str = ""
     delay_seconds: float = 0.0
+    # awsJson services read the error's code from the body's __type, not from a header.
+    aws_json: bool = False
 
     def applies(self, body: bytes) -> bool:
         return self.match in body
@@ -70,44 +78,94 @@ def stalled(seconds: float, match: bytes = b"") -> Fault:
     return Fault(match, 500, "InternalFailure", seconds)
 
 
-class Quota:
-    """A request rate of the requests whose path starts with ``path``, answered ``code`` above it.
+@dataclass(frozen=True)
+class Operation:
+    """One API operation as its requests show it: awsJson by ``X-Amz-Target``, restJson by method and path."""
 
-    A token bucket holding one second's worth of requests, refilled at ``rate`` per second: a
-    burst of ``rate`` requests passes, then one per ``1 / rate`` seconds. How SES meters its
-    sending rate within a second is not documented; this is the usual model of such a quota.
+    name: str
+    method: str
+    path: re.Pattern[str]
+    target: str | None = None
+
+    def covers(self, method: str, path: str, headers: dict[str, str]) -> bool:
+        if self.target is not None:
+            return any(k.lower() == "x-amz-target" and v == self.target for k, v in headers.items())
+        return method == self.method and self.path.fullmatch(urlsplit(path).path) is not None
+
+
+@functools.cache
+def _model(service: str) -> ServiceModel:
+    return botocore.session.get_session().get_service_model(service)
+
+
+def operation(service: str, name: str) -> Operation:
+    """How botocore's model of ``service`` sends ``name`` (``/schedules/{Name}``: any one path segment)."""
+    model = _model(service)
+    http = model.operation_model(name).http
+    if model.protocol == "json":
+        target = f"{model.metadata['targetPrefix']}.{name}"
+        return Operation(name, http["method"], re.compile(re.escape(http["requestUri"])), target)
+    template = re.escape(http["requestUri"].split("?", 1)[0])
+    return Operation(name, http["method"], re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", template)))
+
+
+# What each service answers above a request rate: the error its botocore model names for it.
+THROTTLING = {"sesv2": "TooManyRequestsException", "scheduler": "ThrottlingException", "events": "ThrottlingException"}
+
+
+def throttling(service: str) -> Fault:
+    """``service``'s throttling error with the HTTP status its model gives it (awsJson's default is 400)."""
+    model = _model(service)
+    code = THROTTLING[service]
+    status = int(model.shape_for(code).metadata.get("error", {}).get("httpStatusCode", 400))
+    return Fault(status=status, code=code, aws_json=model.protocol == "json")
+
+
+class Quota:
+    """The request rate of one operation, answered with its service's throttling error above it.
+
+    A token bucket holding one second's worth of requests (at least one, so a rate below one per
+    second still lets a request through now and then), refilled at ``rate`` per second: a burst of
+    ``rate`` requests passes, then one per ``1 / rate`` seconds. How AWS meters a rate within a
+    second is not documented; this is the usual model of such a quota. One bucket per quota,
+    whichever function calls: AWS's request-rate quotas are per account and region.
     """
 
     def __init__(
-        self, path: str, rate: float, status: int, code: str, clock: Callable[[], float] = time.monotonic
+        self, operation: Operation, rate: float, answer: Fault, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.path, self.rate, self.status, self.code = path, rate, status, code
+        self.operation, self.rate, self.answer = operation, rate, answer
         self._clock = clock
-        self._tokens = rate
+        self._capacity = max(1.0, rate)
+        self._tokens = self._capacity
         self._at = clock()
         self._lock = threading.Lock()
+        # Requests of the operation seen, and how many of them were throttled.
+        self.requests = 0
+        self.throttled = 0
 
-    def admits(self, path: str) -> bool:
-        """Whether a request to ``path`` is within the quota now (spending one of its requests)."""
-        if not path.startswith(self.path):
-            return True
+    def admits(self) -> bool:
+        """Whether one more request is within the quota now (spending one of its requests)."""
         with self._lock:
+            self.requests += 1
             now = self._clock()
-            self._tokens = min(self.rate, self._tokens + (now - self._at) * self.rate)
+            self._tokens = min(self._capacity, self._tokens + (now - self._at) * self.rate)
             self._at = now
             if self._tokens < 1:
+                self.throttled += 1
                 return False
             self._tokens -= 1
             return True
 
 
-# SES v2 SendEmail is POST /v2/email/outbound-emails.
-SES_SEND_EMAIL_PATH = "/v2/email/outbound-emails"
+def throttle(service: str, name: str, rate: float, clock: Callable[[], float] = time.monotonic) -> Quota:
+    """Operation ``name`` of ``service`` held to ``rate`` requests per second, as that service throttles."""
+    return Quota(operation(service, name), rate, throttling(service), clock)
 
 
 def ses_send_rate(rate: float, clock: Callable[[], float] = time.monotonic) -> Quota:
     """SES's maximum send rate: above it SendEmail answers 429 TooManyRequestsException (sesv2)."""
-    return Quota(SES_SEND_EMAIL_PATH, rate, 429, "TooManyRequestsException", clock)
+    return throttle("sesv2", "SendEmail", rate, clock)
 
 
 class FaultProxy:
@@ -116,7 +174,7 @@ class FaultProxy:
     def __init__(self, upstream: str | None = None) -> None:
         self.upstream = upstream
         self._faults: tuple[Fault, ...] = ()
-        self._quota: Quota | None = None
+        self._quotas: tuple[Quota, ...] = ()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.forwarded = 0
@@ -141,17 +199,21 @@ class FaultProxy:
         with self._lock:
             self._faults = faults
 
-    def limit(self, quota: Quota | None) -> None:
-        """Enforce ``quota`` on the requests it covers (None: no quota), before any fault."""
-        with self._lock:
-            self._quota = quota
+    def limit(self, *quotas: Quota | None) -> None:
+        """Enforce ``quotas``, each on the requests it covers and before any fault, replacing those before.
 
-    def _fault_for(self, path: str, body: bytes) -> Fault | None:
+        ``limit()`` and ``limit(None)`` lift every quota.
+        """
         with self._lock:
-            quota = self._quota
+            self._quotas = tuple(quota for quota in quotas if quota is not None)
+
+    def _fault_for(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Fault | None:
+        with self._lock:
+            quotas = self._quotas
             fault = next((fault for fault in self._faults if fault.applies(body)), None)
-        if quota is not None and not quota.admits(path):
-            return Fault(status=quota.status, code=quota.code)
+        for quota in quotas:
+            if quota.operation.covers(method, path, headers) and not quota.admits():
+                return quota.answer
         return fault
 
     def _count(self, fault: Fault | None) -> None:
@@ -163,14 +225,12 @@ class FaultProxy:
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
         """Status, headers and body for one request."""
-        fault = self._fault_for(path, body)
+        fault = self._fault_for(method, path, headers, body)
         self._count(fault)
         if fault is not None and fault.delay_seconds:
             self._stopping.wait(fault.delay_seconds)
         if fault is not None and fault.status:
-            payload = json.dumps({"message": f"injected {fault.code}"}).encode()
-            error_headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", fault.code)]
-            return fault.status, error_headers, payload
+            return fault.status, *_error(fault)
         return self._forward(method, path, headers, body)
 
     def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
@@ -187,6 +247,16 @@ class FaultProxy:
             return response.status, relayed, payload
         finally:
             connection.close()
+
+
+def _error(fault: Fault) -> tuple[list[Any], bytes]:
+    """The headers and body of ``fault``'s error as its service's protocol shapes it."""
+    message = f"injected {fault.code}"
+    if fault.aws_json:
+        body = {"__type": fault.code, "message": message}
+        return [("Content-Type", "application/x-amz-json-1.1")], json.dumps(body).encode()
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", fault.code)]
+    return headers, json.dumps({"message": message}).encode()
 
 
 def _handler(proxy: FaultProxy) -> type[LocalHandler]:

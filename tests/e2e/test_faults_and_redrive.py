@@ -1,8 +1,8 @@
 """The two tools the scenarios rely on, against a moto server: the fault proxy and the redrive.
 
-The proxy must produce what botocore parses into SES's modelled errors (otherwise the scenarios
-would test a fault AWS never raises), and the redrive must move exactly what a DLQ held, with
-message attributes, to the queue that DLQ serves.
+The proxy must produce what botocore parses into each service's modelled errors (otherwise the
+scenarios would test a fault AWS never raises) and hold each operation to a rate of its own; the
+redrive must move exactly what a DLQ held, with message attributes, to the queue that DLQ serves.
 """
 
 from __future__ import annotations
@@ -40,14 +40,20 @@ def proxy(moto: MotoEndpoint) -> Iterator[FaultProxy]:
     running.stop()
 
 
-def ses_through(proxy: FaultProxy) -> Any:
-    """An SESv2 client that reaches moto through ``proxy`` and does not retry (one request per call)."""
+def through(proxy: FaultProxy, service: str, attempts: int = 1) -> Any:
+    """A client of ``service`` that reaches moto through ``proxy``, making ``attempts`` requests per call at most."""
     session = boto3.session.Session(
         aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=REGION,
     )
-    return session.client("sesv2", endpoint_url=proxy.url, config=Config(retries={"total_max_attempts": 1}))
+    retries: Any = {"mode": "standard", "total_max_attempts": attempts}
+    return session.client(service, endpoint_url=proxy.url, config=Config(retries=retries))  # type: ignore[call-overload]
+
+
+def ses_through(proxy: FaultProxy) -> Any:
+    """An SESv2 client that reaches moto through ``proxy`` and does not retry (one request per call)."""
+    return through(proxy, "sesv2")
 
 
 def send(ses: Any, recipient: str) -> Any:
@@ -94,6 +100,90 @@ def test_the_proxy_enforces_a_send_rate_with_ses_throttling_answer(moto: MotoEnd
     assert send(ses, "a@example.com")["MessageId"]
 
     assert proxy.injected == {"TooManyRequestsException": 1}
+
+
+GROUP = "quota-group"
+
+
+def schedule(scheduler: Any, name: str) -> Any:
+    return scheduler.create_schedule(
+        Name=name,
+        GroupName=GROUP,
+        ScheduleExpression="at(2030-01-01T00:00:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": f"arn:aws:sqs:{REGION}:123456789012:q", "RoleArn": "arn:aws:iam::123456789012:role/r"},
+    )
+
+
+def test_each_scheduler_operation_has_its_own_rate_and_scheduler_s_throttling_answer(
+    moto: MotoEndpoint, proxy: FaultProxy
+) -> None:
+    moto.client("scheduler").create_schedule_group(Name=GROUP)
+    scheduler = through(proxy, "scheduler")
+    now = [0.0]
+    create, listing = (
+        faults.throttle("scheduler", name, 1, lambda: now[0]) for name in ("CreateSchedule", "ListSchedules")
+    )
+    proxy.limit(create, listing)
+
+    assert schedule(scheduler, "a")["ScheduleArn"]
+    with pytest.raises(scheduler.exceptions.ThrottlingException) as throttled:
+        schedule(scheduler, "b")
+    assert scheduler.list_schedules(GroupName=GROUP)["Schedules"]  # its own bucket, still full
+    with pytest.raises(scheduler.exceptions.ThrottlingException):
+        scheduler.list_schedules(GroupName=GROUP)
+    assert scheduler.get_schedule(Name="a", GroupName=GROUP)["Name"] == "a"  # not held
+    scheduler.delete_schedule(Name="a", GroupName=GROUP)
+    now[0] += 1
+    assert schedule(scheduler, "b")["ScheduleArn"]
+
+    assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert (create.requests, create.throttled, listing.requests, listing.throttled) == (3, 1, 2, 1)
+    assert proxy.injected == {"ThrottlingException": 2}
+
+
+def test_botocore_retries_a_throttled_scheduler_call_as_throttling(moto: MotoEndpoint, proxy: FaultProxy) -> None:
+    moto.client("scheduler").create_schedule_group(Name=GROUP)
+    scheduler = through(proxy, "scheduler", attempts=3)
+    proxy.limit(faults.throttle("scheduler", "GetSchedule", 1, lambda: 0.0))
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        scheduler.get_schedule(Name="none", GroupName=GROUP)
+
+    with pytest.raises(scheduler.exceptions.ThrottlingException) as throttled:
+        scheduler.get_schedule(Name="none", GroupName=GROUP)
+
+    assert throttled.value.response["ResponseMetadata"]["RetryAttempts"] == 2
+    assert proxy.injected == {"ThrottlingException": 3}
+
+
+def test_put_events_is_held_to_its_rate_with_eventbridge_s_throttling_answer(
+    moto: MotoEndpoint, proxy: FaultProxy
+) -> None:
+    events = through(proxy, "events", attempts=2)
+    entry = {"Source": "cartflow.cart", "DetailType": "ItemAddedToCart", "Detail": "{}"}
+    proxy.limit(faults.throttle("events", "PutEvents", 1, lambda: 0.0))
+
+    assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    assert events.list_event_buses()["EventBuses"]  # another operation of the same endpoint: not held
+    with pytest.raises(events.exceptions.ThrottlingException) as throttled:
+        events.put_events(Entries=[entry])
+
+    assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert throttled.value.response["ResponseMetadata"]["RetryAttempts"] == 1
+    assert proxy.injected == {"ThrottlingException": 2}
+
+
+def test_a_rate_below_one_a_second_lets_one_request_through_per_period() -> None:
+    now = [0.0]
+    quota = faults.throttle("scheduler", "ListSchedules", 0.5, lambda: now[0])
+
+    admitted = [quota.admits(), quota.admits()]
+    now[0] += 1.0
+    admitted.append(quota.admits())
+    now[0] += 1.0
+    admitted.append(quota.admits())
+
+    assert admitted == [True, False, False, True]
 
 
 def test_a_stalled_request_fails_after_the_delay_without_reaching_moto(proxy: FaultProxy) -> None:

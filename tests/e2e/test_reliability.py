@@ -1,9 +1,12 @@
-"""Eight of the reliability scenarios at a small size, so `make test` keeps them honest.
+"""Nine of the reliability scenarios at a small size, so `make test` keeps them honest.
 
 Each must lose nothing, duplicate nothing and meet its own expectations; the full-size run
 (`make reliability`) publishes the figures. The timeout paths wait out real function timeouts
 (10 s and 30 s), so only the full run exercises them; scenario 9 (a burst over SES's sending
-rate) takes minutes at any telling size and runs only in `make reliability`.
+rate) takes minutes at any telling size, and scenario 11 (checkouts over the listing design's
+rate) waits for reminders to fall due, so both run only in `make reliability`. Scenario 10 runs
+at a rate its small burst exceeds but botocore's retries absorb: its DLQ and redrive path needs
+the full run's lower rate.
 """
 
 from __future__ import annotations
@@ -69,6 +72,13 @@ def test_replaying_a_whole_journey_sends_and_schedules_nothing_again(harness: Ha
 
     held(outcome)
     assert outcome.figures["users whose later add kept its schedule"] == 2
+
+
+def test_a_burst_of_adds_over_the_create_schedule_rate_schedules_each_pair_once(harness: Harness) -> None:
+    outcome = scenarios.create_schedule_burst(harness, adds=8, rate=2)
+
+    held(outcome)
+    assert outcome.figures["schedules"] == 8
 
 
 def test_a_scenario_fed_a_loss_a_duplicate_and_a_redelivery_reports_each(

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from cartcost.deployment import contract_alarms
+from cartcost.deployment import contract_alarms, resources
 from cartflow import contract
 from cartlocal.errors import LocalError
 from cartlocal.iam import contract_module
+from reliability import scenarios
 from tests.helpers.events import cart_detail, deliver
 from tests.helpers.lambda_context import FakeLambdaContext
 from tests.helpers.terraform import DEPLOYMENT, evaluate_contract
@@ -178,3 +179,18 @@ def test_a_deployment_cannot_give_two_environments_one_service_name() -> None:
             {**DEPLOYMENT, "setting_values": {**DEPLOYMENT["setting_values"], "POWERTOOLS_SERVICE_NAME": "cartflow"}},
             ("environment",),
         )
+
+
+def test_the_dlq_alarm_reliability_names_is_terraform_s_alarm_on_the_async_failures_dlq() -> None:
+    module = ROOT / "terraform" / "modules" / "cartflow"
+    [dlq_alarm] = [
+        alarm
+        for alarm in resources(module, "aws_cloudwatch_metric_alarm")
+        if alarm.get("for_each") == "${local.dead_letter_queues}"
+    ]
+    watched = (module / "sqs.tf").read_text(encoding="utf-8")
+
+    assert "async_failure_dlq = aws_sqs_queue.async_failure_dlq.name" in watched
+    assert dlq_alarm["alarm_name"].replace("${each.value}", "s-async-failures-dlq") == scenarios.dlq_alarm(
+        "http://127.0.0.1/000000000000/s-async-failures-dlq"
+    )
