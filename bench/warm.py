@@ -21,7 +21,8 @@ from typing import Any
 from bench.stats import Summary, ratio
 from cartflow import timestamps
 from cartlocal.lambda_runtime import artifacts
-from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
+from cartlocal.lambda_runtime.pool import WorkerPool
+from cartlocal.lambda_runtime.worker import FunctionConfig
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from cartlocal.local_stack import LocalStack, Options
 from cartlocal.timeline import Timeline
@@ -74,9 +75,10 @@ EVENTS: dict[str, Callable[[int], dict[str, Any]]] = {
 }
 
 
-def process_memory(worker: Worker) -> dict[str, float]:
-    """Current and peak resident memory (MiB) of the worker's runtime process."""
-    process = worker._process  # cartlocal exposes no pid; the bench only reads /proc with it
+def process_memory(worker: WorkerPool) -> dict[str, float]:
+    """Current and peak resident memory (MiB) of the runtime process of the function's one environment."""
+    (environment,) = worker.environments
+    process = environment._process  # cartlocal exposes no pid; the bench only reads /proc with it
     assert process is not None, f"{worker.config.name}: no running environment"
     fields = dict(
         line.split(":", 1) for line in Path(f"/proc/{process.pid}/status").read_text(encoding="utf-8").splitlines()
@@ -84,7 +86,7 @@ def process_memory(worker: Worker) -> dict[str, float]:
     return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
 
 
-def run_batch(worker: Worker, invocations: int, drain: Callable[[], object]) -> dict[str, Any]:
+def run_batch(worker: WorkerPool, invocations: int, drain: Callable[[], object]) -> dict[str, Any]:
     """Invoke ``invocations`` times; durations of every warm invocation, memory after first and last.
 
     ``drain`` runs after each invocation, outside its duration: what the functions put on the bus
@@ -114,7 +116,7 @@ def run_batch(worker: Worker, invocations: int, drain: Callable[[], object]) -> 
     }
 
 
-def anchor_worker(scratch: Path) -> Worker:
+def anchor_worker(scratch: Path) -> WorkerPool:
     """A function that returns at once, run by the same runtime client and Runtime API."""
     task_root = scratch / ANCHOR
     task_root.mkdir()
@@ -129,7 +131,7 @@ def anchor_worker(scratch: Path) -> Worker:
         environment={"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION},
         function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{ANCHOR}",
     )
-    return Worker(config, lambda line: None, lambda line: None)
+    return WorkerPool(config, lambda line: None, lambda line: None)
 
 
 def measure(dist: Path, invocations: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ one job each: :mod:`.quotas` reads a dated quota table of one region (each figur
 they record against moto, and the platform's, derived from the contract), :mod:`.consumption`
 turns those calls into units of each quota, :mod:`.model` finds what each quota carries at a
 rate and the first one that binds on each path, :mod:`.designs` weighs checkouts that never
-list, :mod:`.report` prints the table and :mod:`.doc` writes docs/capacity.md with its chart.
+list, :mod:`.burst` predicts how long a burst of due reminders takes to drain, :mod:`.report`
+prints the table and :mod:`.doc` writes docs/capacity.md with its chart.
 It shares cartcost's reading of an environment, its durations and its price table.
 """

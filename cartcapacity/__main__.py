@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cartcapacity import doc, environment, model, quotas, report
+from cartcapacity import burst, doc, environment, model, quotas, report
 from cartcapacity.calls import Cart
 from cartcost.assumptions import Assumptions
 from cartcost.deployment import DeploymentError
@@ -20,9 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--doc", action="store_true", help="write docs/capacity.md and docs/capacity.png (its own shape)"
     )
+    parser.add_argument("--burst", type=int, help="also: how long this many reminders due at once take to drain")
     arguments = parser.parse_args(argv)
     if arguments.adds_per_second <= 0 or arguments.peak_factor < 1 or arguments.cart_items < 1:
         parser.error("the add rate must be positive, the peak factor at least 1 and a cart at least one item")
+    if arguments.burst is not None and arguments.burst < 1:
+        parser.error("a burst is at least one reminder")
     try:
         environment_read = environment.read(arguments.env)
         shape = model.Shape(arguments.adds_per_second, arguments.peak_factor, Cart(arguments.cart_items))
@@ -34,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         doc.write(environment_read)
         return 0
     sys.stdout.write(report.render(capacity))
+    if arguments.burst is not None:
+        rate = float(environment_read.settings["ses_max_send_rate"])
+        print(f"\n{burst.drain(arguments.burst, rate, Assumptions()).line()}")
     return 0
 
 

@@ -161,7 +161,8 @@ def markdown(built: Capacity) -> str:
     text = f"""# How far cartflow scales: AWS's quotas on each path
 
 Written by `make capacity-doc` (`python -m cartcapacity --doc`); do not edit by hand. For one
-environment at a rate run `make capacity ENV=dev|staging|prod [ADDS_PER_SECOND=10] [PEAK_FACTOR=1] [CART_ITEMS=1]`.
+environment at a rate run `make capacity ENV=dev|staging|prod [ADDS_PER_SECOND=10] [PEAK_FACTOR=1] [CART_ITEMS=1]`;
+`BURST=500` adds how long that many due reminders take to drain.
 
 Settings of **{environment.deployed.environment}** in {built.region}: reminder delay \
 {environment.delay_seconds} s (each add holds a schedule that long), SES sandbox {sandbox}, the \

@@ -1,9 +1,10 @@
 """The whole of cartflow on one machine: moto, the real zips under awslambdaric, and the glue.
 
 Start order follows the data: the contract module's policies (cached) and moto behind the
-authorization gate, the contract's resources, then one execution
-environment per function from its zip, then what AWS would run between them (rule → Lambda
-targets, the queue's event source mapping, Scheduler, the SES outbox), then the HTTP API.
+authorization gate, the contract's resources, then each function's execution environments
+from its zip (started on demand, one per concurrent invocation), then what AWS would run
+between them (rule → Lambda targets, the queue's event source mapping, Scheduler, the SES
+outbox), then the HTTP API.
 Every request the stack makes on a principal's behalf is signed as that principal and authorized
 as AWS would (cartlocal.iam): a function's calls, its event source mapping's polling and its
 on-failure records as its execution role, the API's PutEvents as the integration role after API
@@ -38,7 +39,8 @@ from cartlocal.hot_reload import HotReload
 from cartlocal.iam import local as iam_local
 from cartlocal.iam.plane import Plane, access_key_id
 from cartlocal.lambda_runtime import artifacts
-from cartlocal.lambda_runtime.worker import FunctionConfig, Result, Worker
+from cartlocal.lambda_runtime.pool import WorkerPool
+from cartlocal.lambda_runtime.worker import FunctionConfig, Result
 from cartlocal.lambda_runtime.xray_daemon import XRayDaemon
 from cartlocal.local_aws.endpoint import CREDENTIALS, MotoEndpoint
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION, Stack, provision
@@ -108,7 +110,8 @@ class LocalStack:
     timeline: Timeline = field(default_factory=Timeline)
     moto: MotoEndpoint | None = None
     stack: Stack | None = None
-    workers: dict[str, Worker] = field(default_factory=dict)
+    # Each function's execution environments, by function name.
+    workers: dict[str, WorkerPool] = field(default_factory=dict)
     tap: BusTap | None = None
     outbox: Outbox | None = None
     scheduler: ScheduleRunner | None = None
@@ -122,6 +125,7 @@ class LocalStack:
     denials: list[dict[str, str]] = field(default_factory=list)
     _contract: dict[str, Any] = field(default_factory=dict)
     _loops: list[Loop] = field(default_factory=list)
+    _event_sources: list[QueueEventSource] = field(default_factory=list)
     _log_files: list[TextIO] = field(default_factory=list)
     _scratch: Path | None = None
 
@@ -212,7 +216,7 @@ class LocalStack:
         if options.event_sources:
             self._start_event_sources()
 
-    def _worker(self, name: str, handler: str, task_root: Path, sdk: Path) -> Worker:
+    def _worker(self, name: str, handler: str, task_root: Path, sdk: Path) -> WorkerPool:
         assert self.moto is not None
         assert self.stack is not None
         spec = contract.function_spec(name)
@@ -241,7 +245,7 @@ class LocalStack:
             log_file.flush()
             self.timeline.function_output(name, line)
 
-        return Worker(config, lambda line: self.timeline.log("lambda", line), function_output)
+        return WorkerPool(config, lambda line: self.timeline.log("lambda", line), function_output)
 
     def _start_event_sources(self) -> None:
         assert self.stack is not None
@@ -267,9 +271,9 @@ class LocalStack:
                 worker, url = self.workers[spec["consumer"]], self.stack.queue_urls[queue]
                 # Lambda's event source mapping polls with the function's execution role.
                 consumer_sqs = self.client("sqs", self.function_key(spec["consumer"]))
-                steps[f"sqs→{spec['consumer']}"] = QueueEventSource(
-                    queue, worker, consumer_sqs, url, scale=scale, timeline=self.timeline
-                ).step
+                source = QueueEventSource(queue, worker, consumer_sqs, url, scale=scale, timeline=self.timeline)
+                self._event_sources.append(source)
+                steps[f"sqs→{spec['consumer']}"] = source.step
         self.scheduler = ScheduleRunner(
             self.stack.settings["SCHEDULE_GROUP"],
             self.client("scheduler"),
@@ -407,6 +411,9 @@ class LocalStack:
         for loop in self._loops:
             loop.join()
         self._loops.clear()
+        for source in self._event_sources:
+            source.close()
+        self._event_sources.clear()
         self.workers.clear()
         if self.xray is not None:
             self.xray.stop()

@@ -204,7 +204,7 @@ class Harness:
     def records_handed(self, function: str, marker: str) -> int:
         """How many events (asynchronous) or SQS records (queue consumer) ``function`` was handed with ``marker``."""
         count = 0
-        for raw in list(self.local.workers[function].api.handed_out):
+        for raw in list(self.local.workers[function].handed_out):
             event = json.loads(raw)
             records = event.get("Records") if isinstance(event, dict) else None
             bodies = [json.dumps(record) for record in records] if records else [raw.decode("utf-8")]
@@ -216,7 +216,7 @@ class Harness:
         wanted = list(markers)
         return sum(
             all(marker in raw.decode("utf-8") for marker in wanted)
-            for raw in list(self.local.workers[function].api.handed_out)
+            for raw in list(self.local.workers[function].handed_out)
         )
 
     def take(self, url: str, matches: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:

@@ -67,12 +67,13 @@ class _Server(ThreadingHTTPServer):
 class RuntimeApi:
     """A Runtime API endpoint on 127.0.0.1 for one function's worker process."""
 
-    def __init__(self) -> None:
+    def __init__(self, handed_out: list[bytes] | None = None) -> None:
         self._pending: queue.Queue[Invocation] = queue.Queue()
         self._active: dict[str, Invocation] = {}
         self._stopping = threading.Event()
         self.init_error: dict[str, Any] | None = None
-        self.handed_out: list[bytes] = []
+        # A list of its own, or one shared by the function's environments (cartlocal.lambda_runtime.pool).
+        self.handed_out: list[bytes] = [] if handed_out is None else handed_out
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, name="runtime-api", daemon=True)
 

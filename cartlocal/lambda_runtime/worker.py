@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +72,12 @@ class Result:
 class Worker:
     """Runs one function's invocations, one at a time, in a (re)started awslambdaric process."""
 
-    def __init__(self, config: FunctionConfig, log: Log, function_log: Log) -> None:
+    def __init__(
+        self, config: FunctionConfig, log: Log, function_log: Log, handed_out: list[bytes] | None = None
+    ) -> None:
         self.config = config
         self._log, self._function_log = log, function_log
-        self.api = RuntimeApi()
+        self.api = RuntimeApi(handed_out)
         self.api.start()
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
@@ -254,25 +256,15 @@ class Worker:
                 return int(line.split()[1]) // 1024
         return None
 
-    def redeploy(self, unpack: Callable[[], Path]) -> None:
-        """Run new code from now on: like an update of the function's code, the next invocation starts cold.
+    def stop(self, *, wait: bool = True) -> None:
+        """Kill the environment, even mid-invocation (that invocation then fails, never hangs).
 
-        Waits for a running invocation to finish; ``unpack`` runs once the old environment is gone,
-        since it may replace the very tree that environment ran from.
+        Without ``wait`` the Runtime API stops in the background: its stop waits for the server
+        loop's next poll, which a redeploy's new code need not wait for.
         """
-        with self._lock:
-            self._kill()
-            # A fresh Runtime API: the old environment's pending GET .../invocation/next is still
-            # waiting there and would take the next event to a dead connection.
-            stale, self.api = self.api, RuntimeApi()
-            self.api.handed_out = stale.handed_out
-            self.api.start()
-            # Its stop waits for the server loop's next poll: not worth delaying the new code for.
-            threading.Thread(target=stale.stop, name="runtime-api-stop", daemon=True).start()
-            self.config = replace(self.config, task_root=unpack())
-
-    def stop(self) -> None:
-        """Kill the environment, even mid-invocation (that invocation then fails, never hangs)."""
         self._closed = True
         self._kill()
-        self.api.stop()
+        if wait:
+            self.api.stop()
+        else:
+            threading.Thread(target=self.api.stop, name="runtime-api-stop", daemon=True).start()

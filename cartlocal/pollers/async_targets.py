@@ -17,7 +17,8 @@ from typing import Any
 
 from cartflow import contract
 from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope
-from cartlocal.lambda_runtime.worker import Result, Worker
+from cartlocal.lambda_runtime.pool import WorkerPool
+from cartlocal.lambda_runtime.worker import Result
 from cartlocal.local_aws.provision import ACCOUNT_ID
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
@@ -35,7 +36,7 @@ class AsyncTarget:
 
     def __init__(
         self,
-        worker: Worker,
+        worker: WorkerPool,
         sqs: Any,
         delivery_url: str,
         dlq_url: str,

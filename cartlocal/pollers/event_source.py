@@ -1,7 +1,10 @@
 """SQS → Lambda event source mapping for the contract's queues (moto has no Lambda poller).
 
 Like Lambda's poller: batches of up to the batch size (cartflow.pacing, from the consumer's rate
-setting) gathered for at most the batching window (stack.json), invoked synchronously; with
+setting) gathered for at most the batching window (stack.json), each invoked synchronously, up to
+the mapping's maximum concurrency (cartflow.pacing, as Terraform's scaling_config) at once, each
+in an execution environment of its own. One receive loop serves them all, and it receives a batch
+only when an invocation may start, so nothing waits received but uninvoked; with
 ReportBatchItemFailures only the records the function reports as failed stay on the queue, the
 others are deleted. A failed record becomes visible again after the queue's visibility timeout
 (time-scaled), and moto moves it to the DLQ once it has been received ``max_receive_count`` times."""
@@ -9,28 +12,39 @@ others are deleted. A failed record becomes visible again after the queue's visi
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cartflow import contract, pacing
 from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope, sqs_event
-from cartlocal.lambda_runtime.worker import Result, Worker
+from cartlocal.lambda_runtime.pool import WorkerPool
+from cartlocal.lambda_runtime.worker import Result, WorkerStoppedError
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
 
 SQS_MAX_MESSAGES = 10
+# How long a step waits for a running invocation to end: short, so that stopping the loop is prompt.
+SLOT_WAIT_SECONDS = 1.0
 
 
 class QueueEventSource:
     """Polls one queue and invokes its consumer with SQS events."""
 
-    def __init__(self, queue: str, worker: Worker, sqs: Any, url: str, *, scale: TimeScale, timeline: Timeline) -> None:
+    def __init__(
+        self, queue: str, worker: WorkerPool, sqs: Any, url: str, *, scale: TimeScale, timeline: Timeline
+    ) -> None:
         self.queue, self.worker = queue, worker
         self._sqs, self._url, self._scale, self._timeline = sqs, url, scale, timeline
         spec = contract.stack()["queues"][queue]
         rate = int(worker.config.environment[pacing.rate_setting(queue)])
-        self.batch_size: int = pacing.event_source(queue, rate).batch_size
+        mapping = pacing.event_source(queue, rate)
+        self.batch_size: int = mapping.batch_size
+        self.maximum_concurrency: int = mapping.maximum_concurrency
+        self._slots = threading.BoundedSemaphore(self.maximum_concurrency)
+        self._invocations = ThreadPoolExecutor(self.maximum_concurrency, thread_name_prefix=f"{queue}-invocation")
         self.window_seconds: float = spec["maximum_batching_window_in_seconds"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"])
         self.arn: str = attributes["Attributes"]["QueueArn"]
@@ -59,9 +73,34 @@ class QueueEventSource:
         return messages
 
     def step(self) -> bool:
-        messages = self._batch()
+        if not self._slots.acquire(timeout=SLOT_WAIT_SECONDS):
+            return True
+        try:
+            messages = self._batch()
+        except BaseException:
+            self._slots.release()
+            raise
         if not messages:
+            self._slots.release()
             return False
+        self._invocations.submit(self._invoke, messages)
+        return True
+
+    def close(self) -> None:
+        """Wait for the invocations under way (stop the worker first, and they end at once)."""
+        self._invocations.shutdown(wait=True)
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            self._handle(messages)
+        except WorkerStoppedError:
+            pass  # shutting down: the batch stays on the queue, as a stopped mapping leaves it
+        except Exception as error:  # a poller reports and carries on, like AWS's
+            self._timeline.log("local", f"poller error: sqs→{self.worker.config.name}: {type(error).__name__}: {error}")
+        finally:
+            self._slots.release()
+
+    def _handle(self, messages: list[dict[str, Any]]) -> None:
         restored = [{**m, "Body": restore_eventbridge_envelope(m["Body"], ACCOUNT_ID)} for m in messages]
         name = self.worker.config.name
         self._timeline.log(
@@ -91,7 +130,6 @@ class QueueEventSource:
                 f"{len(failed)} record(s) failed (receive counts {counts}); visible again in {delay} s,"
                 f" DLQ after {contract.stack()['queues'][self.queue]['max_receive_count']} receives",
             )
-        return True
 
     def _failed(self, result: Result, batch: set[str]) -> set[str]:
         """Message ids to keep: all on an error, else the reported batchItemFailures."""

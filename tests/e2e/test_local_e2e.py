@@ -62,7 +62,7 @@ def journey(local: LocalStack) -> list[Expectation]:
 def assert_handed_out_events_are_aws_shaped(local: LocalStack) -> None:
     sqs_consumers = {queue["consumer"] for queue in contract.stack()["queues"].values()}
     for name, worker in local.workers.items():
-        for raw in worker.api.handed_out:
+        for raw in worker.handed_out:
             if name in sqs_consumers:
                 event = SqsModel.model_validate_json(raw)
                 for record in event.Records:
@@ -140,9 +140,7 @@ def test_a_message_the_consumer_rejects_reaches_the_queue_dlq(local: LocalStack)
 
     assert wait_for(dead_lettered, FAILURE_PATH_SECONDS)
     max_receives = contract.stack()["queues"]["reminders"]["max_receive_count"]
-    handed = [
-        json.loads(event) for event in local.workers["send_reminder"].api.handed_out if reminder_id.encode() in event
-    ]
+    handed = [json.loads(event) for event in local.workers["send_reminder"].handed_out if reminder_id.encode() in event]
     assert len(handed) == max_receives
     assert local.outbox is not None
     assert not any(reminder_id in path.read_text(encoding="utf-8") for path in local.outbox.files)
@@ -254,7 +252,7 @@ def _schedule_names(local: LocalStack) -> list[str]:
 def test_every_event_a_function_received_is_what_aws_sends(local: LocalStack, journey: list[Expectation]) -> None:
     """The journey drives every function; what the other tests caused is checked when the stack stops."""
     for name, worker in local.workers.items():
-        assert worker.api.handed_out, f"{name} received nothing"
+        assert worker.handed_out, f"{name} received nothing"
     assert_handed_out_events_are_aws_shaped(local)
 
 

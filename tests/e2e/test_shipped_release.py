@@ -13,7 +13,7 @@ import pytest
 
 from cartflow import timestamps
 from cartlocal.journey import wait_for
-from cartlocal.lambda_runtime.worker import Worker
+from cartlocal.lambda_runtime.pool import WorkerPool
 from cartlocal.local_aws.endpoint import MotoEndpoint
 from cartlocal.local_stack import LocalStack, Options
 from cartship import pointers
@@ -29,7 +29,7 @@ from tests.helpers.shipping import (
 )
 
 
-def handled_an_event(worker: Worker) -> bool:
+def handled_an_event(worker: WorkerPool) -> bool:
     return any(result.ok for result in worker.results)
 
 

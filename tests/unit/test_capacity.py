@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from cartcapacity import __main__ as cli
-from cartcapacity import calls, consumption, designs, doc, environment, model, quotas
+from cartcapacity import burst, calls, consumption, designs, doc, environment, model, quotas
 from cartcapacity.calls import OPERATIONS, Call, Cart
 from cartcost.assumptions import Assumptions
 
@@ -171,3 +171,30 @@ def test_docs_capacity_md_is_what_make_capacity_doc_writes() -> None:
     text = doc.markdown(doc.capacity(PROD))
     drifted = "docs/capacity.md drifted from cartcapacity: run make capacity-doc"
     assert doc.DOC.read_text(encoding="utf-8") == text, drifted
+
+
+def test_a_burst_drains_at_the_ses_rate_when_the_mapping_carries_more() -> None:
+    drained = burst.drain(500, 14.0, Assumptions())
+
+    assert drained.mapping_rate > 14.0
+    assert drained.seconds == pytest.approx(500 / 14)
+    assert drained.line() == (
+        "a burst of 500 due reminders drains in about 35.7 s (bound: SES's maximum send rate, 14 emails/s)"
+    )
+
+
+def test_a_burst_drains_at_the_mappings_rate_when_its_batches_run_slower_than_ses_sends() -> None:
+    slow = Assumptions(send_reminder_seconds_per_record=1.0)
+    drained = burst.drain(500, 14.0, slow)
+
+    # 14/s paces the mapping to 3 batches of 10 at a time (cartflow.pacing), each running 10.03 s.
+    assert drained.mapping_rate == pytest.approx(3 * 10 / 10.03)
+    assert drained.seconds == pytest.approx(500 * 10.03 / 30)
+    assert "bound: event_source_mapping reminders, 3.0 records/s" in drained.line()
+
+
+def test_make_capacity_burst_prints_the_drain_at_the_environments_ses_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--env", "prod", "--burst", "500"]) == 0
+
+    rate = float(PROD.settings["ses_max_send_rate"])
+    assert capsys.readouterr().out.endswith(burst.drain(500, rate, Assumptions()).line() + "\n")
