@@ -45,5 +45,7 @@ class Drain:
 def drain(reminders: int, ses_rate: float, assumptions: Assumptions) -> Drain:
     """The drain of ``reminders`` due at once with send_reminder configured for ``ses_rate`` emails/s."""
     mapping = pacing.event_source(pacing.consumed_by(CONSUMER), ses_rate)
-    carried = mapping_records_per_second(assumptions, CONSUMER, mapping.batch_size, mapping.maximum_concurrency)
+    carried = mapping_records_per_second(
+        assumptions, CONSUMER, mapping.batch_size, mapping.maximum_concurrency, mapping.sends_per_second
+    )
     return Drain(reminders, ses_rate, carried)

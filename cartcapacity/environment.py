@@ -55,9 +55,11 @@ def batch_seconds(
     return assumptions.duration_seconds[function] + (records - 1) * spacing + per_record
 
 
-def mapping_records_per_second(assumptions: Assumptions, consumer: str, batch_size: int, concurrency: int) -> float:
-    """What an event source mapping carries with every one of its invocations running a full batch."""
-    return concurrency * batch_size / batch_seconds(assumptions, consumer, batch_size)
+def mapping_records_per_second(
+    assumptions: Assumptions, consumer: str, batch_size: int, concurrency: int, sends_per_second: float
+) -> float:
+    """What an event source mapping carries with every one of its invocations running a full paced batch."""
+    return concurrency * batch_size / batch_seconds(assumptions, consumer, batch_size, sends_per_second)
 
 
 def setting_quotas(environment: Environment, assumptions: Assumptions) -> dict[str, Quota]:
@@ -86,7 +88,9 @@ def setting_quotas(environment: Environment, assumptions: Assumptions) -> dict[s
             key=mapping_key(queue),
             service="Lambda",
             name=f"{mapping.consumer}'s event source mapping: maximum_concurrency full batches at a time",
-            default=mapping_records_per_second(assumptions, mapping.consumer, batch, concurrency),
+            default=mapping_records_per_second(
+                assumptions, mapping.consumer, batch, concurrency, mapping.sends_per_second
+            ),
             unit="records per second",
             measure="per_second",
             adjustable=True,

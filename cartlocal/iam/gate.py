@@ -8,10 +8,10 @@ playing AWS's own internals: the Lambda async queue, Scheduler's bookkeeping, th
 untouched; any other key is an invalid token. A presigned request (query authentication,
 ``X-Amz-Credential``) is attributed to its key like a signed one. STS's AssumeRoleWithWebIdentity
 is unsigned on AWS too: with ``web_identity`` it reaches moto only if the role's trust policy
-takes the token. Any other unsigned request is refused as AWS refuses it, except moto's own
-control API (``/moto-api/``, which the outbox reads and no AWS endpoint has): nothing reaches a
-service unattributed. Running inside moto's process costs no
-extra hop and no extra GIL for the local stack (an HTTP proxy would add both to every call).
+takes the token. Any other unsigned request is refused as AWS refuses it, moto's own control API
+(``/moto-api/``, no AWS endpoint) included: nothing reaches a service unattributed. Running
+inside moto's process costs no extra hop and no extra GIL for the local stack (an HTTP proxy would
+add both to every call).
 
 Each refusal is printed as one ``denied <json>`` line on stdout, which the parent relays to the
 timeline (cartlocal.local_aws.endpoint).
@@ -34,7 +34,6 @@ from cartlocal.iam.refusals import Response, refusal, refused, unverified_recipi
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/")
 # Query authentication: X-Amz-Credential=KEY/DATE/REGION/SERVICE/aws4_request, URL-encoded.
 _QUERY_CREDENTIAL = re.compile(r"(?:^|&)X-Amz-Credential=([^&]+)", re.IGNORECASE)
-MOTO_CONTROL = "/moto-api/"
 # The operator: the local stack itself (cartlocal.local_aws.endpoint.CREDENTIALS).
 OPERATOR_KEY = "testing"
 
@@ -66,8 +65,6 @@ class Gate:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         signed = _signer(environ)
         if signed is None:
-            if str(environ.get("PATH_INFO", "")).startswith(MOTO_CONTROL):
-                return self._app(environ, start_response)
             if self._web_identity is not None and (assumed := _web_identity_request(environ)) is not None:
                 if self._web_identity(*assumed):
                     return self._app(environ, start_response)

@@ -25,6 +25,7 @@ from cartlocal.iam import local
 from cartlocal.iam.deliveries import authorize_deliveries
 from cartlocal.iam.gate import Gate, stdout_reporter
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
+from cartlocal.local_aws.sent_messages import SentMessages
 
 
 def _verified(address: str) -> bool:
@@ -43,6 +44,7 @@ def main(argv: list[str]) -> int:
         report = stdout_reporter()
         authorize_deliveries(plane, report)
         app = Gate(app, plane, report, _verified)  # type: ignore[assignment]  # a WSGI app all the same
+    app = SentMessages(app, ACCOUNT_ID, REGION)  # type: ignore[assignment]  # a WSGI app all the same
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
     thread.start()

@@ -3,27 +3,21 @@
 moto keeps the messages it accepted (SESv2 stores through its SES backend too) and runs in a
 process of its own, so the outbox asks it over HTTP: SES's own GetSendQuota (``SentLast24Hours``
 counts accepted recipients) tells cheaply whether anything was sent since the last look, and only
-then moto's ``/moto-api/data.json``, a dump of every object moto holds, gives the messages.
+then moto's server process hands over the messages accepted since (cartlocal.local_aws.sent_messages).
 A recipient that bounces or is suppressed (cartlocal.pollers.mailboxes) gets no file; SES's
 Email Bounced event goes to the bus instead.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import threading
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from cartlocal.local_aws.sent_messages import sent_since
 from cartlocal.pollers.mailboxes import BouncePublisher, Mailboxes
 from cartlocal.timeline import Timeline
-
-# moto's SES models of sent messages the outbox can write as .eml (a templated message has no body).
-MESSAGE_MODELS = ("Message", "RawMessage")
-DATA_TIMEOUT_SECONDS = 30.0
 
 
 class Outbox:
@@ -33,10 +27,11 @@ class Outbox:
         self.directory = directory
         self._timeline, self._ses, self._bounces = timeline, ses, bounces
         self.mailboxes = Mailboxes()
-        self._moto = urlsplit(moto_url).netloc
+        self._moto = moto_url
         self._lock = threading.Lock()
         self._recipients = self._sent_recipients()
-        self._seen = {message["id"] for message in self._sent()}
+        # Where the messages not yet looked at start in moto's list of accepted messages.
+        _, self._next = sent_since(moto_url, 0)
         self.files: list[Path] = []
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob("*.eml"):
@@ -46,25 +41,14 @@ class Outbox:
         quota: float = self._ses.get_send_quota()["SentLast24Hours"]
         return quota
 
-    def _sent(self) -> list[dict[str, Any]]:
-        """moto's sent messages, in the order it accepted them (per model)."""
-        connection = http.client.HTTPConnection(self._moto, timeout=DATA_TIMEOUT_SECONDS)
-        try:
-            connection.request("GET", "/moto-api/data.json")
-            models = json.loads(connection.getresponse().read()).get("ses", {})
-        finally:
-            connection.close()
-        return [message for name in MESSAGE_MODELS for message in models.get(name, [])]
-
     def step(self) -> bool:
         with self._lock:
             recipients = self._sent_recipients()
             if recipients == self._recipients:
                 return False
             self._recipients = recipients
-            fresh = [message for message in self._sent() if message["id"] not in self._seen]
+            fresh, self._next = sent_since(self._moto, self._next)
             for message in fresh:
-                self._seen.add(message["id"])
                 if not self._delivered(message):
                     continue
                 path = self.directory / f"{len(self.files) + 1}.eml"
