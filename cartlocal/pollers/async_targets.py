@@ -7,11 +7,15 @@ invocation is retried ``maximum_retry_attempts`` times (stack.json), then an inv
 goes to the on-failure destination queue (Terraform's async_failure_dlq), in the format Lambda
 sends there. The
 delivery queue itself holds the pending event between attempts, so nothing lives only in memory.
+Lambda invokes an unreserved function's queued events concurrently, each in an environment of its
+own; locally the deliveries of one receive are invoked at once, up to :data:`CONCURRENCY` (AWS's
+bound is the account's concurrency, far above what one machine runs).
 """
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +30,11 @@ from cartlocal.timing import TimeScale
 # An attempt takes at most the init limit (the worker bounds it by the function timeout) plus the
 # timeout; the delivery stays invisible that long, with headroom, so it is never invoked twice at once.
 IN_FLIGHT_MARGIN_SECONDS = 5
-# Deliveries read per receive. Each is still invoked on its own, one after another, but a burst of
-# events costs moto one receive and one batched delete per ten instead of two requests per event.
+# Deliveries read per receive: a burst of events costs moto one receive and one batched delete
+# per ten instead of two requests per event.
 RECEIVE_BATCH = 10
+# How many of a receive's deliveries run at once, each in an execution environment of its own.
+CONCURRENCY = 4
 
 
 class AsyncTarget:
@@ -53,6 +59,7 @@ class AsyncTarget:
         spec = contract.function_spec(worker.config.name)
         self.retries: int = spec["maximum_retry_attempts"]
         self.maximum_age_seconds: int = spec["maximum_event_age_in_seconds"]
+        self._invocations = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix=f"async-{worker.config.name}")
 
     def step(self) -> bool:
         attempt_seconds = 2 * self.worker.config.timeout_seconds + IN_FLIGHT_MARGIN_SECONDS
@@ -60,11 +67,12 @@ class AsyncTarget:
             QueueUrl=self._delivery_url,
             MaxNumberOfMessages=RECEIVE_BATCH,
             WaitTimeSeconds=1,
-            # The last of the batch is invoked after all the others.
+            # At worst the batch's deliveries are invoked one after another.
             VisibilityTimeout=RECEIVE_BATCH * attempt_seconds,
             AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
         ).get("Messages", [])
-        finished = [message for message in received if self._handle(message)]
+        handled = list(self._invocations.map(self._handle, received))
+        finished = [message for message, done in zip(received, handled, strict=True) if done]
         if finished:
             answer = self._sqs.delete_message_batch(
                 QueueUrl=self._delivery_url,
