@@ -32,6 +32,9 @@ DEFAULT_RETRY_ATTEMPTS = 185
 DEFAULT_EVENT_AGE_SECONDS = 86400
 # ListSchedules' largest page: the fewest requests per poll when many reminders are pending.
 LIST_PAGE_SIZE = 100
+# A poll lists the whole group, so its cost grows with the reminders pending (a day's adds):
+# listing at most this often bounds what they cost moto, and a schedule fires at most this late.
+LIST_INTERVAL_SECONDS = 1.0
 
 
 class AssumeRoleDenied(Exception):
@@ -82,7 +85,15 @@ class ScheduleRunner:
     """Fires the due schedules of one group."""
 
     def __init__(
-        self, group: str, scheduler: Any, sqs: Any, assume: Assume, *, scale: TimeScale, timeline: Timeline
+        self,
+        group: str,
+        scheduler: Any,
+        sqs: Any,
+        assume: Assume,
+        *,
+        scale: TimeScale,
+        timeline: Timeline,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.group = group
         # ``scheduler`` and ``sqs`` are Scheduler's own view (listing schedules, resolving the DLQ's
@@ -99,6 +110,8 @@ class ScheduleRunner:
         self._raw_listed: dict[str, dict[str, Any]] = {}
         # Names the console asked to fire at the next poll, whatever their due time.
         self._fire_now: set[str] = set()
+        self._clock = clock
+        self._listed_at: float | None = None
         scheduler.meta.events.register("after-call.scheduler.ListSchedules", self._remember_raw_listing)
 
     def _remember_raw_listing(self, http_response: Any, **_: Any) -> None:
@@ -111,6 +124,11 @@ class ScheduleRunner:
         self._fire_now.add(name)
 
     def step(self) -> bool:
+        listing_at = self._clock()
+        recently = self._listed_at is not None and listing_at - self._listed_at < LIST_INTERVAL_SECONDS
+        if recently and not self._fire_now:
+            return False
+        self._listed_at = listing_at
         self._raw_listed = {}
         pages = self._scheduler.get_paginator("list_schedules").paginate(
             GroupName=self.group, PaginationConfig={"PageSize": LIST_PAGE_SIZE}

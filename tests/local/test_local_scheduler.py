@@ -7,9 +7,10 @@ tests/e2e/test_local_e2e.py; here moto runs in process and botocore's hooks coun
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from moto import mock_aws
 
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
-from cartlocal.pollers.scheduler import LIST_PAGE_SIZE, RoleClients, ScheduleRunner
+from cartlocal.pollers.scheduler import LIST_INTERVAL_SECONDS, LIST_PAGE_SIZE, RoleClients, ScheduleRunner
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
 
@@ -45,7 +46,8 @@ def calls(aws: dict[str, Any]) -> Counter[str]:
     return counted
 
 
-def runner(aws: dict[str, Any]) -> ScheduleRunner:
+def runner(aws: dict[str, Any], clock: Callable[[], float] | None = None) -> ScheduleRunner:
+    """A runner whose clock moves a listing interval on at each step, unless given another."""
     roles = RoleClients(aws["events"], aws["sqs"])
     return ScheduleRunner(
         GROUP,
@@ -54,6 +56,7 @@ def runner(aws: dict[str, Any]) -> ScheduleRunner:
         lambda role: roles,
         scale=TimeScale(1 / 120),
         timeline=Timeline(io.StringIO()),
+        clock=clock or itertools.count(step=LIST_INTERVAL_SECONDS).__next__,
     )
 
 
@@ -95,6 +98,21 @@ def test_pending_schedules_are_read_at_most_once_then_only_listed(
         assert poller.step() is False
 
     assert calls == Counter({"ListSchedules": 3 * 2} | ({} if expressions_listed else {"GetSchedule": count}))
+
+
+def test_the_group_is_listed_at_most_once_a_listing_interval(aws: dict[str, Any], calls: Counter[str]) -> None:
+    schedule(aws, "pending", datetime.now(UTC) + timedelta(hours=1))
+    now = [0.0]
+    poller = runner(aws, clock=lambda: now[0])
+    calls.clear()
+
+    poller.step()
+    now[0] += LIST_INTERVAL_SECONDS / 2
+    poller.step()
+    assert calls["ListSchedules"] == 1
+    now[0] += LIST_INTERVAL_SECONDS / 2
+    poller.step()
+    assert calls["ListSchedules"] == 2
 
 
 def test_a_changed_schedule_is_read_again_and_fires_when_its_new_time_comes(
