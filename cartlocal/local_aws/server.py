@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from cartlocal.iam import local
 from cartlocal.iam.deliveries import authorize_deliveries
 from cartlocal.iam.gate import Gate, stdout_reporter
-from cartlocal.local_aws import moto_caches
+from cartlocal.local_aws import moto_speedups
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
 from cartlocal.local_aws.sent_messages import SentMessages
 
@@ -37,7 +37,7 @@ def _verified(address: str) -> bool:
 
 def main(argv: list[str]) -> int:
     port = int(argv[0]) if argv else 0
-    moto_caches.install()
+    moto_speedups.install()
     # werkzeug logs every request moto serves; the timeline reports what matters instead.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = DomainDispatcherApplication(create_backend_app)
