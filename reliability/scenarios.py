@@ -547,6 +547,20 @@ def poison(h: Harness, good: int) -> Outcome:
 # --- 7. cancellations before late adds ------------------------------------------------------------
 
 
+def _adds(pairs: list[tuple[str, str]], added_at: datetime) -> list[dict[str, Any]]:
+    """An add of each (user, product) pair at ``added_at``, emailing ``<user>-<product>@example.com``."""
+    return [
+        cart_detail(
+            "ItemAddedToCart",
+            user=user,
+            product=product,
+            email=f"{user}-{product}@example.com",
+            occurred_at=format_timestamp(added_at),
+        )
+        for user, product in pairs
+    ]
+
+
 def cancelled_before_late_adds(h: Harness, users: int, products: int) -> Outcome:
     h.quiesce()
     run = _run_id()
@@ -559,16 +573,7 @@ def cancelled_before_late_adds(h: Harness, users: int, products: int) -> Outcome
     # If a late add were scheduled, its reminder would fire within fire_in seconds: wait that out.
     fire_in = 10.0
     added_at = datetime.now(UTC) - timedelta(seconds=REMINDER_DELAY_SECONDS - fire_in)
-    adds = [
-        cart_detail(
-            "ItemAddedToCart",
-            user=user,
-            product=product,
-            email=f"{user}-{product}@example.com",
-            occurred_at=format_timestamp(added_at),
-        )
-        for user, product in pairs
-    ]
+    adds = _adds(pairs, added_at)
     cancelled_at = format_timestamp(added_at + timedelta(seconds=1))
     removals = [
         cart_detail("ItemRemovedFromCart", user=user, product=product, occurred_at=cancelled_at)
@@ -877,16 +882,7 @@ def checkout_burst(h: Harness, users: int, products: int, list_rate: float) -> O
     fire_in = 15 + 0.25 * len(pairs) + 0.5 * users
     added_at = datetime.now(UTC) - timedelta(seconds=REMINDER_DELAY_SECONDS - fire_in)
     fires_at = time.monotonic() + fire_in
-    adds = [
-        cart_detail(
-            "ItemAddedToCart",
-            user=user,
-            product=product,
-            email=f"{user}-{product}@example.com",
-            occurred_at=format_timestamp(added_at),
-        )
-        for user, product in pairs
-    ]
+    adds = _adds(pairs, added_at)
     failures_dlq = h.dlq("async_failures")
     dead_before = h.depth(failures_dlq)
     h.scheduler.limit(*held.values())

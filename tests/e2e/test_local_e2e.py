@@ -25,11 +25,11 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsM
 
 from cartflow import contract
 from cartlocal.journey import DELAY_SECONDS, Expectation, Journey, wait_for
-from cartlocal.lambda_runtime.artifacts import runtime_sdk
 from cartlocal.lambda_runtime.worker import FunctionConfig, Worker
 from cartlocal.local_stack import LocalStack, Options
 from tests.helpers.events import cart_detail, valid_detail
 from tests.helpers.paths import ROOT
+from tests.helpers.scratch_function import scratch_config
 
 pytestmark = pytest.mark.e2e
 
@@ -364,9 +364,7 @@ def test_a_port_in_use_is_one_error_line() -> None:
 @pytest.fixture
 def scratch_function(tmp_path: Path) -> Iterator[Worker]:
     """A one-file function with a 1 s timeout, to drive the runtime's own fault handling."""
-    root = tmp_path / "task"
-    root.mkdir()
-    (root / "app.py").write_text(
+    source = (
         "import os, time\n"
         "if os.environ.get('BREAK_INIT'):\n"
         "    raise RuntimeError('broken at import')\n"
@@ -374,19 +372,9 @@ def scratch_function(tmp_path: Path) -> Iterator[Worker]:
         "    if 'exit' in event:\n"
         "        os._exit(event['exit'])\n"
         "    time.sleep(event['sleep'])\n"
-        "    return {'remaining_ms': context.get_remaining_time_in_millis()}\n",
-        encoding="utf-8",
+        "    return {'remaining_ms': context.get_remaining_time_in_millis()}\n"
     )
-    config = FunctionConfig(
-        name="scratch",
-        handler="app.handler",
-        task_root=root,
-        sdk_dir=runtime_sdk(tmp_path / "sdk"),
-        timeout_seconds=1,
-        memory_mb=128,
-        environment={},
-        function_arn="arn:aws:lambda:us-east-1:123456789012:function:scratch",
-    )
+    config = scratch_config(tmp_path, "scratch", source, timeout_seconds=1)
     worker = Worker(config, log=lambda line: None, function_log=lambda line: None)
     yield worker
     worker.stop()

@@ -16,14 +16,13 @@ import boto3
 import pytest
 
 from cartflow import pacing
-from cartlocal.lambda_runtime.artifacts import runtime_sdk
 from cartlocal.lambda_runtime.pool import WorkerPool
-from cartlocal.lambda_runtime.worker import FunctionConfig
 from cartlocal.local_aws.provision import Stack
 from cartlocal.pollers.event_source import QueueEventSource
 from cartlocal.pollers.loops import Loop
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
+from tests.helpers.scratch_function import scratch_config
 
 QUEUE, RATE = "reminders", 14
 # Long next to receiving a batch from moto, so invocations started together overlap.
@@ -35,26 +34,15 @@ DRAINED_TIMEOUT_SECONDS = 60.0
 @pytest.fixture
 def consumer(tmp_path: Path) -> Iterator[WorkerPool]:
     """A consumer that stays HANDLER_SECONDS in each invocation and says when, and in which process."""
-    root = tmp_path / "task"
-    root.mkdir()
-    (root / "app.py").write_text(
+    source = (
         "import os, time\n"
         "def handler(event, context):\n"
         "    started = time.monotonic()\n"
         f"    time.sleep({HANDLER_SECONDS})\n"
-        "    return {'pid': os.getpid(), 'started': started, 'ended': time.monotonic()}\n",
-        encoding="utf-8",
+        "    return {'pid': os.getpid(), 'started': started, 'ended': time.monotonic()}\n"
     )
-    config = FunctionConfig(
-        name="consumer",
-        handler="app.handler",
-        task_root=root,
-        sdk_dir=runtime_sdk(tmp_path / "sdk"),
-        timeout_seconds=10,
-        memory_mb=128,
-        environment={pacing.rate_setting(QUEUE): str(RATE)},
-        function_arn="arn:aws:lambda:us-east-1:123456789012:function:consumer",
-    )
+    environment = {pacing.rate_setting(QUEUE): str(RATE)}
+    config = scratch_config(tmp_path, "consumer", source, timeout_seconds=10, environment=environment)
     pool = WorkerPool(config, log=lambda line: None, function_log=lambda line: None)
     yield pool
     pool.stop()
