@@ -70,8 +70,9 @@ def handler_calls(operation: str, cart: Cart) -> dict[str, int]:
     """The handler's AWS calls for one ``operation`` on its common path, by IAM action."""
     if operation == "add":
         # The removal and checkout records read (a fresh add skips the newest-reminded read), one
-        # create, then the schedule recorded on its user's record (cartflow.pending).
-        return {"dynamodb:GetItem": 2, "scheduler:CreateSchedule": 1, "dynamodb:UpdateItem": 1}
+        # create, the removal record read again (a removal handled meanwhile), then the schedule
+        # recorded on its user's record (cartflow.pending).
+        return {"dynamodb:GetItem": 3, "scheduler:CreateSchedule": 1, "dynamodb:UpdateItem": 1}
     if operation == "removal":
         # The removal recorded, the item's schedule read (to keep a newer add's) and deleted.
         return {"dynamodb:UpdateItem": 1, "scheduler:GetSchedule": 1, "scheduler:DeleteSchedule": 1}

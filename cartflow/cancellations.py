@@ -73,12 +73,18 @@ def record(
     return response.get("Attributes", {})
 
 
+def _no_earlier(client: DynamoDBClient, table: str, key: dict[str, AttributeValueTypeDef], added_at: str) -> bool:
+    """Whether the record under ``key`` holds a removal or checkout no earlier than ``added_at``."""
+    item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
+    # A user's record may hold pending schedules (cartflow.pending) and no checkout yet.
+    return "happened_at_ms" in item and int(item["happened_at_ms"]["N"]) >= epoch_ms(added_at)
+
+
+def removed(client: DynamoDBClient, table: str, user: str, product: str, added_at: str) -> bool:
+    """Whether the item was removed no earlier than ``added_at``."""
+    return _no_earlier(client, table, _removal_key(user, product), added_at)
+
+
 def cancelled(client: DynamoDBClient, table: str, user: str, product: str, added_at: str) -> bool:
     """Whether the item was removed, or its user checked out, no earlier than ``added_at``."""
-    added = epoch_ms(added_at)
-    for key in (_removal_key(user, product), checkout_key(user)):
-        item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
-        # A user's record may hold pending schedules (cartflow.pending) and no checkout yet.
-        if "happened_at_ms" in item and int(item["happened_at_ms"]["N"]) >= added:
-            return True
-    return False
+    return removed(client, table, user, product, added_at) or _no_earlier(client, table, checkout_key(user), added_at)

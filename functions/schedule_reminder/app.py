@@ -3,7 +3,8 @@
 One schedule per (user, product): adding the same item again re-times the existing schedule
 instead of creating a second one, and a redelivered or older event never moves a newer one, nor
 schedules again once an add at least as new was reminded (cartflow.newest_reminded), nor once
-the item was removed or the cart checked out after it (cartflow.cancellations). Each schedule
+the item was removed or the cart checked out after it (cartflow.cancellations), even by a removal
+handled while the schedule was being created. Each schedule
 is recorded on its user's record once it exists, so a checkout finds it without listing; a
 checkout recorded first makes the add remove its own schedule (cartflow.pending).
 """
@@ -123,6 +124,13 @@ def schedule(event: dict[str, Any]) -> dict[str, str]:
         outcome = "cancelled"
     else:
         outcome = upsert(reminder, now)
+        # A removal handled meanwhile may have looked for the schedule before it existed; it is
+        # recorded before it looks, so reading its record again now cannot miss it.
+        if outcome != "stale" and cancellations.removed(
+            records, table, reminder.user, reminder.product, reminder.added_at
+        ):
+            unschedule.cancel(scheduler, settings["SCHEDULE_GROUP"], name, reminder.added_at)
+            outcome = "cancelled"
     if outcome in {"created", "retimed", "duplicate"}:
         outcome = track(reminder, now, outcome)
     metrics.add_metric(name=f"Schedules{outcome.capitalize()}", unit=MetricUnit.Count, value=1)

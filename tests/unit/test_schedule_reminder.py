@@ -72,6 +72,31 @@ def test_item_added_creates_one_time_schedule_that_emits_reminder_due(stack: Any
     assert EventPattern.load(json.dumps(contract.rule_pattern("reminder_due"))).matches_event(fired)
 
 
+def test_a_removal_handled_while_its_add_creates_the_schedule_leaves_no_schedule(
+    stack: Any, load_function: Any
+) -> None:
+    # Lambda runs the two asynchronous invocations at once: the removal records itself and finds
+    # no schedule yet, and only then does the add create it.
+    app, cancel = load_function("schedule_reminder"), load_function("cancel_reminders")
+    added = cart_detail("ItemAddedToCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:00Z")
+    removed = cart_detail("ItemRemovedFromCart", user="ada", product="p1", occurred_at="2030-01-01T10:00:05Z")
+    answered: list[dict[str, Any]] = []
+
+    def removal_meanwhile(**_: Any) -> None:
+        removal = deliver(stack, "cancel_reminders", "ItemRemovedFromCart", removed)
+        answered.append(cancel.handler(removal, FakeLambdaContext("cancel_reminders")))
+
+    app.scheduler.meta.events.register("before-call.scheduler.CreateSchedule", removal_meanwhile)
+    try:
+        result = app.handler(deliver(stack, "schedule_reminder", "ItemAddedToCart", added), CONTEXT)
+    finally:
+        app.scheduler.meta.events.unregister("before-call.scheduler.CreateSchedule", removal_meanwhile)
+
+    assert [list(answer["outcomes"].values()) for answer in answered] == [["absent"]]
+    assert result["outcome"] == "cancelled"
+    assert listed_schedules(stack) == []
+
+
 def test_duplicate_delivery_keeps_a_single_unchanged_schedule(stack: Any, load_function: Any) -> None:
     app = load_function("schedule_reminder")
     envelope = deliver(stack, "schedule_reminder", "ItemAddedToCart", cart_detail("ItemAddedToCart"))
