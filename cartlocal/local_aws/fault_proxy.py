@@ -23,7 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,7 +60,7 @@ class Fault:
 
 def throttled(match: bytes = b"") -> Fault:
     """What SES answers over its sending rate (sesv2: HTTP 429 TooManyRequestsException)."""
-    return Fault(match, 429, "TooManyRequestsException")
+    return replace(throttling("sesv2"), match=match)
 
 
 def rejected(match: bytes = b"") -> Fault:
