@@ -125,7 +125,8 @@ class LocalStack:
     denials: list[dict[str, str]] = field(default_factory=list)
     _contract: dict[str, Any] = field(default_factory=dict)
     _loops: list[Loop] = field(default_factory=list)
-    _event_sources: list[QueueEventSource] = field(default_factory=list)
+    # Pollers that invoke on threads of their own, closed once their loops have stopped.
+    _invokers: list[AsyncTarget | QueueEventSource] = field(default_factory=list)
     _log_files: list[TextIO] = field(default_factory=list)
     _scratch: Path | None = None
 
@@ -251,13 +252,17 @@ class LocalStack:
         assert self.stack is not None
         assert self.outbox is not None
         sqs, scale = self.client("sqs"), TimeScale(self.options.time_scale)
+
+        def report(message: str) -> None:
+            self.timeline.log("local", f"poller error: {message}")
+
         steps: dict[str, Callable[[], bool]] = {"outbox": self.outbox.step}
         if self.tap is not None:
             steps["bus-tap"] = self.tap.step
         for name, url in self.stack.lambda_delivery_queues.items():
             if name in self.workers:
                 dlq = self.stack.dlq_urls["async_failures"]
-                steps[f"rule→{name}"] = AsyncTarget(
+                target = AsyncTarget(
                     self.workers[name],
                     sqs,
                     url,
@@ -265,14 +270,18 @@ class LocalStack:
                     scale=scale,
                     timeline=self.timeline,
                     on_failure_sqs=self.client("sqs", self.function_key(name)),
-                ).step
+                )
+                self._invokers.append(target)
+                steps[f"rule→{name}"] = target.step
         for queue, spec in contract.stack()["queues"].items():
             if spec["consumer"] in self.workers:
                 worker, url = self.workers[spec["consumer"]], self.stack.queue_urls[queue]
                 # Lambda's event source mapping polls with the function's execution role.
                 consumer_sqs = self.client("sqs", self.function_key(spec["consumer"]))
-                source = QueueEventSource(queue, worker, consumer_sqs, url, scale=scale, timeline=self.timeline)
-                self._event_sources.append(source)
+                source = QueueEventSource(
+                    queue, worker, consumer_sqs, url, scale=scale, timeline=self.timeline, on_error=report
+                )
+                self._invokers.append(source)
                 steps[f"sqs→{spec['consumer']}"] = source.step
         self.scheduler = ScheduleRunner(
             self.stack.settings["SCHEDULE_GROUP"],
@@ -288,7 +297,7 @@ class LocalStack:
                 self.options.watch, self.options.dist, self.workers, self.redeploy, self.timeline
             ).step
         for name, step in steps.items():
-            loop = Loop(name, step, lambda message: self.timeline.log("local", f"poller error: {message}"))
+            loop = Loop(name, step, report)
             loop.start()
             self._loops.append(loop)
         if self.options.auth == "cognito":
@@ -411,9 +420,9 @@ class LocalStack:
         for loop in self._loops:
             loop.join()
         self._loops.clear()
-        for source in self._event_sources:
-            source.close()
-        self._event_sources.clear()
+        for invoker in self._invokers:
+            invoker.close()
+        self._invokers.clear()
         self.workers.clear()
         if self.xray is not None:
             self.xray.stop()

@@ -61,6 +61,10 @@ class AsyncTarget:
         self.maximum_age_seconds: int = spec["maximum_event_age_in_seconds"]
         self._invocations = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix=f"async-{worker.config.name}")
 
+    def close(self) -> None:
+        """Wait for the invocations under way (stop the worker first, and they end at once)."""
+        self._invocations.shutdown(wait=True)
+
     def step(self) -> bool:
         attempt_seconds = 2 * self.worker.config.timeout_seconds + IN_FLIGHT_MARGIN_SECONDS
         received = self._sqs.receive_message(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,6 +23,7 @@ from cartlocal.lambda_runtime.envelopes import restore_eventbridge_envelope, sqs
 from cartlocal.lambda_runtime.pool import WorkerPool
 from cartlocal.lambda_runtime.worker import Result, WorkerStoppedError
 from cartlocal.local_aws.provision import ACCOUNT_ID, REGION
+from cartlocal.pollers.loops import failure
 from cartlocal.timeline import Timeline
 from cartlocal.timing import TimeScale
 
@@ -34,10 +36,20 @@ class QueueEventSource:
     """Polls one queue and invokes its consumer with SQS events."""
 
     def __init__(
-        self, queue: str, worker: WorkerPool, sqs: Any, url: str, *, scale: TimeScale, timeline: Timeline
+        self,
+        queue: str,
+        worker: WorkerPool,
+        sqs: Any,
+        url: str,
+        *,
+        scale: TimeScale,
+        timeline: Timeline,
+        on_error: Callable[[str], None],
     ) -> None:
+        # ``on_error`` reports a failure of an invocation's thread, as its Loop reports the poll's.
         self.queue, self.worker = queue, worker
         self._sqs, self._url, self._scale, self._timeline = sqs, url, scale, timeline
+        self._on_error = on_error
         spec = contract.stack()["queues"][queue]
         rate = int(worker.config.environment[pacing.rate_setting(queue)])
         mapping = pacing.event_source(queue, rate)
@@ -96,7 +108,7 @@ class QueueEventSource:
         except WorkerStoppedError:
             pass  # shutting down: the batch stays on the queue, as a stopped mapping leaves it
         except Exception as error:  # a poller reports and carries on, like AWS's
-            self._timeline.log("local", f"poller error: sqs→{self.worker.config.name}: {type(error).__name__}: {error}")
+            self._on_error(failure(f"sqs→{self.worker.config.name}", error))
         finally:
             self._slots.release()
 

@@ -15,6 +15,11 @@ IDLE_SECONDS = 0.2
 JOIN_SECONDS = 35.0
 
 
+def failure(name: str, error: BaseException) -> str:
+    """How a poller's failure is reported: the poller, the error's type and its message."""
+    return f"{name}: {type(error).__name__}: {error}"
+
+
 class Loop:
     """Runs ``step`` until stopped; ``step`` returns True when it did work (no pause then)."""
 
@@ -33,7 +38,7 @@ class Loop:
                 busy = self._step()
             except Exception as error:  # a poller reports and carries on, like AWS's
                 if not self._stopping.is_set():  # failures caused by shutting down are expected
-                    self._on_error(f"{self.name}: {type(error).__name__}: {error}")
+                    self._on_error(failure(self.name, error))
                 busy = False
             if not busy:
                 self._stopping.wait(IDLE_SECONDS)

@@ -69,8 +69,10 @@ def test_a_backlog_runs_maximum_concurrency_invocations_at_once_each_in_its_own_
             QueueUrl=url,
             Entries=[{"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(first, first + 10)],
         )
-    source = QueueEventSource(QUEUE, consumer, sqs, url, scale=TimeScale(1 / 120), timeline=Timeline())
     errors: list[str] = []
+    source = QueueEventSource(
+        QUEUE, consumer, sqs, url, scale=TimeScale(1 / 120), timeline=Timeline(), on_error=errors.append
+    )
     loop = Loop("sqs→consumer", source.step, errors.append)
     loop.start()
     try:
